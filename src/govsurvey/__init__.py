@@ -1,0 +1,61 @@
+"""govsurvey — survey and mixed-methods research on grass-roots public-health emergency governance.
+
+The package follows the data: instrument → data → screening → scoring → psychometrics →
+models → qualitative → integration → report → cli.
+
+>>> import govsurvey as gs
+>>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+>>> inst.name
+'community_phe_survey'
+"""
+
+from govsurvey import datasets
+from govsurvey.data import read_responses
+from govsurvey.errors import (
+    DataFormatError,
+    DataValidationError,
+    DataWarning,
+    EncodingDetectionError,
+    GovsurveyError,
+    GovsurveyWarning,
+    InputFileNotFoundError,
+    InstrumentError,
+    OutOfRangeError,
+    SpecificationError,
+    UnknownItemError,
+    UnmappedAnswerError,
+)
+from govsurvey.instrument import Construct, Instrument, Item, Scale, load_instrument
+from govsurvey.results import Result
+from govsurvey.scoring import reverse_code, score
+from govsurvey.screening import Screening, screen
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "datasets",
+    "load_instrument",
+    "Instrument",
+    "Item",
+    "Construct",
+    "Scale",
+    "read_responses",
+    "screen",
+    "Screening",
+    "reverse_code",
+    "score",
+    "Result",
+    "GovsurveyError",
+    "InstrumentError",
+    "UnknownItemError",
+    "DataFormatError",
+    "EncodingDetectionError",
+    "DataValidationError",
+    "UnmappedAnswerError",
+    "OutOfRangeError",
+    "InputFileNotFoundError",
+    "SpecificationError",
+    "GovsurveyWarning",
+    "DataWarning",
+]

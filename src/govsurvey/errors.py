@@ -1,0 +1,75 @@
+"""Errors and warnings raised by govsurvey.
+
+Every error is a :class:`GovsurveyError` and also inherits the built-in exception a
+Python user would expect (``KeyError`` for an unknown name, ``ValueError`` for a bad
+value, ``FileNotFoundError`` for a missing file), so ``except ValueError`` keeps working.
+A message says what is wrong, where, and how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GovsurveyError",
+    "InstrumentError",
+    "UnknownItemError",
+    "DataFormatError",
+    "EncodingDetectionError",
+    "DataValidationError",
+    "UnmappedAnswerError",
+    "OutOfRangeError",
+    "InputFileNotFoundError",
+    "SpecificationError",
+    "GovsurveyWarning",
+    "DataWarning",
+]
+
+
+class GovsurveyError(Exception):
+    """Base class of every error govsurvey raises on purpose."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable.
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+
+class InstrumentError(GovsurveyError, ValueError):
+    """An instrument file (YAML or XLSForm) is malformed or inconsistent."""
+
+
+class UnknownItemError(GovsurveyError, KeyError):
+    """A name (item, construct, column, scale) is not known where it is used."""
+
+
+class DataFormatError(GovsurveyError, ValueError):
+    """A data file cannot be read as the format it claims to be."""
+
+
+class EncodingDetectionError(DataFormatError, UnicodeError):
+    """A text file is not in any encoding govsurvey can recognise, or not in the one given."""
+
+
+class DataValidationError(GovsurveyError, ValueError):
+    """Data values break a rule of the instrument (a code, a label, a type)."""
+
+
+class UnmappedAnswerError(DataValidationError):
+    """A text answer matches no label of the item's scale."""
+
+
+class OutOfRangeError(DataValidationError):
+    """A numeric code lies outside its scale's range or is not one of its codes."""
+
+
+class InputFileNotFoundError(GovsurveyError, FileNotFoundError):
+    """An input file named by the user does not exist."""
+
+
+class SpecificationError(GovsurveyError, ValueError):
+    """An argument or a study specification is invalid."""
+
+
+class GovsurveyWarning(UserWarning):
+    """Base class of govsurvey's warnings."""
+
+
+class DataWarning(GovsurveyWarning):
+    """Something in the data deserves attention but does not stop the computation."""
