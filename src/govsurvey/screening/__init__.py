@@ -1,0 +1,6 @@
+"""Stage 3 — screening: out-of-range codes, missingness, speeders, straight-lining,
+attention checks, duplicates and Mahalanobis outliers, all reported at once."""
+
+from govsurvey.screening.screen import RULES, Screening, screen
+
+__all__ = ["screen", "Screening", "RULES"]

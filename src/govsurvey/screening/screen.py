@@ -1,0 +1,325 @@
+"""Response screening with every failure reported at once."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
+from govsurvey.instrument.model import Instrument
+from govsurvey.results import Result
+from govsurvey.scoring.score import item_frame
+
+__all__ = ["screen", "Screening", "RULES"]
+
+RULES = ("out_of_range", "too_many_missing", "speeder", "straightline", "attention", "duplicate", "mahalanobis")
+"""Screening rules in the order they are reported."""
+
+DEFAULT_SPEED_RATIO = 1 / 3
+"""Without ``min_seconds``, a speeder took less than a third of the median completion time."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Screening(Result):
+    """The outcome of :func:`screen`.
+
+    Attributes
+    ----------
+    clean
+        The data without excluded respondents (a copy; the input is untouched).
+    flags
+        One boolean column per rule that ran, index = respondent.
+    excluded
+        The exclusion log: index respondent; ``rules`` (comma-separated) and ``reason``.
+    failure_cases
+        Every failure: ``respondent``, ``column``, ``rule``, ``value``.
+    summary
+        Per rule: ``n_flagged`` and ``n_only`` (flagged by this rule alone); then the flow
+        rows ``total``, ``excluded``, ``retained``.
+    thresholds
+        The thresholds used (e.g. the speeder cut-off in seconds and how it was set).
+    notes
+        Rules that could not run and why.
+    """
+
+    clean: pd.DataFrame
+    flags: pd.DataFrame
+    excluded: pd.DataFrame
+    failure_cases: pd.DataFrame
+    summary: pd.DataFrame
+    thresholds: dict[str, Any]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_total(self) -> int:
+        return int(self.flags.shape[0])
+
+    @property
+    def n_excluded(self) -> int:
+        return int(self.excluded.shape[0])
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.summary
+
+    def __repr__(self) -> str:
+        per = ", ".join(f"{r}={int(self.flags[r].sum())}" for r in self.flags.columns)
+        return f"Screening(total={self.n_total}, excluded={self.n_excluded}, retained={self.n_total - self.n_excluded}; {per})"
+
+
+def _check_param(name: str, value: Any, lo: float, hi: float, *, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or not (lo <= value <= hi):
+        raise SpecificationError(f"{name}={value!r} must be a number from {lo:g} to {hi:g}.")
+
+
+def screen(
+    data: pd.DataFrame,
+    instrument: Instrument,
+    *,
+    min_seconds: float | None = None,
+    time_column: str | None = None,
+    attention: Mapping[str, Any] | bool | None = None,
+    straightline: bool | float = True,
+    duplicates: bool = True,
+    mahalanobis_p: float | None = None,
+    max_missing: float = 0.2,
+    speed_ratio: float = DEFAULT_SPEED_RATIO,
+    min_block: int = 8,
+) -> Screening:
+    """Screen responses and exclude respondents who fail any rule.
+
+    Rules (each a column of ``flags``):
+
+    - ``out_of_range``: a code outside its question's scale (e.g. 6 on a 1–5 scale).
+    - ``too_many_missing``: more than ``max_missing`` of the construct items missing.
+    - ``speeder``: completion time below ``min_seconds``, or, when not given, below
+      ``speed_ratio`` (default 1/3) × the median time — robust to a few very slow
+      respondents. Time comes from ``time_column`` (default ``_seconds``, Wenjuanxing's 所用时间).
+    - ``straightline``: within a block of Likert items (each top-level construct with at
+      least ``min_block`` items), every answered item has the same answer. A float in
+      (0, 1] flags instead when the most frequent answer covers at least that share.
+      Reverse-keyed items make all-equal answers inconsistent, which is why they belong in blocks.
+    - ``attention``: an attention-check item not answered as expected; the expected
+      answers come from the instrument (``checks:``) or ``attention={item: answer}``;
+      ``attention=False`` turns the rule off. A skipped check counts as failed.
+    - ``duplicate``: the same answers to every question as an earlier submission (the
+      first is kept; ``value`` names it).
+    - ``mahalanobis``: with ``mahalanobis_p`` set, complete cases whose squared
+      Mahalanobis distance on the construct items exceeds the chi-square quantile at 1 − p.
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+    >>> data = gs.read_responses(gs.datasets.example_files()["sav"], inst)
+    >>> result = gs.screen(data, inst)
+    >>> result.n_excluded > 0
+    True
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    if data.shape[0] == 0:
+        raise DataValidationError("The data have no rows to screen. Fix: check what was read.")
+    if not data.index.is_unique:
+        dup = data.index[data.index.duplicated()].unique().tolist()
+        raise DataValidationError(f"Respondent ids repeat in the index: {dup[:5]}. Fix: give every respondent a unique id.")
+    _check_param("max_missing", max_missing, 0, 1, allow_none=False)
+    _check_param("speed_ratio", speed_ratio, 0, 1, allow_none=False)
+    _check_param("min_seconds", min_seconds, 0, math.inf)
+    _check_param("mahalanobis_p", mahalanobis_p, 1e-12, 0.5)
+    if not isinstance(straightline, bool):
+        _check_param("straightline", straightline, 0.5, 1, allow_none=False)
+    if isinstance(min_block, bool) or not isinstance(min_block, int) or min_block < 2:
+        raise SpecificationError(f"min_block={min_block!r} must be a whole number of at least 2.")
+
+    data = data.copy()
+    questions = [q.id for q in instrument.questions if q.id in data.columns]
+    construct_items = [i for i in instrument.construct_items if i in data.columns]
+    if not construct_items:
+        raise UnknownItemError(
+            f"None of the construct items of {instrument.name!r} is a column of the data. "
+            "Fix: read the data with gs.read_responses(path, instrument)."
+        )
+    coded = [q for q in questions if instrument.scale_of(q).type != "text"]
+    numeric = item_frame(data, instrument, coded, what="screen")
+    failures: list[tuple[Any, str, str, Any]] = []
+    flags = pd.DataFrame(index=data.index)
+    thresholds: dict[str, Any] = {}
+    notes: list[str] = []
+
+    # out_of_range
+    bad = pd.Series(False, index=data.index)
+    for q in coded:
+        sc = instrument.scale_of(q)
+        v = numeric[q]
+        if sc.type in ("likert", "ordinal", "nominal"):
+            wrong = v.notna() & ~v.isin([float(c) for c in sc.codes])
+        else:
+            lo = sc.min if sc.min is not None else -np.inf
+            hi = sc.max if sc.max is not None else np.inf
+            wrong = v.notna() & ((v < lo) | (v > hi))
+        for rid, val in v[wrong].items():
+            failures.append((rid, q, "out_of_range", float(val)))
+        bad |= wrong
+    flags["out_of_range"] = bad
+
+    # too_many_missing
+    share = numeric[construct_items].isna().mean(axis=1)
+    flags["too_many_missing"] = share > max_missing + 1e-12
+    thresholds["max_missing"] = max_missing
+    for rid, val in share[flags["too_many_missing"]].items():
+        failures.append((rid, "(construct items)", "too_many_missing", float(val)))
+
+    # speeder
+    tcol = time_column if time_column is not None else ("_seconds" if "_seconds" in data.columns else None)
+    if time_column is not None and time_column not in data.columns:
+        raise UnknownItemError(f"time_column={time_column!r} is not a column of the data. Columns include: {list(data.columns)[:5]}.")
+    if tcol is None:
+        if min_seconds is not None:
+            raise UnknownItemError("min_seconds= is set but the data have no completion-time column. Fix: pass time_column= naming it.")
+        notes.append("speeder: no completion-time column (Wenjuanxing 所用时间 or time_column=); rule not run.")
+    else:
+        seconds = pd.to_numeric(data[tcol], errors="coerce").astype(float)
+        if seconds.notna().sum() == 0:
+            notes.append(f"speeder: column {tcol!r} has no usable times; rule not run.")
+        else:
+            if min_seconds is None:
+                cut = float(np.nanmedian(seconds)) * speed_ratio
+                thresholds["speeder"] = {"seconds": cut, "rule": f"{speed_ratio:.4g} × median ({np.nanmedian(seconds):.6g} s)"}
+            else:
+                cut = float(min_seconds)
+                thresholds["speeder"] = {"seconds": cut, "rule": "min_seconds"}
+            fast = seconds < cut
+            flags["speeder"] = fast.fillna(False).astype(bool)
+            for rid, val in seconds[fast].items():
+                failures.append((rid, tcol, "speeder", float(val)))
+            if seconds.isna().any():
+                notes.append(f"speeder: {int(seconds.isna().sum())} respondent(s) have no completion time and were not judged.")
+
+    # straightline
+    if straightline is not False:
+        roots = [n for n, c in instrument.constructs.items() if c.parent is None]
+        blocks = {}
+        for r in roots:
+            ids = [i for i in instrument.items_of(r) if i in data.columns and instrument.scale_of(i).type in ("likert", "ordinal")]
+            if len(ids) >= min_block:
+                blocks[r] = ids
+        if not blocks:
+            notes.append(f"straightline: no block of at least {min_block} Likert items; rule not run.")
+        else:
+            share_needed = 1.0 if straightline is True else float(straightline)
+            thresholds["straightline"] = {"share": share_needed, "blocks": {k: len(v) for k, v in blocks.items()}}
+            flag = pd.Series(False, index=data.index)
+            for name, ids in blocks.items():
+                block = numeric[ids]
+                answered = block.notna().sum(axis=1)
+                modal_share = block.apply(lambda row: row.value_counts().max() if row.notna().any() else 0, axis=1) / answered.replace(0, np.nan)
+                hit = (answered >= min_block) & (modal_share >= share_needed - 1e-12)
+                for rid in hit[hit].index:
+                    failures.append((rid, name, "straightline", float(modal_share[rid])))
+                flag |= hit
+            flags["straightline"] = flag
+
+    # attention
+    if attention is not False:
+        expected = dict(instrument.attention_checks) if attention in (None, True) else dict(attention)
+        unknown = [k for k in expected if k not in data.columns]
+        if unknown:
+            raise UnknownItemError(f"attention= names item(s) not in the data: {unknown[:5]}. Fix: use the check items' ids.")
+        if not expected:
+            notes.append("attention: the instrument declares no attention checks; rule not run.")
+        else:
+            thresholds["attention"] = expected
+            flag = pd.Series(False, index=data.index)
+            for item, answer in expected.items():
+                v = pd.to_numeric(data[item], errors="coerce")
+                wrong = v.isna() | (v != float(answer))
+                for rid, val in v[wrong].items():
+                    failures.append((rid, item, "attention", None if pd.isna(val) else float(val)))
+                flag |= wrong
+            flags["attention"] = flag
+
+    # duplicate
+    if duplicates:
+        keyframe = data[questions]
+        order = data["_submitted"].sort_values(kind="stable").index if "_submitted" in data.columns else data.index
+        ordered = keyframe.loc[order]
+        answered = ordered.notna().any(axis=1)
+        hashed = pd.util.hash_pandas_object(ordered.astype("string").fillna("\x00NA"), index=False)
+        dup = hashed.duplicated(keep="first") & answered
+        first_of = hashed[~hashed.duplicated(keep="first")]
+        first_by_hash = pd.Series(first_of.index, index=first_of.values)
+        flag = pd.Series(dup.reindex(data.index).fillna(False).astype(bool), index=data.index)
+        flags["duplicate"] = flag
+        for rid in flag[flag].index:
+            failures.append((rid, "(all questions)", "duplicate", first_by_hash[hashed[rid]]))
+
+    # mahalanobis
+    if mahalanobis_p is not None:
+        x = numeric[construct_items].dropna()
+        k = x.shape[1]
+        if x.shape[0] <= k + 1:
+            raise DataValidationError(
+                f"mahalanobis_p needs more complete cases ({x.shape[0]}) than items ({k}) + 1. Fix: turn it off or screen fewer items."
+            )
+        centred = x.to_numpy() - x.to_numpy().mean(axis=0)
+        cov = centred.T @ centred / (x.shape[0] - 1)
+        try:
+            chol = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            raise DataValidationError(
+                "The construct items' covariance matrix is singular (an item is constant or a copy of others), "
+                "so Mahalanobis distances are undefined. Fix: drop constant or duplicated items, or leave mahalanobis_p=None."
+            ) from None
+        z = np.linalg.solve(chol, centred.T)
+        d2 = pd.Series((z**2).sum(axis=0), index=x.index)
+        cut = float(stats.chi2.ppf(1 - mahalanobis_p, df=k))
+        thresholds["mahalanobis"] = {"d2": cut, "df": k, "p": mahalanobis_p}
+        hit = d2 > cut
+        flags["mahalanobis"] = hit.reindex(data.index).fillna(False).astype(bool)
+        for rid, val in d2[hit].items():
+            failures.append((rid, "(construct items)", "mahalanobis", float(val)))
+
+    flags = flags[[r for r in RULES if r in flags.columns]].astype(bool)
+    any_flag = flags.any(axis=1)
+    excluded_ids = flags.index[any_flag]
+    rules_of = flags.loc[excluded_ids].apply(lambda row: ", ".join(c for c in flags.columns if row[c]), axis=1)
+    fc = pd.DataFrame(failures, columns=["respondent", "column", "rule", "value"])
+    fc["_order"] = fc["rule"].map({r: k for k, r in enumerate(RULES)})
+    fc = fc.sort_values(["_order", "respondent"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    reasons = {}
+    for rid in excluded_ids:
+        parts = []
+        for _, row in fc[fc["respondent"] == rid].iterrows():
+            val = row["value"]
+            shown = f"{val:.4g}" if isinstance(val, float) else ("(missing)" if val is None else str(val))
+            parts.append(f"{row['rule']}: {row['column']}={shown}")
+        reasons[rid] = "; ".join(parts)
+    excluded = pd.DataFrame(
+        {"rules": rules_of.reindex(excluded_ids) if len(excluded_ids) else pd.Series(dtype="string"),
+         "reason": pd.Series(reasons, dtype="string").reindex(excluded_ids)},
+        index=pd.Index(excluded_ids, name="respondent"),
+    )
+    only = flags[flags.sum(axis=1) == 1]
+    summary = pd.DataFrame(
+        {"n_flagged": flags.sum(axis=0).astype(int), "n_only": only.sum(axis=0).astype(int)}
+    )
+    flow = pd.DataFrame(
+        {"n_flagged": [flags.shape[0], len(excluded_ids), flags.shape[0] - len(excluded_ids)], "n_only": [pd.NA] * 3},
+        index=["total", "excluded", "retained"],
+    )
+    summary = pd.concat([summary, flow])
+    summary.index.name = "rule"
+    clean = data.loc[~any_flag]
+    clean.attrs = dict(data.attrs)
+    return Screening(
+        clean=clean, flags=flags, excluded=excluded, failure_cases=fc, summary=summary,
+        thresholds=thresholds, notes=tuple(notes),
+    )
