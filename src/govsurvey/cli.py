@@ -1,0 +1,133 @@
+"""The ``govsurvey`` command line: validate instruments and data, score, and run studies."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from govsurvey.errors import GovsurveyError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="govsurvey: survey and mixed-methods research for grass-roots public-health emergency governance.")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
+                        handlers=[RichHandler(console=err_console, show_time=False, show_path=False)], force=True)
+
+
+def _fail(exc: GovsurveyError) -> None:
+    err_console.print(f"[bold red]Error[/] ({type(exc).__name__}): {exc}", markup=True, highlight=False)
+    raise typer.Exit(code=2)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more detail.")) -> None:
+    _setup_logging(verbose)
+
+
+@app.command()
+def validate(
+    instrument: Path = typer.Argument(..., help="Instrument YAML or XLSForm (.xlsx)."),
+    data: Optional[Path] = typer.Option(None, "--data", "-d", help="A data file to check against the instrument."),
+    encoding: Optional[str] = typer.Option(None, help="CSV encoding (detected when omitted)."),
+    sheet: Optional[str] = typer.Option(None, help="Excel sheet name."),
+) -> None:
+    """Check an instrument (and optionally a data file) and summarise it."""
+    import govsurvey as gs
+
+    try:
+        inst = gs.load_instrument(instrument)
+        table = Table(title=f"{inst.title.get(inst.languages[0], inst.name)} — {inst.name} v{inst.version}")
+        for col in ("construct", "label", "parent", "items"):
+            table.add_column(col)
+        for name, c in inst.constructs.items():
+            table.add_row(name, c.label.get(inst.languages[0], ""), c.parent or "",
+                          ", ".join(c.items) if c.items else f"({len(inst.items_of(name))} via children)")
+        console.print(table)
+        console.print(f"{len(inst.items)} items ({len(inst.reverse_keyed)} reverse-keyed), "
+                      f"{len(inst.demographics)} background questions, languages: {', '.join(inst.languages)}.")
+        if data is not None:
+            df = gs.read_responses(data, inst, encoding=encoding, sheet=sheet)
+            info = df.attrs["govsurvey"]
+            console.print(f"[green]Data OK[/]: {df.shape[0]} respondents; {len(info['matched'])} columns matched"
+                          + (f"; encoding {info['encoding']}" if info.get("encoding") else "")
+                          + ("; Wenjuanxing export" if info.get("wenjuanxing") else "") + ".")
+            if info["unmatched_columns"]:
+                console.print(f"[yellow]Unmatched columns[/] (kept as they are): {', '.join(info['unmatched_columns'])}")
+            if info["missing_questions"]:
+                console.print(f"[yellow]Questions with no column[/]: {', '.join(info['missing_questions'])}")
+    except GovsurveyError as exc:
+        _fail(exc)
+
+
+@app.command("score")
+def score_cmd(
+    instrument: Path = typer.Argument(..., help="Instrument YAML or XLSForm."),
+    data: Path = typer.Argument(..., help="Responses (.csv .tsv .xlsx .sav .dta .parquet)."),
+    out: Path = typer.Option(Path("scores.csv"), "--out", "-o", help="Where to write the scores (CSV)."),
+    method: str = typer.Option("mean", help="mean or sum."),
+    min_valid: float = typer.Option(0.8, help="Share of a construct's items needed for a score."),
+    no_screen: bool = typer.Option(False, "--no-screen", help="Score every respondent, without screening."),
+    encoding: Optional[str] = typer.Option(None, help="CSV encoding (detected when omitted)."),
+) -> None:
+    """Read, screen and score responses; write one row per retained respondent."""
+    import govsurvey as gs
+    from govsurvey.data import write_atomic
+
+    try:
+        inst = gs.load_instrument(instrument)
+        df = gs.read_responses(data, inst, encoding=encoding)
+        if not no_screen:
+            result = gs.screen(df, inst)
+            console.print(f"Screening: {result.n_total} read, {result.n_excluded} excluded "
+                          f"({', '.join(f'{r} {int(result.flags[r].sum())}' for r in result.flags.columns)}).")
+            df = result.clean
+        scores = gs.score(df, inst, method=method, min_valid=min_valid)
+        write_atomic(out, lambda p: scores.to_csv(p, encoding="utf-8-sig"))
+        console.print(f"[green]Wrote[/] {out} ({scores.shape[0]} respondents × {scores.shape[1]} constructs).")
+    except GovsurveyError as exc:
+        _fail(exc)
+
+
+@app.command()
+def run(
+    spec: Path = typer.Argument(..., help="Study spec, e.g. analyses/example.yaml."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder, e.g. reports/example/."),
+) -> None:
+    """Run a study spec and write its results into the output folder."""
+    from govsurvey.study import Study
+
+    steps = ["instrument", "read", "screen", "score", "write"]
+    try:
+        study = Study.from_yaml(spec)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), console=console, transient=False) as bar:
+            task = bar.add_task(f"{study.name}: starting", total=len(steps))
+
+            def progress(step: str) -> None:
+                bar.update(task, description=f"{study.name}: {step}", completed=steps.index(step))
+
+            results = study.run(progress=progress)
+            progress("write")
+            paths = results.write(out)
+            bar.update(task, description=f"{study.name}: done", completed=len(steps))
+        sc = results.screening
+        console.print(f"Read {sc.n_total} responses; excluded {sc.n_excluded}; scored {results.scores.shape[0]} "
+                      f"respondents on {results.scores.shape[1]} constructs.")
+        for kind, path in paths.items():
+            console.print(f"  {kind:<14} {path}")
+    except GovsurveyError as exc:
+        _fail(exc)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import govsurvey as gs
+
+
+@pytest.fixture(scope="session")
+def inst() -> gs.Instrument:
+    return gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+
+
+@pytest.fixture(scope="session")
+def files() -> dict[str, Path]:
+    return gs.datasets.example_files()
+
+
+@pytest.fixture(scope="session")
+def truth(files) -> dict:
+    return json.loads(files["truth"].read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def xlsx_data(inst, files):
+    return gs.read_responses(files["xlsx"], inst)
+
+
+@pytest.fixture
+def write_yaml(tmp_path):
+    """Write a small instrument YAML into tmp_path and return its path."""
+
+    def _write(body: str, name: str = "inst.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return _write
+
+
+MINIMAL = """
+name: mini
+version: "1"
+languages: [zh, en]
+title: {zh: 小问卷, en: Mini}
+scales:
+  agree5:
+    type: likert
+    min: 1
+    max: 5
+    labels:
+      zh: {1: 非常不同意, 2: 不同意, 3: 一般, 4: 同意, 5: 非常同意}
+      en: {1: Strongly disagree, 2: Disagree, 3: Neutral, 4: Agree, 5: Strongly agree}
+    missing: [99]
+constructs:
+  a:
+    label: {zh: 甲, en: A}
+    scale: agree5
+    items:
+      - {id: A1, text: {zh: 题一, en: Item one}}
+      - {id: A2, text: {zh: 题二, en: Item two}}
+      - {id: A3, text: {zh: 题三, en: Item three}, reverse: true}
+demographics:
+  - id: gender
+    type: select_one
+    text: {zh: 性别, en: Gender}
+    choices:
+      zh: {1: 男, 2: 女}
+      en: {1: Male, 2: Female}
+"""
+
+
+@pytest.fixture
+def mini(write_yaml) -> gs.Instrument:
+    return gs.load_instrument(write_yaml(MINIMAL))
