@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
-from govsurvey.errors import UnknownItemError
+from govsurvey.errors import InputFileNotFoundError, UnknownItemError
 
 __all__ = ["instruments_dir", "instrument_path", "example_dir", "example_files", "simulate_study", "write_example_study"]
 
 
 def instruments_dir() -> Path:
-    """The folder of bundled instruments (the repository's ``instruments/``)."""
-    try:
-        root = resources.files("govsurvey.bundled_instruments")
-        path = Path(str(root))
-        if path.is_dir() and any(path.glob("*.yaml")):
-            return path
-    except (ModuleNotFoundError, TypeError):
-        pass
-    # Source checkout without an install: src/govsurvey/datasets → repository root.
-    return Path(__file__).resolve().parents[3] / "instruments"
+    """The folder of bundled instruments (the repository's ``instruments/``).
+
+    An installed wheel carries them as ``govsurvey/bundled_instruments/``; a source checkout
+    (editable install) reads the repository's ``instruments/`` folder itself.
+    """
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "bundled_instruments", package.parents[1] / "instruments"):
+        if candidate.is_dir() and any(candidate.glob("*.yaml")):
+            return candidate
+    raise InputFileNotFoundError(
+        f"govsurvey's bundled instruments are missing (looked in {package / 'bundled_instruments'}). "
+        "Fix: reinstall govsurvey (pip install --force-reinstall govsurvey)."
+    )
 
 
 def instrument_path(name: str) -> Path:
