@@ -31,8 +31,10 @@ def test_every_planted_respondent_is_found(result, truth):
 
 def test_duplicates_keep_the_first_submission(result, truth):
     fc = result.failure_cases[result.failure_cases["rule"] == "duplicate"]
-    got = {str(int(r)): int(v) for r, v in zip(fc["respondent"], fc["value"])}
+    got = {str(r): v for r, v in zip(fc["respondent"], fc["value"])}
     assert got == truth["duplicate_of"]
+    assert all(type(v) is int for v in got.values())  # ids stay ids
+    assert "duplicate of respondent 6;" in result.excluded.loc[9, "reason"] + ";"
     assert all(int(orig) in result.clean.index for orig in truth["duplicate_of"].values())
 
 

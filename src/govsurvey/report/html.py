@@ -29,9 +29,10 @@ def render_frame(frame: pd.DataFrame, *, caption: str | None = None, digits: int
     """A DataFrame as an escaped HTML table (first ``max_rows`` rows)."""
     shown = frame.head(max_rows)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [shown.index.name or ""] + list(shown.columns))
+    columns = [shown.iloc[:, k].tolist() for k in range(shown.shape[1])]  # per column: no dtype upcasting
     rows = []
-    for idx, row in shown.iterrows():
-        cells = "".join(f"<td>{html.escape(format_value(v, digits))}</td>" for v in row.tolist())
+    for r, idx in enumerate(shown.index):
+        cells = "".join(f"<td>{html.escape(format_value(col[r], digits))}</td>" for col in columns)
         rows.append(f"<tr><th>{html.escape(str(idx))}</th>{cells}</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     more = (f"<p class='more'>… {frame.shape[0] - max_rows} more rows</p>" if frame.shape[0] > max_rows else "")

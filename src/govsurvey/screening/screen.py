@@ -72,6 +72,24 @@ class Screening(Result):
         return f"Screening(total={self.n_total}, excluded={self.n_excluded}, retained={self.n_total - self.n_excluded}; {per})"
 
 
+def _reason(rule: str, column: str, value: Any, thresholds: dict[str, Any]) -> str:
+    """One failure as a phrase for the exclusion log."""
+    if rule == "duplicate":
+        return f"duplicate of respondent {value}"
+    if rule == "speeder":
+        return f"speeder: {value:.0f} s (cut-off {thresholds['speeder']['seconds']:.4g} s)"
+    if rule == "straightline":
+        return f"straightline: {value:.0%} identical answers in block {column}"
+    if rule == "too_many_missing":
+        return f"too_many_missing: {value:.0%} of construct items missing"
+    if rule == "attention":
+        shown = "(missing)" if value is None else f"{value:g}"
+        return f"attention: {column}={shown} (expected {thresholds['attention'][column]})"
+    if rule == "mahalanobis":
+        return f"mahalanobis: D²={value:.4g} (cut-off {thresholds['mahalanobis']['d2']:.4g})"
+    return f"{rule}: {column}={value:g}" if isinstance(value, float) else f"{rule}: {column}={value}"
+
+
 def _check_param(name: str, value: Any, lo: float, hi: float, *, allow_none: bool = True) -> None:
     if value is None and allow_none:
         return
@@ -259,7 +277,8 @@ def screen(
         flag = pd.Series(dup.reindex(data.index).fillna(False).astype(bool), index=data.index)
         flags["duplicate"] = flag
         for rid in flag[flag].index:
-            failures.append((rid, "(all questions)", "duplicate", first_by_hash[hashed[rid]]))
+            first = first_by_hash[hashed[rid]]
+            failures.append((rid, "(all questions)", "duplicate", first.item() if isinstance(first, np.generic) else first))
 
     # mahalanobis
     if mahalanobis_p is not None:
@@ -292,16 +311,14 @@ def screen(
     excluded_ids = flags.index[any_flag]
     rules_of = flags.loc[excluded_ids].apply(lambda row: ", ".join(c for c in flags.columns if row[c]), axis=1)
     fc = pd.DataFrame(failures, columns=["respondent", "column", "rule", "value"])
+    # object dtype keeps each value as it is (a respondent id stays an id, not 6.0)
+    fc["value"] = pd.Series([f[3] for f in failures], dtype=object)
     fc["_order"] = fc["rule"].map({r: k for k, r in enumerate(RULES)})
     fc = fc.sort_values(["_order", "respondent"], kind="stable").drop(columns="_order").reset_index(drop=True)
     reasons = {}
     for rid in excluded_ids:
-        parts = []
-        for _, row in fc[fc["respondent"] == rid].iterrows():
-            val = row["value"]
-            shown = f"{val:.4g}" if isinstance(val, float) else ("(missing)" if val is None else str(val))
-            parts.append(f"{row['rule']}: {row['column']}={shown}")
-        reasons[rid] = "; ".join(parts)
+        rows = fc[fc["respondent"] == rid]
+        reasons[rid] = "; ".join(_reason(r, c, v, thresholds) for r, c, v in zip(rows["rule"], rows["column"], rows["value"]))
     excluded = pd.DataFrame(
         {"rules": rules_of.reindex(excluded_ids) if len(excluded_ids) else pd.Series(dtype="string"),
          "reason": pd.Series(reasons, dtype="string").reindex(excluded_ids)},
