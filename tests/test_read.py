@@ -136,6 +136,15 @@ def test_text_that_maps_to_no_label_is_listed(inst, tmp_path):
     assert "Fix: add the text as a label of scale(s)" in msg
 
 
+def test_option_with_fill_in_maps_to_the_option(write_yaml):
+    from conftest import MINIMAL
+
+    body = MINIMAL.replace("zh: {1: 男, 2: 女}", "zh: {1: 男, 2: 女, 3: 其他}").replace("en: {1: Male, 2: Female}", "en: {1: Male, 2: Female, 3: Other}")
+    inst = gs.load_instrument(write_yaml(body))
+    df = gs.read_responses(pd.DataFrame({"性别": ["男", "其他〖不愿透露〗"]}), inst)
+    assert df["gender"].tolist() == [1.0, 3.0]
+
+
 def test_unknown_columns_and_mapping(inst, tmp_path):
     frame = _small_frame(inst)
     frame["您对社区工作有何建议"] = ["无", "多宣传", ""]

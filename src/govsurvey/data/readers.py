@@ -331,7 +331,10 @@ def _convert(values: pd.Series, scale: Scale, extra_missing: set, extra_texts: t
             continue
         num = _number(v)
         if num is None:
-            key = normalize_text(v)
+            text = str(v)
+            if "〖" in text:  # Wenjuanxing: an option with its fill-in, 其他〖退休职工〗 → 其他
+                text = text.split("〖", 1)[0]
+            key = normalize_text(text)
             if key in index:
                 result[k] = index[key]
                 continue

@@ -306,7 +306,6 @@ def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit:
     items: list[Item] = []
     demographics: list[Item] = []
     seen_ids: dict[str, str] = {}
-    item_sources: dict[str, tuple[_Problems, int | None, str]] = {}
     pending_importance: list[tuple[_Problems, int | None, str, str, str]] = []
 
     def register(fp: _Problems, qid: Any, line: int | None, where: str) -> bool:
@@ -319,6 +318,16 @@ def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit:
             return False
         seen_ids[qid] = f"{fp.path}, line {line}"
         return True
+
+    def head(fp: _Problems, spec: Any, line: int | None, where: str, kind: str) -> tuple[str, dict[str, str]] | None:
+        """Check one question entry is a mapping with a fresh id; return (id, texts)."""
+        if not isinstance(spec, dict):
+            fp.add(line, where, f"a {kind} must be a mapping with id and text.", "write - id: ... and text: {zh: ..., en: ...}.")
+            return None
+        qid = spec.get("id")
+        if not register(fp, qid, line, where):
+            return None
+        return qid, _texts(spec.get("text"), languages, fp, _line(spec, "text") or line, f"{where}.text", f"{kind} {qid!r}")
 
     # Scales first (from every file), then constructs and questions.
     for shown, doc in docs:
@@ -386,17 +395,13 @@ def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit:
             for k, ispec in enumerate(raw_items):
                 iwhere = f"{where}.items[{k}]"
                 iline = _line(raw_items, k)
-                if not isinstance(ispec, dict):
-                    fp.add(iline, iwhere, "an item must be a mapping with id and text.", "write - id: PL1 and text: {zh: ..., en: ...}.")
+                got = head(fp, ispec, iline, iwhere, "item")
+                if got is None:
                     continue
-                qid = ispec.get("id")
-                if not register(fp, qid, iline, iwhere):
-                    continue
-                text = _texts(ispec.get("text"), languages, fp, _line(ispec, "text") or iline, f"{iwhere}.text", f"item {qid!r}")
+                qid, text = got
                 sname = item_scale(fp, ispec, spec.get("scale"), iline, iwhere)
                 rev = reverse_flag(fp, ispec, sname, iline, iwhere)
                 items.append(Item(id=qid, text=text, scale=sname or "", reverse=rev, construct=cname, role="item"))
-                item_sources[qid] = (fp, iline, iwhere)
                 item_ids.append(qid)
             constructs_raw.append((shown, cname, spec, (label, tuple(item_ids), cline)))
 
@@ -408,13 +413,10 @@ def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit:
             else:
                 for k, ispec in enumerate(imp["items"]):
                     iwhere, iline = f"importance.items[{k}]", _line(imp["items"], k)
-                    if not isinstance(ispec, dict):
-                        fp.add(iline, iwhere, "an importance item must be a mapping.", "write - id: ..., dimension: ..., text: ....")
+                    got = head(fp, ispec, iline, iwhere, "importance item")
+                    if got is None:
                         continue
-                    qid = ispec.get("id")
-                    if not register(fp, qid, iline, iwhere):
-                        continue
-                    text = _texts(ispec.get("text"), languages, fp, _line(ispec, "text") or iline, f"{iwhere}.text", f"item {qid!r}")
+                    qid, text = got
                     sname = item_scale(fp, ispec, imp.get("scale"), iline, iwhere)
                     dim = ispec.get("dimension")
                     pending_importance.append((fp, iline, iwhere, qid, str(dim)))
@@ -426,13 +428,10 @@ def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit:
             checks = []
         for k, ispec in enumerate(checks):
             iwhere, iline = f"checks[{k}]", _line(checks, k)
-            if not isinstance(ispec, dict):
-                fp.add(iline, iwhere, "a check must be a mapping.", "write - id: AC1, scale: agree5, expected: 1, text: ....")
+            got = head(fp, ispec, iline, iwhere, "check")
+            if got is None:
                 continue
-            qid = ispec.get("id")
-            if not register(fp, qid, iline, iwhere):
-                continue
-            text = _texts(ispec.get("text"), languages, fp, _line(ispec, "text") or iline, f"{iwhere}.text", f"check {qid!r}")
+            qid, text = got
             sname = item_scale(fp, ispec, None, iline, iwhere)
             expected = ispec.get("expected")
             if sname and (not isinstance(expected, int) or expected not in scales[sname].codes):
@@ -448,13 +447,10 @@ def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit:
             demos = []
         for k, qspec in enumerate(demos):
             qwhere, qline = f"demographics[{k}]", _line(demos, k)
-            if not isinstance(qspec, dict):
-                fp.add(qline, qwhere, "a demographic question must be a mapping.", "write - id: gender, type: select_one, ....")
+            got = head(fp, qspec, qline, qwhere, "question")
+            if got is None:
                 continue
-            qid = qspec.get("id")
-            if not register(fp, qid, qline, qwhere):
-                continue
-            text = _texts(qspec.get("text"), languages, fp, _line(qspec, "text") or qline, f"{qwhere}.text", f"question {qid!r}")
+            qid, text = got
             qtype = qspec.get("type")
             if qtype not in QUESTION_TYPES:
                 fp.add(_line(qspec, "type") or qline, f"{qwhere}.type", f"question type {qtype!r} is not known.", f"use one of {', '.join(QUESTION_TYPES)}.")
