@@ -7,7 +7,7 @@ import re
 import pytest
 
 import govsurvey as gs
-from conftest import MINIMAL
+from instrument_texts import MINIMAL
 
 
 def test_bundled_instrument_contract(inst):

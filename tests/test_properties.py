@@ -85,7 +85,7 @@ MUTATIONS = [
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(picks=st.lists(st.sampled_from(MUTATIONS), min_size=1, max_size=4, unique=True))
 def test_instrument_mutations_give_instrument_errors(write_yaml, picks):
-    from conftest import MINIMAL
+    from instrument_texts import MINIMAL
 
     body = MINIMAL
     for old, new in picks:

@@ -137,7 +137,7 @@ def test_text_that_maps_to_no_label_is_listed(inst, tmp_path):
 
 
 def test_option_with_fill_in_maps_to_the_option(write_yaml):
-    from conftest import MINIMAL
+    from instrument_texts import MINIMAL
 
     body = MINIMAL.replace("zh: {1: 男, 2: 女}", "zh: {1: 男, 2: 女, 3: 其他}").replace("en: {1: Male, 2: Female}", "en: {1: Male, 2: Female, 3: Other}")
     inst = gs.load_instrument(write_yaml(body))
@@ -232,7 +232,7 @@ def test_dataframe_source_is_not_modified(inst):
 
 
 def test_ambiguous_text_needs_a_mapping(write_yaml):
-    from conftest import MINIMAL
+    from instrument_texts import MINIMAL
 
     body = MINIMAL.replace("{id: A2, text: {zh: 题二, en: Item two}}", "{id: A2, text: {zh: 题一, en: Item one again}}")
     inst = gs.load_instrument(write_yaml(body))

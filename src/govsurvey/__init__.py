@@ -26,6 +26,10 @@ from govsurvey.errors import (
     UnmappedAnswerError,
 )
 from govsurvey.instrument import Construct, Instrument, Item, Scale, load_instrument
+from govsurvey.psychometrics import (
+    EFA, KMO, Bartlett, Harman, Omega, ParallelAnalysis, Reliability, bartlett, efa, harman_test, item_analysis, kmo,
+    omega, parallel_analysis, reliability,
+)
 from govsurvey.results import Result
 from govsurvey.scoring import reverse_code, score
 from govsurvey.screening import Screening, screen
@@ -45,6 +49,21 @@ __all__ = [
     "Screening",
     "reverse_code",
     "score",
+    "item_analysis",
+    "reliability",
+    "Reliability",
+    "kmo",
+    "KMO",
+    "bartlett",
+    "Bartlett",
+    "parallel_analysis",
+    "ParallelAnalysis",
+    "efa",
+    "EFA",
+    "omega",
+    "Omega",
+    "harman_test",
+    "Harman",
     "Result",
     "GovsurveyError",
     "InstrumentError",

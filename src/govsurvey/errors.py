@@ -19,8 +19,13 @@ __all__ = [
     "OutOfRangeError",
     "InputFileNotFoundError",
     "SpecificationError",
+    "NotPositiveDefiniteError",
+    "ConvergenceError",
+    "ModelSyntaxError",
     "GovsurveyWarning",
     "DataWarning",
+    "HeywoodCaseWarning",
+    "ConvergenceWarning",
 ]
 
 
@@ -67,9 +72,29 @@ class SpecificationError(GovsurveyError, ValueError):
     """An argument or a study specification is invalid."""
 
 
+class NotPositiveDefiniteError(GovsurveyError, ValueError):
+    """A covariance or correlation matrix is singular or not positive definite."""
+
+
+class ConvergenceError(GovsurveyError, RuntimeError):
+    """An iterative estimator did not converge and its result cannot be used."""
+
+
+class ModelSyntaxError(GovsurveyError, ValueError):
+    """A model in lavaan syntax cannot be parsed or refers to unknown variables."""
+
+
 class GovsurveyWarning(UserWarning):
     """Base class of govsurvey's warnings."""
 
 
 class DataWarning(GovsurveyWarning):
     """Something in the data deserves attention but does not stop the computation."""
+
+
+class HeywoodCaseWarning(GovsurveyWarning):
+    """A variance estimate is negative or a communality reaches 1 (a Heywood case)."""
+
+
+class ConvergenceWarning(GovsurveyWarning):
+    """An iterative procedure stopped before meeting its convergence criterion."""

@@ -136,7 +136,7 @@ def score(
     >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
     >>> data = gs.read_responses(gs.datasets.example_files()["sav"], inst)
     >>> scores = gs.score(gs.screen(data, inst).clean, inst)
-    >>> bool(scores["reserves"].between(1, 5).all())
+    >>> bool(scores["reserves"].dropna().between(1, 5).all())
     True
     """
     if method not in ("mean", "sum"):

@@ -1,0 +1,180 @@
+"""Checked numeric input for the psychometric functions: item matrices and their moments.
+
+Everything that depends only on means and covariances is computed from one pass over the
+data here (a cross-product), so the statistics scale with the number of items, not rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from govsurvey.errors import DataValidationError, DataWarning, NotPositiveDefiniteError, SpecificationError
+
+__all__ = ["ItemData", "prepare_items", "warn", "cov_to_cor", "check_positive_definite", "smc"]
+
+log = logging.getLogger(__name__)
+
+
+def warn(messages: list[str], text: str, category: type[Warning] = DataWarning) -> None:
+    """Record a warning for the result and emit it as a Python warning."""
+    messages.append(text)
+    warnings.warn(text, category, stacklevel=3)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ItemData:
+    """Item matrix after checks: names, complete-case values (listwise) and moments."""
+
+    names: tuple[str, ...]
+    values: np.ndarray | None  # rows used (listwise) — None when only moments are known
+    n: int
+    means: np.ndarray
+    cov: np.ndarray  # unbiased (n − 1)
+    n_dropped: int
+    warnings: tuple[str, ...]
+
+    @property
+    def k(self) -> int:
+        return len(self.names)
+
+    @property
+    def cor(self) -> np.ndarray:
+        return cov_to_cor(self.cov)
+
+
+def cov_to_cor(cov: np.ndarray) -> np.ndarray:
+    sd = np.sqrt(np.diag(cov))
+    r = cov / np.outer(sd, sd)
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
+def _numeric_frame(items: Any, what: str) -> pd.DataFrame:
+    if isinstance(items, np.ndarray):
+        if items.ndim != 2:
+            raise SpecificationError(f"{what}: items must be a 2-D table (respondents × items), got {items.ndim}-D.")
+        items = pd.DataFrame(items, columns=[f"V{j + 1}" for j in range(items.shape[1])])
+    if not isinstance(items, pd.DataFrame):
+        raise SpecificationError(f"{what}: items must be a pandas DataFrame of item columns, got {type(items).__name__}.")
+    if items.columns.duplicated().any():
+        dup = sorted({str(c) for c in items.columns[items.columns.duplicated()]})
+        raise DataValidationError(f"{what}: column(s) {', '.join(dup)} appear more than once. Fix: keep one of each.")
+    out = {}
+    for col in items.columns:
+        s = items[col]
+        if pd.api.types.is_bool_dtype(s):
+            s = s.astype(float)
+        if not pd.api.types.is_numeric_dtype(s):
+            conv = pd.to_numeric(s, errors="coerce")
+            bad = s[conv.isna() & s.notna()]
+            if len(bad):
+                shown = ", ".join(sorted({repr(v) for v in bad.tolist()})[:5])
+                raise DataValidationError(
+                    f"{what}: item {col!r} has non-numeric values ({shown}). "
+                    "Fix: read the data with gs.read_responses(path, instrument) so answers become codes."
+                )
+            s = conv
+        v = s.astype(float)
+        if np.isinf(v.to_numpy()).any():
+            raise DataValidationError(f"{what}: item {col!r} contains infinite values. Fix: correct or blank them.")
+        out[str(col)] = v
+    return pd.DataFrame(out, index=items.index)
+
+
+def prepare_items(
+    items: Any,
+    *,
+    what: str,
+    min_items: int = 2,
+    missing: str = "listwise",
+    drop_constant: bool = False,
+    min_n: int = 3,
+) -> ItemData:
+    """Check an item table and compute its moments in one pass.
+
+    ``missing="listwise"`` keeps complete rows (how many were dropped is reported);
+    ``"pairwise"`` computes each covariance from the rows where both items are present
+    (as psych's ``use="pairwise"``). Constant items raise, or are dropped with a warning
+    when ``drop_constant`` (psych::alpha's behaviour).
+    """
+    if missing not in ("listwise", "pairwise"):
+        raise SpecificationError(f"{what}: missing={missing!r} must be 'listwise' or 'pairwise'.")
+    frame = _numeric_frame(items, what)
+    msgs: list[str] = []
+    if frame.shape[1] < min_items:
+        raise DataValidationError(f"{what} needs at least {min_items} items, got {frame.shape[1]}. Fix: pass more item columns.")
+    n_total = frame.shape[0]
+    if missing == "listwise":
+        complete = frame.dropna()
+        n_dropped = n_total - complete.shape[0]
+        if n_dropped:
+            log.info("%s: %d of %d rows with missing values dropped (listwise)", what, n_dropped, n_total)
+            msgs.append(f"{n_dropped} of {n_total} respondents with missing answers were left out (listwise deletion).")
+        x = complete.to_numpy()
+        n = x.shape[0]
+        if n < min_n:
+            raise DataValidationError(
+                f"{what} has {n} complete cases; at least {min_n} are needed. Fix: collect more responses or use missing='pairwise'."
+            )
+        means = x.mean(axis=0)
+        centred = x - means
+        cov = centred.T @ centred / (n - 1)
+        values = x
+    else:
+        n_dropped = 0
+        counts = frame.notna().astype(float).T @ frame.notna().astype(float)
+        if counts.to_numpy().min() < min_n:
+            raise DataValidationError(f"{what}: some pairs of items are answered together by fewer than {min_n} respondents. Fix: drop sparse items.")
+        cov = frame.cov(min_periods=min_n).to_numpy()
+        means = frame.mean().to_numpy()
+        n = int(frame.notna().all(axis=1).sum()) if frame.notna().all(axis=1).sum() else int(counts.to_numpy().min())
+        values = None
+        if frame.isna().any().any():
+            msgs.append("Covariances were computed pairwise (psych's use='pairwise').")
+    names = list(frame.columns)
+    var = np.diag(cov)
+    constant = [names[j] for j in range(len(names)) if not var[j] > 1e-12 * max(1.0, float(np.abs(means[j])) ** 2)]
+    if constant:
+        if not drop_constant:
+            raise DataValidationError(
+                f"{what}: item(s) {', '.join(constant)} have zero variance (everyone gave the same answer), "
+                "so correlations with them are undefined. Fix: drop them from the analysis."
+            )
+        keep = [j for j, nm in enumerate(names) if nm not in constant]
+        for c in constant:
+            warn(msgs, f"Item {c} has zero variance and was left out.")
+        names = [names[j] for j in keep]
+        cov = cov[np.ix_(keep, keep)]
+        means = means[keep]
+        values = values[:, keep] if values is not None else None
+        if len(names) < min_items:
+            raise DataValidationError(f"{what} has fewer than {min_items} items with variance. Fix: check the data.")
+    if n < 5 * len(names):
+        warn(msgs, f"Only {n} cases for {len(names)} items ({n / len(names):.1f} per item); estimates are unstable below about 5–10 cases per item.")
+    return ItemData(names=tuple(names), values=values, n=int(n), means=means, cov=cov, n_dropped=int(n_dropped), warnings=tuple(msgs))
+
+
+def check_positive_definite(matrix: np.ndarray, names: tuple[str, ...], what: str) -> None:
+    """Raise NotPositiveDefiniteError naming the items involved when the matrix is singular."""
+    eig, vec = np.linalg.eigh(matrix)
+    if eig.min() > 1e-10 * max(1.0, eig.max()):
+        return
+    weights = np.abs(vec[:, 0])
+    involved = [names[j] for j in np.argsort(-weights)[:4] if weights[j] > 0.2]
+    raise NotPositiveDefiniteError(
+        f"{what}: the correlation matrix is singular or not positive definite (smallest eigenvalue {eig.min():.3g}); "
+        f"items involved: {', '.join(involved) or 'several'}. An item may be a copy or a sum of others, or there are fewer "
+        "respondents than items. Fix: drop redundant items or collect more responses."
+    )
+
+
+def smc(r: np.ndarray) -> np.ndarray:
+    """Squared multiple correlations: 1 − 1/diag(R⁻¹) (psych::smc)."""
+    inv = np.linalg.inv(r)
+    return 1.0 - 1.0 / np.diag(inv)

@@ -1,0 +1,556 @@
+"""Exploratory factor analysis and its companions, matching psych (Revelle) 2.2.9.
+
+Extraction: minres (psych's default: unweighted least squares on the off-diagonal),
+maximum likelihood (factanal's objective), iterated principal axis (psych's loop and
+stopping rule), principal components (``psych::principal``). Rotation: see
+:mod:`govsurvey.psychometrics.rotation`. After rotation factors are signed so their
+loadings sum positive and ordered by variance explained, as psych does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from govsurvey.errors import ConvergenceWarning, DataValidationError, HeywoodCaseWarning, SpecificationError
+from govsurvey.psychometrics._input import check_positive_definite, prepare_items, smc, warn
+from govsurvey.psychometrics.rotation import oblimin, promax, varimax
+from govsurvey.results import Result
+
+__all__ = [
+    "EFA", "efa", "KMO", "kmo", "Bartlett", "bartlett", "ParallelAnalysis", "parallel_analysis",
+    "Omega", "omega", "Harman", "harman_test", "fit_minres", "fit_ml", "fit_pa",
+]
+
+METHODS = ("minres", "ml", "pa", "pc")
+ROTATIONS = ("oblimin", "varimax", "promax", "none")
+PREFIX = {"minres": "MR", "ml": "ML", "pa": "PA", "pc": "PC"}
+LOWER = 0.005  # psych's lower bound for uniquenesses
+
+
+def _sign_columns(l: np.ndarray) -> np.ndarray:
+    s = np.sign(l.sum(axis=0))
+    s[s == 0] = 1
+    return s
+
+
+def _top_eigen(m: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
+    vals, vecs = np.linalg.eigh(m)
+    order = np.argsort(vals)[::-1]
+    return vals[order], vecs[:, order]
+
+
+def _loadings_from(m: np.ndarray, nf: int) -> np.ndarray:
+    vals, vecs = _top_eigen(m, nf)
+    return vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
+
+
+def fit_minres(r: np.ndarray, nf: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """Minres loadings (unrotated, signed) and fit facts.
+
+    Minimises ½ Σ_{k>nf} λ_k(R − Ψ)², whose stationary point — zero diagonal residual — is
+    the point psych's optimiser (``fit.residuals`` with the ``FAgr.minres`` gradient) seeks.
+    """
+    p = r.shape[0]
+    start = np.clip(1 - smc(r), LOWER, 1.0)
+
+    def f(psi: np.ndarray) -> tuple[float, np.ndarray]:
+        m = r - np.diag(psi)
+        vals, vecs = np.linalg.eigh(m)
+        order = np.argsort(vals)[::-1]
+        vals, vecs = vals[order], vecs[:, order]
+        rest = vals[nf:]
+        value = 0.5 * float((rest**2).sum())
+        grad = -((vecs[:, nf:] ** 2) * rest).sum(axis=1)
+        return value, grad
+
+    res = optimize.minimize(f, start, jac=True, method="L-BFGS-B", bounds=[(LOWER, 1.0)] * p,
+                            options={"ftol": 1e-16, "gtol": 1e-12, "maxiter": 20000, "maxfun": 40000})
+    psi = res.x
+    l = _loadings_from(r - np.diag(psi), nf)
+    l = l * _sign_columns(l)
+    return l, {"converged": bool(res.success) or float(np.abs(res.jac).max()) < 1e-8, "psi": psi, "iterations": int(res.nit)}
+
+
+def fit_ml(r: np.ndarray, nf: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """Maximum-likelihood loadings (factanal's objective and gradient, as psych fm="ml")."""
+    p = r.shape[0]
+    start = np.clip(1 - smc(r), LOWER, 1.0)
+
+    def f(psi: np.ndarray) -> tuple[float, np.ndarray]:
+        sc = 1 / np.sqrt(psi)
+        sstar = r * np.outer(sc, sc)
+        vals, vecs = np.linalg.eigh(sstar)
+        order = np.argsort(vals)[::-1]
+        vals, vecs = vals[order], vecs[:, order]
+        e = vals[nf:]
+        value = -float((np.log(e) - e).sum() - nf + p)
+        load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1, 0))
+        load = np.sqrt(psi)[:, None] * load
+        g = load @ load.T + np.diag(psi) - r
+        return value, np.diag(g) / psi**2
+
+    res = optimize.minimize(f, start, jac=True, method="L-BFGS-B", bounds=[(LOWER, 1.0)] * p,
+                            options={"ftol": 1e-16, "gtol": 1e-12, "maxiter": 20000, "maxfun": 40000})
+    psi = res.x
+    sc = 1 / np.sqrt(psi)
+    vals, vecs = _top_eigen(r * np.outer(sc, sc), nf)
+    l = np.sqrt(psi)[:, None] * (vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1, 0)))
+    l = l * _sign_columns(l)
+    return l, {"converged": bool(res.success) or float(np.abs(res.jac).max()) < 1e-8, "psi": psi, "iterations": int(res.nit)}
+
+
+def fit_pa(r: np.ndarray, nf: int, *, min_err: float = 0.001, max_iter: int = 50) -> tuple[np.ndarray, dict[str, Any]]:
+    """Iterated principal axis exactly as psych: SMC start, stop when the summed
+    communality changes by at most ``min_err`` or after ``max_iter`` iterations."""
+    rm = r.copy()
+    np.fill_diagonal(rm, smc(r))
+    comm = float(np.trace(rm))
+    err, i = comm, 1
+    converged = True
+    while err > min_err:
+        l = _loadings_from(rm, nf)
+        new = (l**2).sum(axis=1)
+        comm1 = float(new.sum())
+        np.fill_diagonal(rm, new)
+        err = abs(comm - comm1)
+        comm = comm1
+        i += 1
+        if i > max_iter:
+            converged = False
+            break
+    l = l * _sign_columns(l)
+    return l, {"converged": converged, "iterations": i - 1}
+
+
+def _fit_pc(r: np.ndarray, nf: int) -> tuple[np.ndarray, dict[str, Any]]:
+    l = _loadings_from(r, nf)
+    return l * _sign_columns(l), {"converged": True, "iterations": 0}
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class EFA(Result):
+    """An exploratory factor solution (see :func:`efa`)."""
+
+    loadings: pd.DataFrame
+    communalities: pd.Series
+    uniquenesses: pd.Series
+    phi: pd.DataFrame | None
+    variance: pd.DataFrame
+    method: str
+    rotation: str
+    n_factors: int
+    n_factors_rule: str
+    eigenvalues: tuple[float, ...]
+    n_obs: int
+    converged: bool
+    warnings: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        out = self.loadings.copy()
+        out["h2"] = self.communalities
+        out["u2"] = self.uniquenesses
+        return out
+
+
+def _rotate(l: np.ndarray, method: str, rotation: str) -> tuple[np.ndarray, np.ndarray | None]:
+    if rotation == "none" or l.shape[1] < 2:
+        return l, None
+    if rotation == "varimax":
+        return varimax(l)[0], None
+    if rotation == "promax":
+        if method == "pc":  # psych::principal uses stats::promax: same loadings, Phi rescaled to a correlation
+            z, phi, _ = promax(l)
+            d = np.sqrt(np.diag(phi))
+            return z, phi / np.outer(d, d)
+        z, phi, _ = promax(l)
+        return z, phi
+    z, phi, _ = oblimin(l)
+    return z, phi
+
+
+def efa(
+    items: pd.DataFrame,
+    n_factors: int | None = None,
+    *,
+    method: str = "minres",
+    rotation: str = "oblimin",
+    missing: str = "listwise",
+) -> EFA:
+    """Exploratory factor analysis, as ``psych::fa`` (and ``psych::principal`` for ``method="pc"``).
+
+    Parameters
+    ----------
+    items
+        Respondents × items (reverse-coded).
+    n_factors
+        Number of factors; ``None`` keeps eigenvalues of the correlation matrix greater
+        than 1 (the Kaiser rule SPSS applies by default) and says so in ``n_factors_rule``.
+    method
+        ``"minres"`` (psych's default), ``"ml"``, ``"pa"`` (iterated principal axis) or
+        ``"pc"`` (principal components: "主成分分析法", the SPSS default with varimax).
+    rotation
+        ``"oblimin"``, ``"varimax"``, ``"promax"`` or ``"none"``. Varimax uses Kaiser
+        normalisation, as SPSS and R do.
+
+    Notes
+    -----
+    Communalities are diag(ΛΦΛ′) (for oblique rotations Φ matters); uniquenesses are
+    1 − communality. ``variance`` has SS loadings (diag(ΦΛ′Λ) for oblique solutions),
+    proportion and cumulative proportion of the total variance.
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+    >>> data = gs.reverse_code(gs.screen(gs.read_responses(gs.datasets.example_files()["sav"], inst), inst).clean, inst)
+    >>> fit = gs.efa(data[inst.items_of("pre_event")], 4, method="ml", rotation="promax")
+    >>> fit.loadings.shape
+    (15, 4)
+    """
+    if method not in METHODS:
+        raise SpecificationError(f"method={method!r} is not known. Fix: use one of {', '.join(METHODS)}.")
+    if rotation not in ROTATIONS:
+        raise SpecificationError(f"rotation={rotation!r} is not known. Fix: use one of {', '.join(ROTATIONS)}.")
+    data = prepare_items(items, what="efa", missing=missing, min_items=3)
+    msgs = list(data.warnings)
+    r = data.cor
+    check_positive_definite(r, data.names, "efa")
+    eig = np.sort(np.linalg.eigvalsh(r))[::-1]
+    p = data.k
+    if n_factors is None:
+        n_factors = int((eig > 1).sum()) or 1
+        rule = f"eigenvalues > 1 (Kaiser): {n_factors}"
+    else:
+        if isinstance(n_factors, bool) or not isinstance(n_factors, (int, np.integer)) or n_factors < 1:
+            raise SpecificationError(f"n_factors={n_factors!r} must be a whole number ≥ 1, or None for eigenvalues > 1.")
+        rule = "given"
+    n_factors = int(n_factors)
+    dof = ((p - n_factors) ** 2 - (p + n_factors)) / 2
+    if method != "pc" and (n_factors >= p or dof < 0):
+        raise SpecificationError(
+            f"{n_factors} factors are too many for {p} items (degrees of freedom {dof:g} < 0). Fix: extract fewer factors."
+        )
+    fitter = {"minres": fit_minres, "ml": fit_ml, "pa": fit_pa, "pc": _fit_pc}[method]
+    l0, info = fitter(r, n_factors)
+    if not info["converged"]:
+        warn(msgs, f"The {method} extraction did not converge ({info['iterations']} iterations); treat the solution with caution.", ConvergenceWarning)
+    communal = (l0**2).sum(axis=1)
+    lr, phi = _rotate(l0, method, rotation)
+    if method == "pc":  # psych::principal: order by size, then sign
+        if n_factors > 1:
+            order = np.argsort(-(lr**2).sum(axis=0), kind="stable")
+            lr = lr[:, order]
+            phi = phi[np.ix_(order, order)] if phi is not None else None
+        s = _sign_columns(lr)
+        lr = lr * s
+        phi = phi * np.outer(s, s) if phi is not None else None
+    else:  # psych::fa: sign, then order by variance explained
+        s = _sign_columns(lr)
+        lr = lr * s
+        phi = phi * np.outer(s, s) if phi is not None else None
+        if n_factors > 1:
+            ev = np.diag(phi @ lr.T @ lr) if phi is not None else (lr**2).sum(axis=0)
+            order = np.argsort(-ev, kind="stable")
+            lr = lr[:, order]
+            phi = phi[np.ix_(order, order)] if phi is not None else None
+    prefix = PREFIX[method] if rotation == "none" or method != "pc" else ("RC" if phi is None else "TC")
+    cols = [f"{prefix}{j + 1}" for j in range(n_factors)]
+    names = list(data.names)
+    heywood = [names[j] for j in range(p) if communal[j] >= 1 - LOWER - 1e-9]
+    if heywood and method != "pc":
+        warn(msgs, f"Heywood case: item(s) {', '.join(heywood)} have communality ≥ {1 - LOWER:g} (uniqueness at its bound). "
+             "Fix: extract fewer factors or check those items.", HeywoodCaseWarning)
+    ss = np.diag(phi @ lr.T @ lr) if phi is not None else (lr**2).sum(axis=0)
+    variance = pd.DataFrame([ss, ss / p, np.cumsum(ss / p)], index=["SS loadings", "Proportion Var", "Cumulative Var"], columns=cols)
+    phi_frame = pd.DataFrame(phi, index=cols, columns=cols) if phi is not None else None
+    return EFA(
+        loadings=pd.DataFrame(lr, index=pd.Index(names, name="item"), columns=cols),
+        communalities=pd.Series(communal, index=names, name="h2"),
+        uniquenesses=pd.Series(1 - communal, index=names, name="u2"),
+        phi=phi_frame, variance=variance, method=method, rotation=rotation, n_factors=n_factors,
+        n_factors_rule=rule, eigenvalues=tuple(float(e) for e in eig), n_obs=data.n,
+        converged=bool(info["converged"]), warnings=tuple(msgs),
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class KMO(Result):
+    """Kaiser–Meyer–Olkin measure of sampling adequacy."""
+
+    overall: float
+    per_item: pd.Series
+    warnings: tuple[str, ...] = ()
+
+
+def kmo(items: pd.DataFrame, *, missing: str = "listwise") -> KMO:
+    """Kaiser–Meyer–Olkin measure of sampling adequacy, as ``psych::KMO``.
+
+    MSA = Σr² / (Σr² + Σq²) over off-diagonal correlations r and partial (anti-image)
+    correlations q. Values ≥ .80 are meritorious, ≥ .70 middling, < .50 unacceptable
+    (Kaiser, 1974).
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+    >>> data = gs.reverse_code(gs.screen(gs.read_responses(gs.datasets.example_files()["sav"], inst), inst).clean, inst)
+    >>> gs.kmo(data[inst.items_of("capacity")]).overall > 0.8
+    True
+    """
+    data = prepare_items(items, what="kmo", missing=missing)
+    r = data.cor
+    check_positive_definite(r, data.names, "kmo")
+    q = np.linalg.inv(r)
+    d = np.sqrt(np.diag(q))
+    q = q / np.outer(d, d)
+    np.fill_diagonal(q, 0)
+    r0 = r.copy()
+    np.fill_diagonal(r0, 0)
+    r2, q2 = (r0**2), (q**2)
+    overall = float(r2.sum() / (r2.sum() + q2.sum()))
+    per = r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0))
+    return KMO(overall=overall, per_item=pd.Series(per, index=list(data.names), name="msa"), warnings=data.warnings)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Bartlett(Result):
+    """Bartlett's test of sphericity."""
+
+    chi2: float
+    df: int
+    p_value: float
+    n_obs: int
+
+
+def bartlett(items: pd.DataFrame, *, missing: str = "listwise") -> Bartlett:
+    """Bartlett's test that the correlation matrix is an identity, as ``psych::cortest.bartlett``:
+    χ² = −(n − 1 − (2p + 5)/6) · ln|R|, df = p(p − 1)/2.
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+    >>> data = gs.read_responses(gs.datasets.example_files()["sav"], inst)
+    >>> gs.bartlett(data[inst.items_of("trust")]).p_value < 0.001
+    True
+    """
+    data = prepare_items(items, what="bartlett", missing=missing)
+    r = data.cor
+    check_positive_definite(r, data.names, "bartlett")
+    p = data.k
+    sign, logdet = np.linalg.slogdet(r)
+    chi2 = -logdet * (data.n - 1 - (2 * p + 5) / 6)
+    df = p * (p - 1) // 2
+    return Bartlett(chi2=float(chi2), df=int(df), p_value=float(stats.chi2.sf(chi2, df)), n_obs=data.n)
+
+
+def _fa_values_batch(r: np.ndarray, *, iters: int = 500, tol: float = 1e-10) -> np.ndarray:
+    """Eigenvalues of R with one-factor minres communalities on the diagonal, for a
+    stack of correlation matrices (psych::fa.parallel's "fa" values), solved together."""
+    b, p, _ = r.shape
+    inv = np.linalg.inv(r)
+    h = 1 - 1 / np.einsum("bii->bi", inv)  # SMC start
+    eye = np.eye(p, dtype=bool)
+    for _ in range(iters):
+        m = r.copy()
+        m[:, eye] = h
+        vals, vecs = np.linalg.eigh(m)
+        new = vecs[:, :, -1] ** 2 * np.maximum(vals[:, -1:], 0)
+        new = np.minimum(new, 1 - LOWER)
+        if np.abs(new - h).max() < tol:
+            h = new
+            break
+        h = new
+    m = r.copy()
+    m[:, eye] = h
+    return np.sort(np.linalg.eigvalsh(m), axis=1)[:, ::-1]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ParallelAnalysis(Result):
+    """Horn's parallel analysis (see :func:`parallel_analysis`)."""
+
+    n_factors: int
+    n_components: int
+    table: pd.DataFrame
+    n_iter: int
+    quantile: float
+    seed: int | None
+
+
+def parallel_analysis(items: pd.DataFrame, *, n_iter: int = 100, seed: int | None = None, quantile: float = 0.95,
+                      missing: str = "listwise") -> ParallelAnalysis:
+    """Horn's parallel analysis, as ``psych::fa.parallel``.
+
+    Observed eigenvalues are compared with the ``quantile`` of eigenvalues from ``n_iter``
+    normal random data sets of the same size: for factors, eigenvalues of the correlation
+    matrix with one-factor minres communalities on its diagonal; for components, of the
+    correlation matrix itself. The suggested number is how many observed eigenvalues
+    exceed their simulated counterparts before the first that does not. All simulated
+    matrices are computed together (batched cross-products and eigendecompositions).
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+    >>> data = gs.reverse_code(gs.screen(gs.read_responses(gs.datasets.example_files()["sav"], inst), inst).clean, inst)
+    >>> gs.parallel_analysis(data[inst.items_of("participation")], n_iter=20, seed=1).n_factors
+    3
+    """
+    if isinstance(n_iter, bool) or not isinstance(n_iter, int) or n_iter < 1:
+        raise SpecificationError(f"n_iter={n_iter!r} must be a whole number ≥ 1.")
+    if not 0 < quantile < 1:
+        raise SpecificationError(f"quantile={quantile!r} must lie between 0 and 1.")
+    data = prepare_items(items, what="parallel_analysis", missing=missing, min_items=3)
+    r = data.cor
+    check_positive_definite(r, data.names, "parallel_analysis")
+    n, p = data.n, data.k
+    rng = np.random.default_rng(seed)
+    sims = []
+    for start in range(0, n_iter, 64):
+        b = min(64, n_iter - start)
+        z = rng.standard_normal((b, n, p))
+        z -= z.mean(axis=1, keepdims=True)
+        c = np.einsum("bni,bnj->bij", z, z)
+        d = np.sqrt(np.einsum("bii->bi", c))
+        sims.append(c / (d[:, :, None] * d[:, None, :]))
+    sim = np.concatenate(sims)
+    obs_fa = _fa_values_batch(r[None])[0]
+    sim_fa = np.quantile(_fa_values_batch(sim), quantile, axis=0)
+    obs_pc = np.sort(np.linalg.eigvalsh(r))[::-1]
+    sim_pc = np.quantile(np.sort(np.linalg.eigvalsh(sim), axis=1)[:, ::-1], quantile, axis=0)
+
+    def count(obs: np.ndarray, ref: np.ndarray) -> int:
+        below = np.flatnonzero(~(obs > ref))
+        return int(below[0]) if below.size else len(obs)
+
+    table = pd.DataFrame({"fa_observed": obs_fa, "fa_simulated": sim_fa, "pc_observed": obs_pc, "pc_simulated": sim_pc},
+                         index=pd.RangeIndex(1, p + 1, name="factor"))
+    return ParallelAnalysis(n_factors=count(obs_fa, sim_fa), n_components=count(obs_pc, sim_pc), table=table,
+                            n_iter=n_iter, quantile=quantile, seed=seed)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Omega(Result):
+    """McDonald's omega from a Schmid–Leiman solution (see :func:`omega`)."""
+
+    omega_h: float
+    omega_total: float
+    alpha: float
+    n_factors: int
+    loadings: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+
+
+def omega(items: pd.DataFrame, n_factors: int = 3, *, missing: str = "listwise") -> Omega:
+    """Omega hierarchical and omega total via the Schmid–Leiman transformation, as
+    ``psych::omega(x, nfactors, fm="minres", rotate="oblimin")``.
+
+    A minres solution (varimax) is rotated obliquely (oblimin); a one-factor minres
+    solution of the factor correlations gives the general factor; omega_h = (Σg)²/ΣR and
+    omega_total = 1 − Σu²/ΣR. With two group factors their general loadings are set equal
+    (psych's ``option="equal"``); with one factor omega_h is not meaningful (NaN, with a warning).
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+    >>> data = gs.reverse_code(gs.screen(gs.read_responses(gs.datasets.example_files()["sav"], inst), inst).clean, inst)
+    >>> om = gs.omega(data[inst.items_of("capacity")], 3)
+    >>> om.omega_total > om.omega_h > 0
+    True
+    """
+    if isinstance(n_factors, bool) or not isinstance(n_factors, int) or n_factors < 1:
+        raise SpecificationError(f"n_factors={n_factors!r} must be a whole number ≥ 1.")
+    data = prepare_items(items, what="omega", missing=missing, min_items=3)
+    msgs = list(data.warnings)
+    r = data.cor
+    check_positive_definite(r, data.names, "omega")
+    p = data.k
+    l0, info = fit_minres(r, n_factors)
+    orth = varimax(l0)[0] if n_factors > 1 else l0
+    if n_factors > 1:
+        s = _sign_columns(orth)  # psych::fa signs (and orders) the varimax solution it returns
+        orth = orth * s
+        orth = orth[:, np.argsort(-(orth**2).sum(axis=0), kind="stable")]
+    h2 = (orth**2).sum(axis=1)
+    if n_factors == 1:
+        fload, gload = orth, np.array([1.0])
+        warn(msgs, "omega_h is not meaningful with one factor; only omega_total is reported.")
+    else:
+        fload, phi, _ = oblimin(orth)
+        if n_factors > 2:
+            gl, _ = fit_minres(phi, 1)
+            gload = gl[:, 0] if gl.sum() >= 0 else -gl[:, 0]
+        else:
+            g = np.sqrt(abs(phi[0, 1]))
+            gload = np.array([g, np.sign(phi[0, 1]) * g])
+            warn(msgs, "With two group factors the general-factor loadings are set equal (psych option='equal'); interpret omega_h with caution.")
+    g = fload @ gload
+    key = np.sign(g)
+    key[key == 0] = 1
+    rr = r * np.outer(key, key)
+    g = g * key
+    vt = rr.sum()
+    u2 = 1 - h2
+    omega_h = float(g.sum() ** 2 / vt) if n_factors > 1 else float("nan")
+    omega_t = float((vt - u2.sum()) / vt)
+    alpha = float((vt - p) / vt * p / (p - 1))
+    cols = ["g"] + [f"F{j + 1}*" for j in range(n_factors)] if n_factors > 1 else ["g"]
+    if n_factors > 1:
+        uniq2 = np.maximum(1 - (1 - fload**2) - (fload * gload) ** 2, 0)
+        sm = np.sign(fload) * np.sqrt(uniq2) * key[:, None]
+        table = np.column_stack([g, sm, h2, u2])
+    else:
+        table = np.column_stack([g, h2, u2])
+    loadings = pd.DataFrame(table, index=pd.Index(list(data.names), name="item"), columns=cols + ["h2", "u2"])
+    return Omega(omega_h=omega_h, omega_total=omega_t, alpha=alpha, n_factors=n_factors, loadings=loadings, warnings=tuple(msgs))
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Harman(Result):
+    """Harman's single-factor test for common-method variance."""
+
+    first_factor_share: float
+    n_eigen_gt1: int
+    method: str
+    threshold: float
+    flagged: bool
+    eigenvalues: tuple[float, ...]
+
+
+def harman_test(items: pd.DataFrame, *, method: str = "pa", threshold: float = 0.40, missing: str = "listwise") -> Harman:
+    """Harman's single-factor test (Podsakoff et al., 2003).
+
+    ``first_factor_share`` is the share of total variance explained by one unrotated factor
+    (``method="pa"``: principal axis, as ``psych::fa(x, 1, fm="pa", rotate="none")``;
+    ``"pc"``: the first principal component, as SPSS's unrotated PCA). ``flagged`` is True
+    when it exceeds ``threshold`` (40 % is the convention in Chinese theses; 50 % in some
+    journals). The test is weak evidence either way; report it with that caveat.
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+    >>> data = gs.reverse_code(gs.screen(gs.read_responses(gs.datasets.example_files()["sav"], inst), inst).clean, inst)
+    >>> gs.harman_test(data[inst.construct_items]).n_eigen_gt1 > 3
+    True
+    """
+    if method not in ("pa", "pc"):
+        raise SpecificationError(f"method={method!r} must be 'pa' or 'pc'.")
+    data = prepare_items(items, what="harman_test", missing=missing, min_items=3)
+    r = data.cor
+    check_positive_definite(r, data.names, "harman_test")
+    eig = np.sort(np.linalg.eigvalsh(r))[::-1]
+    if method == "pa":
+        l, _ = fit_pa(r, 1)
+        share = float((l**2).sum() / data.k)
+    else:
+        share = float(eig[0] / data.k)
+    return Harman(first_factor_share=share, n_eigen_gt1=int((eig > 1).sum()), method=method, threshold=threshold,
+                  flagged=share > threshold, eigenvalues=tuple(float(e) for e in eig))
