@@ -14,8 +14,13 @@ from govsurvey.data import read_responses
 from govsurvey.errors import (
     DataFormatError,
     DataValidationError,
+    ConvergenceError,
+    ConvergenceWarning,
     DataWarning,
     EncodingDetectionError,
+    HeywoodCaseWarning,
+    ModelSyntaxError,
+    NotPositiveDefiniteError,
     GovsurveyError,
     GovsurveyWarning,
     InputFileNotFoundError,
@@ -27,8 +32,9 @@ from govsurvey.errors import (
 )
 from govsurvey.instrument import Construct, Instrument, Item, Scale, load_instrument
 from govsurvey.psychometrics import (
-    EFA, KMO, Bartlett, Harman, Omega, ParallelAnalysis, Reliability, bartlett, efa, harman_test, item_analysis, kmo,
-    omega, parallel_analysis, reliability,
+    CFA, EFA, KMO, SEM, Bartlett, ContentValidity, Harman, Omega, ParallelAnalysis, Reliability, bartlett, cfa,
+    content_validity, efa, fornell_larcker, harman_test, htmt, invariance, item_analysis, kmo, omega,
+    parallel_analysis, reliability, sem,
 )
 from govsurvey.results import Result
 from govsurvey.scoring import reverse_code, score
@@ -64,6 +70,15 @@ __all__ = [
     "Omega",
     "harman_test",
     "Harman",
+    "cfa",
+    "CFA",
+    "sem",
+    "SEM",
+    "htmt",
+    "fornell_larcker",
+    "invariance",
+    "content_validity",
+    "ContentValidity",
     "Result",
     "GovsurveyError",
     "InstrumentError",
@@ -77,4 +92,9 @@ __all__ = [
     "SpecificationError",
     "GovsurveyWarning",
     "DataWarning",
+    "NotPositiveDefiniteError",
+    "ConvergenceError",
+    "ModelSyntaxError",
+    "HeywoodCaseWarning",
+    "ConvergenceWarning",
 ]

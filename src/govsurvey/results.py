@@ -55,7 +55,7 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Result:
     """Base of govsurvey's result objects.
 

@@ -59,7 +59,7 @@ def _check_keys(section: str, given: Any, allowed: set[str], spec: str) -> dict:
     return dict(given)
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Study:
     """A validated study specification. Build it with :meth:`Study.from_yaml`."""
 
@@ -148,7 +148,7 @@ def _provenance(study: Study, data: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class StudyResults(Result):
     """Everything a study run produced."""
 

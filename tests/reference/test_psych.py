@@ -127,3 +127,22 @@ def test_harman(hs_items):
     assert h.n_eigen_gt1 == 3
     pc = gs.harman_test(hs_items, method="pc")
     assert pc.first_factor_share == pytest.approx(REF["eigen_values"][0] / 9, rel=1e-12)
+
+
+def test_pairwise_alpha_with_missing_values(hs):
+    """psych::alpha on items with missing values uses pairwise covariances (values/sem_extra.json)."""
+    ref = load("sem_extra.json")["alpha_pairwise"]
+    x = hs[["x4", "x5", "x6"]].copy()
+    x.loc[x.index[2::7], "x4"] = np.nan   # R rows seq(3, 301, by=7)
+    x.loc[x.index[4::11], "x5"] = np.nan  # seq(5, 301, by=11)
+    x.loc[x.index[1::13], "x6"] = np.nan  # seq(2, 301, by=13)
+    r = gs.reliability(x, missing="pairwise")
+    assert r.alpha == pytest.approx(ref["raw_alpha"], rel=1e-6)
+    assert r.alpha_std == pytest.approx(ref["std_alpha"], rel=1e-6)
+    assert r.average_r == pytest.approx(ref["average_r"], rel=1e-6)
+    for item, v in ref["r_drop"].items():
+        assert r.items.loc[item, "r_drop"] == pytest.approx(v, rel=1e-6)
+    for item, v in ref["alpha_if_deleted"].items():
+        assert r.items.loc[item, "alpha_if_deleted"] == pytest.approx(v, rel=1e-6)
+    listwise = gs.reliability(x)
+    assert listwise.n_obs < 301 and any("listwise" in w for w in listwise.warnings)

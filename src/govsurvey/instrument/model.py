@@ -102,7 +102,7 @@ class Construct:
         return bool(self.children)
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Instrument:
     """A validated questionnaire. Build one with :func:`govsurvey.load_instrument`.
 

@@ -132,7 +132,7 @@ def _fit_pc(r: np.ndarray, nf: int) -> tuple[np.ndarray, dict[str, Any]]:
     return l * _sign_columns(l), {"converged": True, "iterations": 0}
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class EFA(Result):
     """An exploratory factor solution (see :func:`efa`)."""
 
@@ -278,7 +278,7 @@ def efa(
     )
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class KMO(Result):
     """Kaiser–Meyer–Olkin measure of sampling adequacy."""
 
@@ -317,7 +317,7 @@ def kmo(items: pd.DataFrame, *, missing: str = "listwise") -> KMO:
     return KMO(overall=overall, per_item=pd.Series(per, index=list(data.names), name="msa"), warnings=data.warnings)
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Bartlett(Result):
     """Bartlett's test of sphericity."""
 
@@ -371,7 +371,7 @@ def _fa_values_batch(r: np.ndarray, *, iters: int = 500, tol: float = 1e-10) -> 
     return np.sort(np.linalg.eigvalsh(m), axis=1)[:, ::-1]
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class ParallelAnalysis(Result):
     """Horn's parallel analysis (see :func:`parallel_analysis`)."""
 
@@ -435,7 +435,7 @@ def parallel_analysis(items: pd.DataFrame, *, n_iter: int = 100, seed: int | Non
                             n_iter=n_iter, quantile=quantile, seed=seed)
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Omega(Result):
     """McDonald's omega from a Schmid–Leiman solution (see :func:`omega`)."""
 
@@ -512,7 +512,7 @@ def omega(items: pd.DataFrame, n_factors: int = 3, *, missing: str = "listwise")
     return Omega(omega_h=omega_h, omega_total=omega_t, alpha=alpha, n_factors=n_factors, loadings=loadings, warnings=tuple(msgs))
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Harman(Result):
     """Harman's single-factor test for common-method variance."""
 

@@ -95,7 +95,7 @@ def _omega_total_1f(r: np.ndarray) -> float:
     return float(1 - uniq.sum() / r.sum())
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Reliability(Result):
     """Reliability of one scale (see :func:`reliability`)."""
 

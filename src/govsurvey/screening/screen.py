@@ -25,7 +25,7 @@ DEFAULT_SPEED_RATIO = 1 / 3
 """Without ``min_seconds``, a speeder took less than a third of the median completion time."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Screening(Result):
     """The outcome of :func:`screen`.
 

@@ -1,0 +1,288 @@
+"""Maximum-likelihood estimation of a structural equation model in RAM form.
+
+For group g, with variables ordered observed-then-latent, A holds directed paths (loadings,
+regressions), S (co)variances and m intercepts/means; B = (I − A)⁻¹ and
+
+    Σ_g = F B S Bᵀ Fᵀ,     μ_g = F B m.
+
+The ML discrepancy (lavaan's, with N-divisor sample covariances S_g and means x̄_g) is
+
+    F = Σ_g (N_g/N) [log|Σ_g| + tr(S_g Σ_g⁻¹) − log|S_g| − p + (x̄_g − μ_g)ᵀ Σ_g⁻¹ (x̄_g − μ_g)],
+
+χ² = N·F. It is minimised by Fisher scoring with the analytic gradient and the expected
+Hessian E[∂²F] = Σ_g w_g [tr(Σ⁻¹ Σ_a Σ⁻¹ Σ_b) + 2 μ_aᵀ Σ⁻¹ μ_b]; standard errors come from
+the expected information (N/2)·E[∂²F] (lavaan's defaults for ML with complete data).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from govsurvey.errors import ConvergenceError, NotPositiveDefiniteError
+from govsurvey.psychometrics.sem.partable import ParTable, Row
+
+__all__ = ["GroupData", "Model"]
+
+
+@dataclasses.dataclass
+class GroupData:
+    x: np.ndarray          # raw data (N_g × p), observed variables in model order
+    n: int
+    mean: np.ndarray
+    cov: np.ndarray        # N-divisor (ML) sample covariance
+
+
+class Model:
+    def __init__(self, pt: ParTable, groups: list[GroupData]) -> None:
+        self.pt = pt
+        self.groups = groups
+        self.vars = pt.ov + pt.lv
+        self.p = len(pt.ov)
+        self.v = len(self.vars)
+        self.idx = {name: k for k, name in enumerate(self.vars)}
+        self.n_total = sum(g.n for g in groups)
+        self.q = pt.n_free
+        for r in pt.rows:
+            if r.exo_fixed:
+                gd = groups[r.group]
+                i = pt.ov.index(r.lhs)
+                if r.op == "~1":
+                    r.value = float(gd.mean[i])
+                else:
+                    r.value = float(gd.cov[i, pt.ov.index(r.rhs)])
+        self.rows_by_group = [[r for r in pt.rows if r.group == g] for g in range(pt.n_groups)]
+
+    # ------------------------------------------------------------------ matrices
+    def matrices(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        a = np.zeros((self.v, self.v))
+        s = np.zeros((self.v, self.v))
+        m = np.zeros(self.v)
+        for r in self.rows_by_group[g]:
+            val = theta[r.par] if r.free else (r.value if r.value is not None else 0.0)
+            self._put(r, val, a, s, m)
+        return a, s, m
+
+    def _put(self, r: Row, val: float, a, s, m) -> None:
+        if r.op == "=~":
+            a[self.idx[r.rhs], self.idx[r.lhs]] = val
+        elif r.op == "~":
+            a[self.idx[r.lhs], self.idx[r.rhs]] = val
+        elif r.op == "~~":
+            i, j = self.idx[r.lhs], self.idx[r.rhs]
+            s[i, j] = s[j, i] = val
+        else:
+            m[self.idx[r.lhs]] = val
+
+    def implied(self, theta: np.ndarray, g: int) -> dict[str, np.ndarray]:
+        a, s, m = self.matrices(theta, g)
+        b = np.linalg.inv(np.eye(self.v) - a)
+        fb = b[: self.p]
+        sigma = fb @ s @ fb.T
+        mu = fb @ m if self.pt.meanstructure else self.groups[g].mean.copy()
+        total = b @ s @ b.T
+        return {"A": a, "S": s, "m": m, "B": b, "FB": fb, "sigma": (sigma + sigma.T) / 2, "mu": mu, "total": total}
+
+    def derivatives(self, theta: np.ndarray, g: int, imp: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """dΣ/dθ (q × p × p) and dμ/dθ (q × p) for group g."""
+        imp = imp or self.implied(theta, g)
+        fb, b, s, m = imp["FB"], imp["B"], imp["S"], imp["m"]
+        c = b @ s @ fb.T          # v × p
+        bm = b @ m
+        dsig = np.zeros((self.q, self.p, self.p))
+        dmu = np.zeros((self.q, self.p))
+        for r in self.rows_by_group[g]:
+            if not r.free:
+                continue
+            k = r.par
+            if r.op in ("=~", "~"):
+                i, j = (self.idx[r.rhs], self.idx[r.lhs]) if r.op == "=~" else (self.idx[r.lhs], self.idx[r.rhs])
+                o = np.outer(fb[:, i], c[j])
+                dsig[k] += o + o.T
+                if self.pt.meanstructure:
+                    dmu[k] += fb[:, i] * bm[j]
+            elif r.op == "~~":
+                i, j = self.idx[r.lhs], self.idx[r.rhs]
+                o = np.outer(fb[:, i], fb[:, j])
+                dsig[k] += o if i == j else o + o.T
+            else:
+                dmu[k] += fb[:, self.idx[r.lhs]]
+        return dsig, dmu
+
+    # ---------------------------------------------------------------- objective
+    def objective(self, theta: np.ndarray) -> float:
+        total = 0.0
+        for g, gd in enumerate(self.groups):
+            imp = self.implied(theta, g)
+            sign, logdet = np.linalg.slogdet(imp["sigma"])
+            if sign <= 0:
+                return np.inf
+            inv = np.linalg.inv(imp["sigma"])
+            d = gd.mean - imp["mu"]
+            _, logdet_s = np.linalg.slogdet(gd.cov)
+            f = logdet + np.trace(gd.cov @ inv) - logdet_s - self.p + d @ inv @ d
+            total += gd.n / self.n_total * f
+        return float(total)
+
+    def gradient_and_info(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        grad = np.zeros(self.q)
+        info = np.zeros((self.q, self.q))
+        for g, gd in enumerate(self.groups):
+            w = gd.n / self.n_total
+            imp = self.implied(theta, g)
+            inv = np.linalg.inv(imp["sigma"])
+            d = gd.mean - imp["mu"]
+            dsig, dmu = self.derivatives(theta, g, imp)
+            mmat = inv - inv @ (gd.cov + np.outer(d, d)) @ inv
+            grad += w * (np.einsum("ij,aji->a", mmat, dsig) - 2 * dmu @ (inv @ d))
+            ms = np.einsum("ij,ajk->aik", inv, dsig)
+            info += w * (np.einsum("aij,bji->ab", ms, ms) + 2 * dmu @ inv @ dmu.T)
+        return grad, info
+
+    # --------------------------------------------------------------- estimation
+    def start_values(self) -> np.ndarray:
+        theta = np.zeros(self.q)
+        set_ = np.zeros(self.q, dtype=bool)
+        pt = self.pt
+        g0 = self.groups[0]
+        ov = pt.ov
+        # marker-based starts for loadings and latent variances
+        markers: dict[str, str] = {}
+        for r in pt.rows:
+            if r.op == "=~" and r.group == 0 and r.lhs not in markers and r.rhs in ov:
+                markers[r.lhs] = r.rhs
+        lv_var: dict[str, float] = {}
+        for f, mk in markers.items():
+            ind = [r.rhs for r in pt.rows if r.op == "=~" and r.lhs == f and r.group == 0 and r.rhs in ov and r.rhs != mk]
+            i = ov.index(mk)
+            covs = [g0.cov[i, ov.index(y)] for y in ind]
+            psi = float(np.mean(covs)) if covs else 0.5 * g0.cov[i, i]
+            lv_var[f] = max(psi, 0.05 * g0.cov[i, i])
+        for r in pt.rows:
+            if not r.free or set_[r.par]:
+                continue
+            k = r.par
+            if r.start is not None:
+                theta[k] = r.start
+            elif r.op == "=~":
+                gd = self.groups[r.group]
+                mk = markers.get(r.lhs)
+                if mk is not None and r.rhs in ov and mk != r.rhs:
+                    theta[k] = gd.cov[ov.index(r.rhs), ov.index(mk)] / lv_var.get(r.lhs, 1.0)
+                else:
+                    theta[k] = 1.0
+            elif r.op == "~~" and r.lhs == r.rhs:
+                gd = self.groups[r.group]
+                theta[k] = 0.5 * gd.cov[ov.index(r.lhs), ov.index(r.lhs)] if r.lhs in ov else lv_var.get(r.lhs, 0.05)
+            elif r.op == "~1" and r.lhs in ov:
+                theta[k] = self.groups[r.group].mean[ov.index(r.lhs)]
+            else:
+                theta[k] = 0.0
+            set_[k] = True
+        return theta
+
+    def fit(self, theta0: np.ndarray | None = None, *, max_iter: int = 500, tol: float = 1e-10) -> tuple[np.ndarray, dict[str, Any]]:
+        theta = self.start_values() if theta0 is None else theta0.copy()
+        f = self.objective(theta)
+        if not np.isfinite(f):
+            # fall back: inflate residual variances until Σ is positive definite
+            for _ in range(20):
+                theta = theta * 1.0
+                for r in self.pt.rows:
+                    if r.free and r.op == "~~" and r.lhs == r.rhs:
+                        theta[r.par] = abs(theta[r.par]) * 2 + 0.1
+                f = self.objective(theta)
+                if np.isfinite(f):
+                    break
+        if not np.isfinite(f):
+            raise NotPositiveDefiniteError("The model-implied covariance matrix is not positive definite at the starting values. Fix: check the model.")
+        it = 0
+        converged = False
+        for it in range(1, max_iter + 1):
+            grad, info = self.gradient_and_info(theta)
+            if np.max(np.abs(grad)) < tol:
+                converged = True
+                break
+            try:
+                step = np.linalg.solve(info, grad)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(info, grad, rcond=None)[0]
+            alpha = 1.0
+            for _ in range(40):
+                cand = theta - alpha * step
+                fc = self.objective(cand)
+                if np.isfinite(fc) and fc <= f + 1e-14 * max(1.0, abs(f)):
+                    break
+                alpha /= 2
+            else:
+                break
+            if abs(f - fc) < 1e-16 and np.max(np.abs(alpha * step)) < 1e-12:
+                theta, f = cand, fc
+                grad, _ = self.gradient_and_info(theta)
+                converged = np.max(np.abs(grad)) < 1e-7
+                break
+            theta, f = cand, fc
+        grad, info = self.gradient_and_info(theta)
+        if not converged and np.max(np.abs(grad)) < 1e-7:
+            converged = True
+        return theta, {"iterations": it, "converged": converged, "fmin": f, "info": info, "gradient": grad}
+
+    # -------------------------------------------------------------- robust parts
+    def observed_hessian(self, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+        """Hessian of F by central differences of the analytic gradient."""
+        hess = np.zeros((self.q, self.q))
+        for k in range(self.q):
+            e = np.zeros(self.q)
+            step = h * max(1.0, abs(theta[k]))
+            e[k] = step
+            gp, _ = self.gradient_and_info(theta + e)
+            gm, _ = self.gradient_and_info(theta - e)
+            hess[:, k] = (gp - gm) / (2 * step)
+        return (hess + hess.T) / 2
+
+    def casewise_scores(self, theta: np.ndarray, g: int) -> np.ndarray:
+        """∂ log f(x_i; θ)/∂θ for every case of group g (N_g × q)."""
+        gd = self.groups[g]
+        imp = self.implied(theta, g)
+        inv = np.linalg.inv(imp["sigma"])
+        dsig, dmu = self.derivatives(theta, g, imp)
+        z = (gd.x - imp["mu"]) @ inv
+        t1 = np.einsum("ij,aji->a", inv, dsig)
+        quad = np.einsum("ip,apq,iq->ia", z, dsig, z, optimize=True)
+        return -0.5 * (t1[None, :] - quad) + z @ dmu.T
+
+
+def duplication(p: int) -> np.ndarray:
+    """Duplication matrix D with vec(Σ) = D vech(Σ) (vech: lower triangle, column by column)."""
+    rows = []
+    for j in range(p):
+        for i in range(j, p):
+            rows.append((i, j))
+    d = np.zeros((p * p, len(rows)))
+    for k, (i, j) in enumerate(rows):
+        d[j * p + i, k] = 1
+        d[i * p + j, k] = 1
+    return d
+
+
+def h1_trace(gd: GroupData, meanstructure: bool) -> float:
+    """tr(A₁⁻¹ B₁) for the saturated model at the sample moments (unit information)."""
+    p = gd.cov.shape[0]
+    inv = np.linalg.inv(gd.cov)
+    dmat = duplication(p)
+    a_sig = 0.5 * dmat.T @ np.kron(inv, inv) @ dmat
+    e = gd.x - gd.mean
+    z = e @ inv
+    outer = np.einsum("ni,nj->nij", z, z) - inv[None]
+    s_sig = 0.5 * outer.reshape(gd.n, p * p) @ dmat
+    if meanstructure:
+        s = np.hstack([z, s_sig])
+        a = np.zeros((p + a_sig.shape[0], p + a_sig.shape[0]))
+        a[:p, :p] = inv
+        a[p:, p:] = a_sig
+    else:
+        s, a = s_sig, a_sig
+    b1 = s.T @ s / gd.n
+    return float(np.sum(b1 * np.linalg.inv(a).T))

@@ -1,0 +1,407 @@
+"""Fit a model: data → parameter table → estimation → fit measures, SEs, standardized solution."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from govsurvey.errors import (
+    ConvergenceError, ConvergenceWarning, DataValidationError, HeywoodCaseWarning, ModelSyntaxError,
+    NotPositiveDefiniteError, SpecificationError, UnknownItemError,
+)
+from govsurvey.psychometrics._input import warn
+from govsurvey.psychometrics.sem.engine import GroupData, Model, duplication, h1_trace
+from govsurvey.psychometrics.sem.partable import ParTable, Row, build_partable
+from govsurvey.psychometrics.sem.syntax import parse_model
+
+__all__ = ["FitResult", "fit_model"]
+
+ESTIMATORS = ("ML", "MLR")
+
+
+@dataclasses.dataclass
+class FitResult:
+    pt: ParTable
+    model: Model
+    theta: np.ndarray
+    vcov: np.ndarray
+    fit: dict[str, float]
+    estimates: pd.DataFrame
+    n_obs: int
+    groups: list[str]
+    estimator: str
+    converged: bool
+    warnings: list[str]
+    extra: dict[str, Any]
+
+
+def _group_data(frame: pd.DataFrame, ov: list[str]) -> GroupData:
+    x = frame[ov].to_numpy(dtype=float)
+    n = x.shape[0]
+    mean = x.mean(axis=0)
+    e = x - mean
+    return GroupData(x=x, n=n, mean=mean, cov=e.T @ e / n)
+
+
+def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: list[str]) -> tuple[list[pd.DataFrame], list[str]]:
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    cols = needed + ([group] if group else [])
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise UnknownItemError(f"The model or group= names column(s) not in the data: {', '.join(missing[:5])}. Fix: check the names.")
+    frame = data[cols].copy()
+    for c in needed:
+        if not pd.api.types.is_numeric_dtype(frame[c]):
+            conv = pd.to_numeric(frame[c], errors="coerce")
+            if (conv.isna() & frame[c].notna()).any():
+                raise DataValidationError(f"Variable {c!r} has non-numeric values. Fix: read the data with the instrument so answers become codes.")
+            frame[c] = conv
+        if np.isinf(frame[c].to_numpy(dtype=float)).any():
+            raise DataValidationError(f"Variable {c!r} contains infinite values.")
+    n0 = frame.shape[0]
+    frame = frame.dropna()
+    if frame.shape[0] < n0:
+        msgs.append(f"{n0 - frame.shape[0]} of {n0} cases with missing values were left out (listwise deletion).")
+    if group:
+        levels = list(pd.unique(frame[group]))
+        parts = [frame[frame[group] == lv] for lv in levels]
+        names = [str(lv) for lv in levels]
+    else:
+        parts, names = [frame], ["all"]
+    for name, part in zip(names, parts):
+        if part.shape[0] < 3:
+            raise DataValidationError(f"Group {name!r} has {part.shape[0]} complete cases; too few to fit a model.")
+        var = part[needed].var(ddof=0)
+        flat = var[var <= 1e-12].index.tolist()
+        if flat:
+            raise DataValidationError(f"Variable(s) {', '.join(flat)} are constant{'' if not group else f' in group {name!r}'}; a covariance model needs variance. Fix: drop them.")
+    return parts, names
+
+
+def _ndat(pt: ParTable, p: int) -> int:
+    nx = len(pt.ov_x)
+    per = p * (p + 1) // 2 - nx * (nx + 1) // 2
+    if pt.meanstructure:
+        per += p - nx
+    return per * pt.n_groups
+
+
+def _ncp_bound(x2: float, df: int, target: float) -> float:
+    """λ with P(χ²_df(λ) ≤ x2) = target (0 if even λ = 0 gives less)."""
+    if stats.chi2.cdf(x2, df) < target:
+        return 0.0
+    f = lambda lam: stats.ncx2.cdf(x2, df, lam) - target if lam > 0 else stats.chi2.cdf(x2, df) - target
+    hi = max(x2, 1.0)
+    while f(hi) > 0:
+        hi *= 2
+    return float(optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-14, maxiter=500))
+
+
+def _loglik(model: Model, theta: np.ndarray) -> float:
+    ll = 0.0
+    for g, gd in enumerate(model.groups):
+        imp = model.implied(theta, g)
+        inv = np.linalg.inv(imp["sigma"])
+        _, logdet = np.linalg.slogdet(imp["sigma"])
+        d = gd.mean - imp["mu"]
+        ll += -gd.n / 2 * (model.p * math.log(2 * math.pi) + logdet + np.trace(gd.cov @ inv) + d @ inv @ d)
+    return float(ll)
+
+
+def _gfi_srmr(model: Model, theta: np.ndarray) -> tuple[float, float, int]:
+    p = model.p
+    dmat = duplication(p)
+    gfis, srmrs, ns = [], [], []
+    nel = p * (p + 1) // 2 + (p if model.pt.meanstructure else 0)
+    for g, gd in enumerate(model.groups):
+        imp = model.implied(theta, g)
+        sig, mu = imp["sigma"], imp["mu"]
+        inv = np.linalg.inv(sig)
+        w = 0.5 * dmat.T @ np.kron(inv, inv) @ dmat
+        lower = np.tril_indices(p)
+        # vech in column order to match the duplication matrix
+        vech = lambda m: np.concatenate([m[j:, j] for j in range(p)])
+        e, s = vech(gd.cov - sig), vech(gd.cov)
+        t1, t2 = e @ w @ e, s @ w @ s
+        if model.pt.meanstructure:
+            dm = gd.mean - mu
+            t1 += dm @ inv @ dm
+            t2 += gd.mean @ inv @ gd.mean
+        gfis.append(1 - t1 / t2)
+        sd = np.sqrt(np.diag(gd.cov))
+        res = (gd.cov - sig) / np.outer(sd, sd)
+        total = float((res[lower] ** 2).sum())
+        count = len(lower[0])
+        if model.pt.meanstructure:
+            total += float((((gd.mean - mu) / sd) ** 2).sum())
+            count += p
+        srmrs.append(math.sqrt(total / count))
+        ns.append(gd.n)
+    w = np.array(ns) / sum(ns)
+    return float(w @ np.array(gfis)), float(w @ np.array(srmrs)), nel
+
+
+def _baseline(pt: ParTable, groups: list[GroupData]) -> tuple[Model, np.ndarray, float]:
+    """The independence model: variances (and means) free; fixed.x covariates kept as they are."""
+    rows: list[Row] = []
+    k = 0
+    for g in range(pt.n_groups):
+        for v in pt.ov:
+            exo = v in pt.ov_x
+            rows.append(Row(v, "~~", v, g, not exo, None, None, None, user=False, exo_fixed=exo, par=-1 if exo else k))
+            k += 0 if exo else 1
+        for i, a in enumerate(pt.ov_x):
+            for b in pt.ov_x[i + 1:]:
+                rows.append(Row(a, "~~", b, g, False, None, None, None, user=False, exo_fixed=True))
+        if pt.meanstructure:
+            for v in pt.ov:
+                exo = v in pt.ov_x
+                rows.append(Row(v, "~1", "", g, not exo, None, None, None, user=False, exo_fixed=exo, par=-1 if exo else k))
+                k += 0 if exo else 1
+    bpt = ParTable(rows=rows, ov=pt.ov, lv=[], ov_x=pt.ov_x, n_groups=pt.n_groups, meanstructure=pt.meanstructure,
+                   n_free=k, defined=[], labels={})
+    bm = Model(bpt, groups)
+    theta = np.zeros(k)
+    for r in rows:
+        if r.free:
+            gd = groups[r.group]
+            i = pt.ov.index(r.lhs)
+            theta[r.par] = gd.cov[i, i] if r.op == "~~" else gd.mean[i]
+    theta, info = bm.fit(theta)
+    return bm, theta, info["fmin"]
+
+
+def _robust(model: Model, theta: np.ndarray, df: int) -> tuple[np.ndarray, float]:
+    """MLR: Huber–White sandwich vcov and the Yuan–Bentler (Mplus) scaling factor."""
+    n = model.n_total
+    a = 0.5 * model.observed_hessian(theta)       # unit observed information
+    try:
+        a_inv = np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise NotPositiveDefiniteError("The observed information matrix is singular; the model may not be identified.") from None
+    scores = [model.casewise_scores(theta, g) for g in range(len(model.groups))]
+    b0 = sum(s.T @ s for s in scores) / n
+    vcov = a_inv @ b0 @ a_inv / n
+    trace_h1 = sum(h1_trace(gd, model.pt.meanstructure) for gd in model.groups)
+    trace_h0 = sum((gd.n / n) * np.sum((s.T @ s / gd.n) * a_inv.T) for gd, s in zip(model.groups, scores))
+    c = (trace_h1 - trace_h0) / df if df > 0 else float("nan")
+    return vcov, float(c)
+
+
+def _std_values(model: Model, theta: np.ndarray) -> np.ndarray:
+    out = np.empty(len(model.pt.rows))
+    cache = {}
+    for k, r in enumerate(model.pt.rows):
+        if r.group not in cache:
+            cache[r.group] = model.implied(theta, r.group)
+        imp = cache[r.group]
+        tot = np.diag(imp["total"])
+        s = imp["S"]
+        i = model.idx[r.lhs]
+        if r.op == "=~":
+            j = model.idx[r.rhs]
+            out[k] = imp["A"][j, i] * math.sqrt(max(tot[i], 0)) / math.sqrt(tot[j])
+        elif r.op == "~":
+            j = model.idx[r.rhs]
+            out[k] = imp["A"][i, j] * math.sqrt(max(tot[j], 0)) / math.sqrt(tot[i])
+        elif r.op == "~~":
+            j = model.idx[r.rhs]
+            out[k] = s[i, i] / tot[i] if i == j else s[i, j] / math.sqrt(s[i, i] * s[j, j]) if s[i, i] * s[j, j] > 0 else np.nan
+        else:
+            out[k] = imp["m"][i] / math.sqrt(tot[i]) if r.lhs in model.pt.lv or model.pt.meanstructure else np.nan
+    return out
+
+
+def _jacobian(fn, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    base = fn(theta)
+    jac = np.zeros((len(base), len(theta)))
+    for k in range(len(theta)):
+        step = h * max(1.0, abs(theta[k]))
+        e = np.zeros_like(theta)
+        e[k] = step
+        jac[:, k] = (fn(theta + e) - fn(theta - e)) / (2 * step)
+    return jac
+
+
+def _eval_defined(pt: ParTable, theta: np.ndarray, std: np.ndarray | None = None) -> np.ndarray:
+    """Defined parameters; with ``std`` (standardized values per row) the standardized versions,
+    as lavaan's standardizedSolution evaluates := on standardized parameters."""
+    if std is None:
+        values: dict[str, float] = {lab: float(theta[k]) for lab, k in pt.labels.items()}
+    else:
+        values = {}
+        for r, v in zip(pt.rows, std):
+            if r.label and r.label not in values:
+                values[r.label] = float(v)
+    out = []
+    for d in pt.defined:
+        out.append(_eval(d.tree.body, values, d))
+        values[d.name] = out[-1]
+    return np.array(out)
+
+
+def _eval(node: Any, values: dict[str, float], d) -> float:
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        if node.id not in values:
+            raise ModelSyntaxError(f"Model line {d.line}: {node.id!r} in {d.name} := {d.expr} is not a parameter label.")
+        return values[node.id]
+    if isinstance(node, ast.UnaryOp):
+        v = _eval(node.operand, values, d)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp):
+        a, b = _eval(node.left, values, d), _eval(node.right, values, d)
+        return {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(type(node.op), None) if not isinstance(node.op, (ast.Div, ast.Pow)) else (a / b if isinstance(node.op, ast.Div) else a**b)
+    if isinstance(node, ast.Call):
+        v = _eval(node.args[0], values, d)
+        return float({"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "abs": abs}[node.func.id](v))
+    raise ModelSyntaxError(f"Model line {d.line}: cannot evaluate {d.expr!r}.")
+
+
+def fit_model(
+    data: pd.DataFrame,
+    model: str,
+    *,
+    estimator: str = "ML",
+    group: str | None = None,
+    group_equal: tuple[str, ...] | list[str] = (),
+    meanstructure: bool | None = None,
+    auto_fix_first: bool = True,
+) -> FitResult:
+    if estimator not in ESTIMATORS:
+        raise SpecificationError(f"estimator={estimator!r} is not supported. Fix: use 'ML' or 'MLR'.")
+    if isinstance(group_equal, str):
+        group_equal = (group_equal,)
+    msgs: list[str] = []
+    statements, defined, constraints = parse_model(model)
+    lv = {s.lhs for s in statements if s.op == "=~"}
+    names = list(dict.fromkeys([t.var for s in statements for t in s.terms if t.var != "1"] + [s.lhs for s in statements]))
+    observed = [v for v in names if v not in lv]
+    parts, group_names = _prepare(data, observed, group, msgs)
+    has_means = any(s.op == "~" and any(t.var == "1" for t in s.terms) for s in statements)
+    ms = bool(group) or has_means if meanstructure is None else meanstructure
+    if group_equal and not group:
+        raise SpecificationError("group_equal= needs group=. Fix: name the grouping column.")
+    pt = build_partable(statements, defined, constraints, observed=list(data.columns), n_groups=len(parts),
+                        meanstructure=ms, group_equal=tuple(group_equal), auto_fix_first=auto_fix_first)
+    groups = [_group_data(part, pt.ov) for part in parts]
+    for name, gd in zip(group_names, groups):
+        if np.linalg.eigvalsh(gd.cov).min() <= 1e-12 * np.trace(gd.cov):
+            raise NotPositiveDefiniteError(
+                f"The sample covariance matrix{'' if not group else f' of group {name!r}'} is singular: a variable is a "
+                "linear combination of others, or there are fewer cases than variables. Fix: drop redundant variables."
+            )
+    m = Model(pt, groups)
+    n = m.n_total
+    df = _ndat(pt, m.p) - pt.n_free
+    if df < 0:
+        raise ModelSyntaxError(
+            f"The model has {pt.n_free} free parameters but only {_ndat(pt, m.p)} sample moments (df = {df}); it is not identified. "
+            "Fix: fix a loading per factor to 1, add indicators, or remove parameters."
+        )
+    theta, info = m.fit()
+    if not info["converged"]:
+        warn(msgs, f"The estimator did not converge in {info['iterations']} iterations (largest gradient {np.abs(info['gradient']).max():.2g}). "
+             "Results may be wrong. Fix: simplify the model or check for empirical under-identification.", ConvergenceWarning)
+    fmin = info["fmin"]
+    chisq = n * fmin
+    bm, btheta, bfmin = _baseline(pt, groups)
+    b_chisq = n * bfmin
+    b_df = _ndat(pt, m.p) - bm.q
+    try:
+        vcov_ml = np.linalg.inv(n / 2 * info["info"])
+    except np.linalg.LinAlgError:
+        raise NotPositiveDefiniteError("The information matrix is singular: the model is not identified. Fix: add constraints (e.g. fix a loading to 1).") from None
+    if np.linalg.eigvalsh(info["info"]).min() <= 1e-10 * np.abs(np.linalg.eigvalsh(info["info"])).max():
+        warn(msgs, "The information matrix is (nearly) singular; the model may not be identified and standard errors are unreliable.")
+    ll = _loglik(m, theta)
+    gfi, srmr, nel = _gfi_srmr(m, theta)
+    g = pt.n_groups
+    fit: dict[str, float] = {
+        "chisq": chisq, "df": float(df), "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan"),
+        "baseline_chisq": b_chisq, "baseline_df": float(b_df),
+    }
+    fit.update(_incremental(chisq, df, b_chisq, b_df))
+    rmsea = math.sqrt(max(chisq / n / df - 1 / n, 0)) * math.sqrt(g) if df > 0 else 0.0
+    lo = _ncp_bound(chisq, df, 0.95) if df > 0 else 0.0
+    hi = _ncp_bound(chisq, df, 0.05) if df > 0 else 0.0
+    fit.update({
+        "rmsea": rmsea,
+        "rmsea_ci_lower": math.sqrt(lo / (n * df)) * math.sqrt(g) if df > 0 else 0.0,
+        "rmsea_ci_upper": math.sqrt(hi / (n * df)) * math.sqrt(g) if df > 0 else 0.0,
+        "srmr": srmr, "gfi": gfi, "agfi": 1 - (nel * g / df) * (1 - gfi) if df > 0 else 1.0,
+        "aic": -2 * ll + 2 * pt.n_free, "bic": -2 * ll + pt.n_free * math.log(n), "loglik": ll, "npar": float(pt.n_free),
+    })
+    vcov = vcov_ml
+    extra: dict[str, Any] = {"iterations": info["iterations"]}
+    if estimator == "MLR":
+        vcov, c = _robust(m, theta, df)
+        _, cb = _robust(bm, btheta, b_df)
+        fit.update({
+            "chisq_scaled": chisq / c, "df_scaled": float(df), "pvalue_scaled": float(stats.chi2.sf(chisq / c, df)),
+            "chisq_scaling_factor": c, "baseline_chisq_scaled": b_chisq / cb, "baseline_chisq_scaling_factor": cb,
+        })
+        t1 = max(chisq - c * df, 0)
+        t2 = max(chisq - c * df, b_chisq - cb * b_df, 0)
+        fit["cfi_robust"] = 1.0 if t2 == 0 else 1 - t1 / t2
+        fit["tli_robust"] = 1 - ((chisq - c * df) * b_df) / ((b_chisq - cb * b_df) * df)
+        fit["rmsea_robust"] = math.sqrt(max(chisq / n / df - c / n, 0)) * math.sqrt(g)
+        fit.update({f"{k}_scaled": v for k, v in _incremental(chisq / c, df, b_chisq / cb, b_df).items() if k in ("cfi", "tli")})
+    se = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    heywood = []
+    for r in pt.rows:
+        if r.free and r.op == "~~" and r.lhs == r.rhs and theta[r.par] < 0:
+            heywood.append(r.lhs)
+    if heywood:
+        warn(msgs, f"Heywood case: negative variance estimate(s) for {', '.join(sorted(set(heywood)))}. "
+             "Fix: check those indicators (too few, or too highly correlated), or simplify the model.", HeywoodCaseWarning)
+    for gi in range(g):
+        psi = m.implied(theta, gi)["total"][m.p:, m.p:]
+        if psi.size and np.linalg.eigvalsh(psi).min() < -1e-10:
+            warn(msgs, "The latent covariance matrix is not positive definite (a factor correlation beyond ±1). "
+                 "Fix: merge highly correlated factors or revise the model.", HeywoodCaseWarning)
+            break
+    std = _std_values(m, theta)
+    jac = _jacobian(lambda t: _std_values(m, t), theta)
+    std_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
+    rows = []
+    for k, r in enumerate(pt.rows):
+        est = theta[r.par] if r.free else (r.value if r.value is not None else 0.0)
+        s_e = se[r.par] if r.free else 0.0
+        z = est / s_e if r.free and s_e > 0 else np.nan
+        rows.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": group_names[r.group], "label": r.label or "",
+                     "free": r.free, "estimate": est, "se": s_e, "z": z,
+                     "p": 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan, "std_all": std[k], "std_se": std_se[k]})
+    if pt.defined:
+        vals = _eval_defined(pt, theta)
+        jd = _jacobian(lambda t: _eval_defined(pt, t), theta)
+        dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jd, vcov, jd), 0, None))
+        std_fn = lambda t: _eval_defined(pt, t, _std_values(m, t))
+        dstd = std_fn(theta)
+        js = _jacobian(std_fn, theta)
+        dstd_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", js, vcov, js), 0, None))
+        for d, v, s_e, sv, ss in zip(pt.defined, vals, dse, dstd, dstd_se):
+            z = v / s_e if s_e > 0 else np.nan
+            rows.append({"lhs": d.name, "op": ":=", "rhs": d.expr, "group": "", "label": d.name, "free": True,
+                         "estimate": v, "se": s_e, "z": z, "p": 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan,
+                         "std_all": sv, "std_se": ss})
+    estimates = pd.DataFrame(rows)
+    return FitResult(pt=pt, model=m, theta=theta, vcov=vcov, fit=fit, estimates=estimates, n_obs=n, groups=group_names,
+                     estimator=estimator, converged=bool(info["converged"]), warnings=msgs, extra=extra)
+
+
+def _incremental(chisq: float, df: int, b_chisq: float, b_df: float) -> dict[str, float]:
+    t1 = max(chisq - df, 0)
+    t2 = max(chisq - df, b_chisq - b_df, 0)
+    cfi = 1.0 if t2 == 0 else 1 - t1 / t2
+    tli = 1.0 if df <= 0 or b_df <= 0 or (b_chisq / b_df - 1) == 0 else ((b_chisq / b_df) - (chisq / df)) / ((b_chisq / b_df) - 1)
+    nfi = (b_chisq - chisq) / b_chisq if b_chisq > 0 else float("nan")
+    return {"cfi": cfi, "tli": tli, "nfi": nfi}
