@@ -49,7 +49,18 @@ def _loadings_from(m: np.ndarray, nf: int) -> np.ndarray:
     return vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
 
 
-def fit_minres(r: np.ndarray, nf: int) -> tuple[np.ndarray, dict[str, Any]]:
+def _minimize_psi(f, start: np.ndarray, max_iter: int = 20000) -> tuple[np.ndarray, bool, int]:
+    """L-BFGS-B on the uniquenesses within psych's bounds [0.005, 1]; converged when the
+    projected gradient vanishes (a bound may be active: that is a Heywood case, not a failure)."""
+    p = len(start)
+    res = optimize.minimize(f, start, jac=True, method="L-BFGS-B", bounds=[(LOWER, 1.0)] * p,
+                            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": max_iter, "maxfun": 2 * max_iter})
+    x, g = res.x, res.jac
+    pg = np.where((x <= LOWER + 1e-12) & (g > 0), 0.0, np.where((x >= 1 - 1e-12) & (g < 0), 0.0, g))
+    return x, bool(np.abs(pg).max() < 1e-6), int(res.nit)
+
+
+def fit_minres(r: np.ndarray, nf: int, *, max_iter: int = 20000) -> tuple[np.ndarray, dict[str, Any]]:
     """Minres loadings (unrotated, signed) and fit facts.
 
     Minimises ½ Σ_{k>nf} λ_k(R − Ψ)², whose stationary point — zero diagonal residual — is
@@ -68,15 +79,13 @@ def fit_minres(r: np.ndarray, nf: int) -> tuple[np.ndarray, dict[str, Any]]:
         grad = -((vecs[:, nf:] ** 2) * rest).sum(axis=1)
         return value, grad
 
-    res = optimize.minimize(f, start, jac=True, method="L-BFGS-B", bounds=[(LOWER, 1.0)] * p,
-                            options={"ftol": 1e-16, "gtol": 1e-12, "maxiter": 20000, "maxfun": 40000})
-    psi = res.x
+    psi, converged, nit = _minimize_psi(f, start, max_iter)
     l = _loadings_from(r - np.diag(psi), nf)
     l = l * _sign_columns(l)
-    return l, {"converged": bool(res.success) or float(np.abs(res.jac).max()) < 1e-8, "psi": psi, "iterations": int(res.nit)}
+    return l, {"converged": converged, "psi": psi, "iterations": nit}
 
 
-def fit_ml(r: np.ndarray, nf: int) -> tuple[np.ndarray, dict[str, Any]]:
+def fit_ml(r: np.ndarray, nf: int, *, max_iter: int = 20000) -> tuple[np.ndarray, dict[str, Any]]:
     """Maximum-likelihood loadings (factanal's objective and gradient, as psych fm="ml")."""
     p = r.shape[0]
     start = np.clip(1 - smc(r), LOWER, 1.0)
@@ -94,14 +103,12 @@ def fit_ml(r: np.ndarray, nf: int) -> tuple[np.ndarray, dict[str, Any]]:
         g = load @ load.T + np.diag(psi) - r
         return value, np.diag(g) / psi**2
 
-    res = optimize.minimize(f, start, jac=True, method="L-BFGS-B", bounds=[(LOWER, 1.0)] * p,
-                            options={"ftol": 1e-16, "gtol": 1e-12, "maxiter": 20000, "maxfun": 40000})
-    psi = res.x
+    psi, converged, nit = _minimize_psi(f, start, max_iter)
     sc = 1 / np.sqrt(psi)
     vals, vecs = _top_eigen(r * np.outer(sc, sc), nf)
     l = np.sqrt(psi)[:, None] * (vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1, 0)))
     l = l * _sign_columns(l)
-    return l, {"converged": bool(res.success) or float(np.abs(res.jac).max()) < 1e-8, "psi": psi, "iterations": int(res.nit)}
+    return l, {"converged": converged, "psi": psi, "iterations": nit}
 
 
 def fit_pa(r: np.ndarray, nf: int, *, min_err: float = 0.001, max_iter: int = 50) -> tuple[np.ndarray, dict[str, Any]]:
@@ -127,7 +134,7 @@ def fit_pa(r: np.ndarray, nf: int, *, min_err: float = 0.001, max_iter: int = 50
     return l, {"converged": converged, "iterations": i - 1}
 
 
-def _fit_pc(r: np.ndarray, nf: int) -> tuple[np.ndarray, dict[str, Any]]:
+def _fit_pc(r: np.ndarray, nf: int, *, max_iter: int = 0) -> tuple[np.ndarray, dict[str, Any]]:
     l = _loadings_from(r, nf)
     return l * _sign_columns(l), {"converged": True, "iterations": 0}
 
@@ -180,6 +187,7 @@ def efa(
     method: str = "minres",
     rotation: str = "oblimin",
     missing: str = "listwise",
+    max_iter: int | None = None,
 ) -> EFA:
     """Exploratory factor analysis, as ``psych::fa`` (and ``psych::principal`` for ``method="pc"``).
 
@@ -196,6 +204,9 @@ def efa(
     rotation
         ``"oblimin"``, ``"varimax"``, ``"promax"`` or ``"none"``. Varimax uses Kaiser
         normalisation, as SPSS and R do.
+    max_iter
+        Iteration limit of the extraction (default: psych's 50 for ``"pa"``; 20,000 for the
+        optimisers of ``"minres"`` and ``"ml"``). Reaching it gives a ConvergenceWarning.
 
     Notes
     -----
@@ -236,7 +247,10 @@ def efa(
             f"{n_factors} factors are too many for {p} items (degrees of freedom {dof:g} < 0). Fix: extract fewer factors."
         )
     fitter = {"minres": fit_minres, "ml": fit_ml, "pa": fit_pa, "pc": _fit_pc}[method]
-    l0, info = fitter(r, n_factors)
+    if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1):
+        raise SpecificationError(f"max_iter={max_iter!r} must be a whole number ≥ 1.")
+    kwargs = {} if max_iter is None else {"max_iter": max_iter}
+    l0, info = fitter(r, n_factors, **kwargs)
     if not info["converged"]:
         warn(msgs, f"The {method} extraction did not converge ({info['iterations']} iterations); treat the solution with caution.", ConvergenceWarning)
     communal = (l0**2).sum(axis=1)
