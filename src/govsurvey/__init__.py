@@ -31,6 +31,10 @@ from govsurvey.errors import (
     UnmappedAnswerError,
 )
 from govsurvey.instrument import Construct, Instrument, Item, Scale, load_instrument
+from govsurvey.models import (
+    Correlations, GroupComparison, Logistic, Mediation, Moderation, Multilevel, Regression, compare_groups,
+    correlations, describe, hierarchical_regression, logistic, mediation, moderation, multilevel, ordinal, regress,
+)
 from govsurvey.psychometrics import (
     CFA, EFA, KMO, SEM, Bartlett, ContentValidity, Harman, Omega, ParallelAnalysis, Reliability, bartlett, cfa,
     content_validity, efa, fornell_larcker, harman_test, htmt, invariance, item_analysis, kmo, omega,
@@ -79,6 +83,23 @@ __all__ = [
     "invariance",
     "content_validity",
     "ContentValidity",
+    "describe",
+    "correlations",
+    "Correlations",
+    "compare_groups",
+    "GroupComparison",
+    "regress",
+    "Regression",
+    "hierarchical_regression",
+    "logistic",
+    "ordinal",
+    "Logistic",
+    "multilevel",
+    "Multilevel",
+    "mediation",
+    "Mediation",
+    "moderation",
+    "Moderation",
     "Result",
     "GovsurveyError",
     "InstrumentError",

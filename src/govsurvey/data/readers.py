@@ -19,7 +19,6 @@ from govsurvey.errors import (
     DataFormatError,
     DataValidationError,
     InputFileNotFoundError,
-    SpecificationError,
     UnknownItemError,
     UnmappedAnswerError,
 )

@@ -369,7 +369,7 @@ def _interviews(rng: np.random.Generator, communities, w: np.ndarray, u: np.ndar
                     break
             case_rows.append({"case": case, "name": name, "site": site, "street": street, "role": role_en, "role_zh": role_zh})
             source = f"{case}.txt"
-            parts = [f"受访者：{name}（{site}，{role_zh}）\n", f"访谈者：您好，今天想请您谈谈社区应对突发公共卫生事件的情况。\n"]
+            parts = [f"受访者：{name}（{site}，{role_zh}）\n", "访谈者：您好，今天想请您谈谈社区应对突发公共卫生事件的情况。\n"]
             pos = sum(len(p) for p in parts)
             coded = []
             dims = list(QUESTIONS)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from govsurvey.errors import ConvergenceWarning, DataValidationError, HeywoodCaseWarning, SpecificationError
+from govsurvey.errors import ConvergenceWarning, HeywoodCaseWarning, SpecificationError
 from govsurvey.psychometrics._input import check_positive_definite, prepare_items, smc, warn
 from govsurvey.psychometrics.rotation import oblimin, promax, varimax
 from govsurvey.results import Result
@@ -66,7 +66,6 @@ def fit_minres(r: np.ndarray, nf: int, *, max_iter: int = 20000) -> tuple[np.nda
     Minimises ½ Σ_{k>nf} λ_k(R − Ψ)², whose stationary point — zero diagonal residual — is
     the point psych's optimiser (``fit.residuals`` with the ``FAgr.minres`` gradient) seeks.
     """
-    p = r.shape[0]
     start = np.clip(1 - smc(r), LOWER, 1.0)
 
     def f(psi: np.ndarray) -> tuple[float, np.ndarray]:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from govsurvey.errors import DataValidationError, DataWarning, SpecificationError
-from govsurvey.psychometrics._input import ItemData, cov_to_cor, prepare_items, smc, warn
+from govsurvey.errors import DataValidationError, SpecificationError
+from govsurvey.psychometrics._input import prepare_items, smc, warn
 from govsurvey.results import Result
 
 __all__ = ["item_analysis", "reliability", "Reliability", "alpha_from_cov", "feldt_ci", "split_half_max"]

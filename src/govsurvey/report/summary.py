@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 
-import pandas as pd
 
 from govsurvey.report.html import render_frame
 

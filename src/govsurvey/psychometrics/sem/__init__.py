@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings as _warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd

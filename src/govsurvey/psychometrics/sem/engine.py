@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from govsurvey.errors import ConvergenceError, NotPositiveDefiniteError
+from govsurvey.errors import NotPositiveDefiniteError
 from govsurvey.psychometrics.sem.partable import ParTable, Row
 
 __all__ = ["GroupData", "Model"]

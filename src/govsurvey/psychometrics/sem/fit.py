@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from govsurvey.errors import (
-    ConvergenceError, ConvergenceWarning, DataValidationError, HeywoodCaseWarning, ModelSyntaxError,
+    ConvergenceWarning, DataValidationError, HeywoodCaseWarning, ModelSyntaxError,
     NotPositiveDefiniteError, SpecificationError, UnknownItemError,
 )
 from govsurvey.psychometrics._input import warn

@@ -1,0 +1,82 @@
+"""Model frames: the columns a model uses, checked, with listwise deletion that is reported."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pandas as pd
+
+from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
+
+__all__ = ["ModelFrame", "model_frame", "formula_variables"]
+
+_TOKEN = re.compile(r"[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_.\u4e00-\u9fff]*")
+_FUNCS = {"C", "np", "log", "exp", "sqrt", "center", "standardize", "scale", "I", "Q", "T", "Treatment", "Sum", "poly", "bs"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelFrame:
+    data: pd.DataFrame
+    n: int
+    n_dropped: int
+    dropped: dict[str, int]   # column → rows it made incomplete
+
+    def note(self) -> str | None:
+        if not self.n_dropped:
+            return None
+        parts = ", ".join(f"{c}: {k}" for c, k in self.dropped.items() if k)
+        return f"{self.n_dropped} of {self.n + self.n_dropped} rows had missing values and were left out (listwise; missing by column — {parts})."
+
+
+def formula_variables(formula: str, data: pd.DataFrame) -> list[str]:
+    """Column names a patsy-style formula refers to (Q("name") included)."""
+    if "~" not in formula:
+        raise SpecificationError(f"formula={formula!r} has no '~'. Fix: write it as 'y ~ x1 + x2'.")
+    quoted = re.findall(r"Q\(\s*[\"']([^\"']+)[\"']\s*\)", formula)
+    names = quoted + [t for t in _TOKEN.findall(re.sub(r"Q\(\s*[\"'][^\"']+[\"']\s*\)", " ", formula)) if t not in _FUNCS]
+    out = []
+    for name in names:
+        if name in data.columns and name not in out:
+            out.append(name)
+    unknown = [t for t in _TOKEN.findall(re.sub(r"Q\(\s*[\"'][^\"']+[\"']\s*\)", " ", formula))
+               if t not in _FUNCS and t not in data.columns and not t.startswith("np")]
+    if unknown:
+        raise UnknownItemError(
+            f"formula {formula!r} names column(s) not in the data: {', '.join(dict.fromkeys(unknown))}. "
+            "Fix: check the spelling; wrap names with special characters as Q(\"name\")."
+        )
+    return out
+
+
+def model_frame(data: pd.DataFrame, columns: list[str], *, what: str, numeric: list[str] | None = None,
+                min_n: int = 3) -> ModelFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"{what}: data must be a pandas DataFrame, got {type(data).__name__}.")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise UnknownItemError(f"{what}: column(s) not in the data: {', '.join(missing)}.")
+    frame = data[list(dict.fromkeys(columns))].copy()
+    for c in numeric if numeric is not None else []:
+        s = frame[c]
+        if pd.api.types.is_bool_dtype(s):
+            frame[c] = s.astype(float)
+            continue
+        if not pd.api.types.is_numeric_dtype(s):
+            conv = pd.to_numeric(s, errors="coerce")
+            bad = s[conv.isna() & s.notna()]
+            if len(bad):
+                raise DataValidationError(
+                    f"{what}: {c!r} has non-numeric values ({', '.join(map(repr, sorted(set(map(str, bad)))[:5]))}). "
+                    "Fix: recode it, or mark it categorical with C(name) in the formula."
+                )
+            frame[c] = conv
+        if np.isinf(frame[c].to_numpy(dtype=float)).any():
+            raise DataValidationError(f"{what}: {c!r} contains infinite values. Fix: correct or blank them.")
+    dropped = {c: int(frame[c].isna().sum()) for c in frame.columns}
+    complete = frame.dropna()
+    n_dropped = frame.shape[0] - complete.shape[0]
+    if complete.shape[0] < min_n:
+        raise DataValidationError(f"{what}: only {complete.shape[0]} complete rows; at least {min_n} are needed.")
+    return ModelFrame(data=complete, n=int(complete.shape[0]), n_dropped=int(n_dropped), dropped=dropped)

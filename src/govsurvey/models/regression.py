@@ -1,0 +1,322 @@
+"""The regression family: OLS with robust SEs, standardized betas and VIFs; hierarchical
+(blockwise) regression; logistic and proportional-odds (ordinal) logistic regression."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings as _warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from govsurvey.errors import ConvergenceWarning, DataValidationError, NotPositiveDefiniteError, SpecificationError
+from govsurvey.models._frame import formula_variables, model_frame
+from govsurvey.psychometrics._input import warn
+from govsurvey.results import Result
+
+__all__ = ["Regression", "regress", "hierarchical_regression", "Logistic", "logistic", "ordinal"]
+
+ROBUST = (None, "HC0", "HC1", "HC2", "HC3")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Regression(Result):
+    """An OLS (or WLS) regression (see :func:`regress`)."""
+
+    table: pd.DataFrame
+    r2: float
+    adj_r2: float
+    f: float
+    f_pvalue: float
+    df_model: float
+    df_resid: float
+    n: int
+    n_dropped: int
+    formula: str
+    robust: str | None
+    weighted: bool
+    warnings: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def __repr__(self) -> str:
+        return (f"Regression({self.formula!r}, n={self.n}, r2={self.r2:.4f}, adj_r2={self.adj_r2:.4f}, "
+                f"F={self.f:.3f}, p={self.f_pvalue:.3g}, robust={self.robust!r})")
+
+
+def _design(formula: str, frame: pd.DataFrame):
+    import patsy
+
+    try:
+        y, x = patsy.dmatrices(formula, frame, return_type="dataframe", NA_action="raise")
+    except patsy.PatsyError as exc:
+        raise SpecificationError(f"formula {formula!r} cannot be built: {exc}".split("\n")[0]) from None
+    return y, x
+
+
+def _vif(x: pd.DataFrame) -> pd.Series:
+    cols = [c for c in x.columns if c != "Intercept"]
+    out = pd.Series(np.nan, index=x.columns)
+    if len(cols) < 2:
+        out[cols] = 1.0
+        return out
+    r = np.corrcoef(x[cols].to_numpy(), rowvar=False)
+    try:
+        inv = np.linalg.inv(r)
+    except np.linalg.LinAlgError:
+        raise NotPositiveDefiniteError(
+            f"Predictors {', '.join(cols)} are perfectly collinear (one is a combination of others). Fix: drop one of them."
+        ) from None
+    out[cols] = np.diag(inv)
+    return out
+
+
+def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weights: str | None = None,
+            ci: float = 0.95) -> Regression:
+    """Ordinary (or weighted) least squares, as R's ``lm`` / SPSS REGRESSION.
+
+    Parameters
+    ----------
+    formula
+        Patsy/R-style, e.g. ``"participation ~ trust + C(role) + age"``.
+    robust
+        ``None`` or ``"HC0"``–``"HC3"`` heteroscedasticity-consistent standard errors
+        (HC3 is the usual choice; Long & Ervin, 2000). The F test uses the same covariance.
+    weights
+        Column of survey (analytic) weights, for weighted least squares.
+
+    Returns
+    -------
+    Regression
+        ``table`` (index term: ``b``, ``se``, ``t``, ``p``, ``ci_low``, ``ci_high``, ``beta``
+        — standardized coefficient b·sd(x)/sd(y) as from ``lm(scale(y) ~ scale(X))`` — and
+        ``vif``), ``r2``, ``adj_r2``, ``f``, ``f_pvalue``, ``n`` and how many rows were left out.
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+    >>> scores = gs.score(gs.screen(gs.read_responses(gs.datasets.example_files()["xlsx"], inst), inst).clean, inst)
+    >>> fit = gs.regress("trust ~ capacity", scores)
+    >>> bool(fit.table.loc["capacity", "p"] < 0.001)
+    True
+    """
+    import statsmodels.api as sm
+
+    if robust not in ROBUST:
+        raise SpecificationError(f"robust={robust!r} is not supported. Fix: use None, 'HC0', 'HC1', 'HC2' or 'HC3'.")
+    cols = formula_variables(formula, data) + ([weights] if weights else [])
+    mf = model_frame(data, cols, what="regress", numeric=[weights] if weights else [])
+    msgs = [mf.note()] if mf.note() else []
+    y, x = _design(formula, mf.data)
+    if x.shape[0] <= x.shape[1]:
+        raise DataValidationError(f"regress: {x.shape[0]} rows for {x.shape[1]} coefficients. Fix: use fewer predictors or more data.")
+    if weights:
+        w = mf.data[weights].to_numpy(dtype=float)
+        if (w <= 0).any():
+            raise DataValidationError(f"regress: weights in {weights!r} must be positive.")
+        model = sm.WLS(y, x, weights=w)
+    else:
+        model = sm.OLS(y, x)
+    vif = _vif(x)
+    fit = model.fit(cov_type=robust or "nonrobust")
+    if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
+        raise NotPositiveDefiniteError("regress: the predictors are perfectly collinear. Fix: drop a redundant predictor.")
+    conf = fit.conf_int(alpha=1 - ci)
+    ysd = float(y.iloc[:, 0].std(ddof=1))
+    beta = x.std(ddof=1) / ysd * fit.params
+    beta["Intercept"] = np.nan if "Intercept" in beta.index else beta.get("Intercept")
+    table = pd.DataFrame({
+        "b": fit.params, "se": fit.bse, "t": fit.tvalues, "p": fit.pvalues, "ci_low": conf[0], "ci_high": conf[1],
+        "beta": beta, "vif": vif,
+    })
+    table.index.name = "term"
+    high = table.index[table["vif"] > 10].tolist()
+    if high:
+        warn(msgs, f"High multicollinearity: VIF > 10 for {', '.join(high)}.")
+    return Regression(table=table, r2=float(fit.rsquared), adj_r2=float(fit.rsquared_adj), f=float(np.squeeze(fit.fvalue)),
+                      f_pvalue=float(np.squeeze(fit.f_pvalue)), df_model=float(fit.df_model), df_resid=float(fit.df_resid),
+                      n=int(fit.nobs), n_dropped=mf.n_dropped, formula=formula, robust=robust, weighted=bool(weights),
+                      warnings=tuple(msgs))
+
+
+def hierarchical_regression(data: pd.DataFrame, y: str, blocks: Sequence[Sequence[str]]) -> pd.DataFrame:
+    """Blockwise (hierarchical) regression: each step adds a block of predictors.
+
+    All steps use the same respondents — those complete on ``y`` and every block — as SPSS
+    does, so ΔR² compares like with like. Per step: ``r2``, ``delta_r2``, ``f_change``,
+    ``df1``, ``df2``, ``p_change`` (the F test of the R² change, as ``anova(m1, m2)`` in R).
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+    >>> clean = gs.screen(gs.read_responses(gs.datasets.example_files()["xlsx"], inst), inst).clean
+    >>> data = clean[["gender", "role"]].join(gs.score(clean, inst))
+    >>> steps = gs.hierarchical_regression(data, "participation", [["gender"], ["capacity", "trust"]])
+    >>> bool(steps.loc[2, "delta_r2"] > 0)
+    True
+    """
+    if not blocks or any(not isinstance(b, (list, tuple)) or not b for b in blocks):
+        raise SpecificationError("blocks must be a list of non-empty lists of predictors, e.g. [['age', 'gender'], ['trust']].")
+    allvars = [v for b in blocks for v in b]
+    mf = model_frame(data, [y] + allvars, what="hierarchical_regression", numeric=[y] + allvars)
+    rows = []
+    prev_r2, prev_k = 0.0, 0
+    used: list[str] = []
+    for step, block in enumerate(blocks, start=1):
+        used = used + list(block)
+        fit = regress(f"{_q(y)} ~ " + " + ".join(_q(v) for v in used), mf.data)
+        k = len(used)
+        df1, df2 = k - prev_k, mf.n - k - 1
+        delta = fit.r2 - prev_r2
+        f_change = (delta / df1) / ((1 - fit.r2) / df2)
+        rows.append({"step": step, "added": ", ".join(block), "r2": fit.r2, "adj_r2": fit.adj_r2, "delta_r2": delta,
+                     "f_change": f_change, "df1": df1, "df2": df2, "p_change": float(stats.f.sf(f_change, df1, df2)),
+                     "n": mf.n})
+        prev_r2, prev_k = fit.r2, k
+    out = pd.DataFrame(rows).set_index("step")
+    out.attrs["note"] = mf.note()
+    return out
+
+
+def _q(name: str) -> str:
+    return name if name.isidentifier() else f'Q("{name}")'
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Logistic(Result):
+    """A logistic (binary or ordinal) regression."""
+
+    table: pd.DataFrame
+    n: int
+    n_dropped: int
+    loglik: float
+    deviance: float
+    aic: float
+    pseudo_r2_mcfadden: float
+    pseudo_r2_nagelkerke: float
+    formula: str
+    kind: str
+    warnings: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def __repr__(self) -> str:
+        return f"Logistic({self.kind}, {self.formula!r}, n={self.n}, deviance={self.deviance:.3f}, aic={self.aic:.3f})"
+
+
+def _logit_table(params, bse, conf) -> pd.DataFrame:
+    z = params / bse
+    table = pd.DataFrame({"b": params, "se": bse, "z": z, "p": 2 * stats.norm.sf(np.abs(z)), "ci_low": conf[0], "ci_high": conf[1],
+                          "odds_ratio": np.exp(params), "or_ci_low": np.exp(conf[0]), "or_ci_high": np.exp(conf[1])})
+    table.index.name = "term"
+    return table
+
+
+def logistic(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
+    """Binary logistic regression, as ``glm(family=binomial)``: coefficients, SEs, Wald z and
+    p, odds ratios with Wald CIs, deviance, AIC, McFadden and Nagelkerke pseudo-R².
+
+    The outcome must be coded 0/1 (or two values; the larger counts as 1). Perfect
+    separation raises a clear error instead of returning infinite odds ratios.
+    """
+    import statsmodels.api as sm
+
+    cols = formula_variables(formula, data)
+    mf = model_frame(data, cols, what="logistic")
+    msgs = [mf.note()] if mf.note() else []
+    yname = cols[0]
+    values = sorted(pd.unique(mf.data[yname]))
+    if len(values) != 2:
+        raise DataValidationError(f"logistic: the outcome {yname!r} must have exactly two values, found {len(values)}. Fix: recode it to 0/1.")
+    frame = mf.data.copy()
+    frame[yname] = (frame[yname] == values[1]).astype(float)
+    y, x = _design(formula, frame)
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error")
+        try:
+            fit = sm.GLM(y, x, family=sm.families.Binomial()).fit()
+        except Exception as exc:  # statsmodels raises PerfectSeparationError/-Warning or overflow warnings
+            if "separation" in str(exc).lower() or "overflow" in str(exc).lower() or "divide" in str(exc).lower():
+                raise DataValidationError(
+                    f"logistic: the outcome is perfectly (or quasi-)separated by the predictors in {formula!r}, so odds ratios are infinite. "
+                    "Fix: drop or merge the predictor categories that predict the outcome exactly, or use penalized (Firth) regression."
+                ) from None
+            raise
+    if not fit.converged:
+        warn(msgs, "The logistic regression did not converge; estimates are unreliable.", ConvergenceWarning)
+    table = _logit_table(fit.params, fit.bse, fit.conf_int(alpha=1 - ci))
+    if (table["se"] > 50).any():
+        raise DataValidationError(f"logistic: standard errors explode for {', '.join(table.index[table['se'] > 50])}; the outcome is (quasi-)separated. Fix: drop or merge those predictors.")
+    n = int(fit.nobs)
+    ll, ll0 = float(fit.llf), float(fit.llnull)
+    cox_snell = 1 - np.exp(2 * (ll0 - ll) / n)
+    nagelkerke = cox_snell / (1 - np.exp(2 * ll0 / n))
+    return Logistic(table=table, n=n, n_dropped=mf.n_dropped, loglik=ll, deviance=float(fit.deviance), aic=float(fit.aic),
+                    pseudo_r2_mcfadden=1 - ll / ll0, pseudo_r2_nagelkerke=float(nagelkerke), formula=formula, kind="binary",
+                    warnings=tuple(msgs))
+
+
+def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
+    """Proportional-odds (cumulative logit) regression, as ``MASS::polr``:
+    logit P(Y ≤ k) = ζ_k − xᵀβ. Thresholds appear in ``table`` as ``"k|k+1"`` rows.
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+    >>> clean = gs.screen(gs.read_responses(gs.datasets.example_files()["xlsx"], inst), inst).clean
+    >>> data = clean[["SA1"]].join(gs.score(clean, inst)[["trust"]])
+    >>> bool(gs.ordinal("SA1 ~ trust", data).table.loc["trust", "odds_ratio"] > 1)
+    True
+    """
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    cols = formula_variables(formula, data)
+    mf = model_frame(data, cols, what="ordinal")
+    msgs = [mf.note()] if mf.note() else []
+    yname = cols[0]
+    levels = sorted(pd.unique(mf.data[yname]))
+    if len(levels) < 3:
+        raise DataValidationError(f"ordinal: the outcome {yname!r} has {len(levels)} levels; use gs.logistic for two.")
+    frame = mf.data.copy()
+    frame[yname] = pd.Categorical(frame[yname], categories=levels, ordered=True)
+    y, x = _design(formula, frame.assign(**{yname: frame[yname].cat.codes}))
+    x = x.drop(columns=[c for c in x.columns if c == "Intercept"])
+    model = OrderedModel(frame[yname], x, distr="logit")
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        fit = model.fit(method="bfgs", disp=False, maxiter=5000, gtol=1e-7)
+    if not fit.mle_retvals.get("converged", True):
+        warn(msgs, "The ordinal regression did not converge; estimates are unreliable.", ConvergenceWarning)
+    k = x.shape[1]
+    params = fit.params.copy()
+    # statsmodels parameterises thresholds as the first plus log-increments; report the thresholds themselves
+    thresholds = model.transform_threshold_params(params.to_numpy())[1:-1]
+    cov = fit.cov_params().to_numpy()
+    jac = np.eye(len(params))
+    nth = len(params) - k
+    for i in range(nth):  # τ_i = p_0 + Σ_{j=1..i} exp(p_j)
+        jac[k + i, k] = 1.0
+        for j in range(1, i + 1):
+            jac[k + i, k + j] = np.exp(params.iloc[k + j])
+    cov_t = jac @ cov @ jac.T
+    names = list(x.columns) + [f"{levels[i]}|{levels[i + 1]}" for i in range(nth)]
+    est = pd.Series(np.concatenate([params.to_numpy()[:k], thresholds]), index=names)
+    se = pd.Series(np.sqrt(np.diag(cov_t)), index=names)
+    zc = stats.norm.ppf(0.5 + ci / 2)
+    table = _logit_table(est, se, pd.DataFrame({0: est - zc * se, 1: est + zc * se}))
+    table.loc[table.index[k:], ["odds_ratio", "or_ci_low", "or_ci_high"]] = np.nan
+    n = int(fit.nobs)
+    ll = float(fit.llf)
+    counts = frame[yname].value_counts().to_numpy()
+    ll0 = float((counts * np.log(counts / counts.sum())).sum())
+    cox_snell = 1 - np.exp(2 * (ll0 - ll) / n)
+    return Logistic(table=table, n=n, n_dropped=mf.n_dropped, loglik=ll, deviance=-2 * ll, aic=-2 * ll + 2 * len(params),
+                    pseudo_r2_mcfadden=1 - ll / ll0, pseudo_r2_nagelkerke=float(cox_snell / (1 - np.exp(2 * ll0 / n))),
+                    formula=formula, kind="ordinal", warnings=tuple(msgs))
