@@ -106,3 +106,29 @@ def test_results_serialise(study):
               gs.logistic("g2 ~ trust", study.assign(g2=(study["gender"] == 2).astype(int)))):
         json.dumps(r.to_dict())
         assert isinstance(r.to_frame(), pd.DataFrame) and repr(r) and r._repr_html_()
+
+
+def test_effect_size_intervals_invert_the_noncentral_distributions(study):
+    from scipy import stats
+
+    res = gs.compare_groups(study, "trust", "gender", test="t")
+    e = res.effect_size.iloc[0]
+    n1, n2 = res.groups["n"]
+    scale = (1 / n1 + 1 / n2) ** 0.5
+    t = e["cohen_d"] / scale
+    assert e["d_ci_low"] < e["cohen_d"] < e["d_ci_high"]
+    assert stats.nct.cdf(t, n1 + n2 - 2, e["d_ci_low"] / scale) == pytest.approx(0.975, abs=1e-6)
+    assert stats.nct.cdf(t, n1 + n2 - 2, e["d_ci_high"] / scale) == pytest.approx(0.025, abs=1e-6)
+    assert abs(e["hedges_g"]) < abs(e["cohen_d"])
+    av = gs.compare_groups(study, "participation", "role", test="anova").effect_size.iloc[0]
+    assert av["eta_sq_ci_low"] <= av["eta_sq"] <= av["eta_sq_ci_high"] and av["omega_sq"] < av["eta_sq"]
+
+
+def test_weighted_regressions(study):
+    data = study.assign(w=np.where(study["gender"] == 1, 2.0, 1.0), g2=(study["gender"] == 2).astype(int))
+    wls = gs.regress("trust ~ capacity", data, weights="w")
+    assert wls.weighted and wls.table.loc["capacity", "b"] != gs.regress("trust ~ capacity", data).table.loc["capacity", "b"]
+    lg = gs.logistic("g2 ~ trust", data, weights="w")
+    assert np.isfinite(lg.table.loc["trust", "b"])
+    with pytest.raises(gs.DataValidationError, match="must be positive"):
+        gs.regress("trust ~ capacity", data.assign(w=-1.0), weights="w")

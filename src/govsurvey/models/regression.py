@@ -218,9 +218,10 @@ def _logit_table(params, bse, conf) -> pd.DataFrame:
     return table
 
 
-def logistic(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
+def logistic(formula: str, data: pd.DataFrame, *, ci: float = 0.95, weights: str | None = None) -> Logistic:
     """Binary logistic regression, as ``glm(family=binomial)``: coefficients, SEs, Wald z and
     p, odds ratios with Wald CIs, deviance, AIC, McFadden and Nagelkerke pseudo-R².
+    ``weights`` names a column of survey weights (used as ``glm(weights=)`` does).
 
     The outcome must be coded 0/1 (or two values; the larger counts as 1). Perfect
     separation raises a clear error instead of returning infinite odds ratios.
@@ -228,9 +229,11 @@ def logistic(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     import statsmodels.api as sm
 
     cols = formula_variables(formula, data)
-    mf = model_frame(data, cols, what="logistic")
+    mf = model_frame(data, cols + ([weights] if weights else []), what="logistic", numeric=[weights] if weights else [])
     msgs = [mf.note()] if mf.note() else []
     yname = cols[0]
+    if weights is not None and (mf.data[weights] <= 0).any():
+        raise DataValidationError(f"logistic: weights in {weights!r} must be positive.")
     values = sorted(pd.unique(mf.data[yname]))
     if len(values) != 2:
         raise DataValidationError(f"logistic: the outcome {yname!r} must have exactly two values, found {len(values)}. Fix: recode it to 0/1.")
@@ -240,7 +243,8 @@ def logistic(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     with _warnings.catch_warnings():
         _warnings.simplefilter("error")
         try:
-            fit = sm.GLM(y, x, family=sm.families.Binomial()).fit()
+            glm_weights = {"var_weights": mf.data[weights].to_numpy(dtype=float)} if weights else {}
+            fit = sm.GLM(y, x, family=sm.families.Binomial(), **glm_weights).fit()
         except Exception as exc:  # statsmodels raises PerfectSeparationError/-Warning or overflow warnings
             if "separation" in str(exc).lower() or "overflow" in str(exc).lower() or "divide" in str(exc).lower():
                 raise DataValidationError(
