@@ -10,7 +10,7 @@ models → qualitative → integration → report → cli.
 """
 
 from govsurvey import datasets
-from govsurvey.data import read_responses
+from govsurvey.data import read_codes, read_responses, write_qdpx
 from govsurvey.errors import (
     DataFormatError,
     DataValidationError,
@@ -41,7 +41,9 @@ from govsurvey.psychometrics import (
     parallel_analysis, reliability, sem,
 )
 from govsurvey.results import Result
-from govsurvey.scoring import reverse_code, score
+from govsurvey.integration import capacity_gaps, joint_display, link_codes
+from govsurvey.qualitative import Agreement, CodedInterviews, code_matrix, cooccurrence, intercoder_agreement, quotes
+from govsurvey.scoring import reverse_code, score, score_importance
 from govsurvey.screening import Screening, screen
 
 __version__ = "0.1.0"
@@ -100,6 +102,18 @@ __all__ = [
     "Mediation",
     "moderation",
     "Moderation",
+    "read_codes",
+    "write_qdpx",
+    "CodedInterviews",
+    "code_matrix",
+    "cooccurrence",
+    "intercoder_agreement",
+    "Agreement",
+    "quotes",
+    "capacity_gaps",
+    "joint_display",
+    "link_codes",
+    "score_importance",
     "Result",
     "GovsurveyError",
     "InstrumentError",

@@ -9,7 +9,6 @@ multilevel ≤ 1e-4 against lme4.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd

@@ -42,7 +42,9 @@ def example_dir() -> Path:
 def example_files() -> dict[str, Path]:
     """The example study's files by format: ``xlsx`` (Wenjuanxing, option text), ``csv``
     (Wenjuanxing option numbers, GBK), ``sav`` (SPSS), ``segments`` and ``codebook``
-    (coded interviews), ``truth`` (the model it was drawn from)."""
+    (coded interviews), ``cases`` (interviewee variables, real names included: they are
+    identifying), ``qdpx`` (the same coding as a REFI-QDA project), ``truth`` (the model it
+    was drawn from)."""
     d = example_dir()
     return {
         "xlsx": d / "wjx_text_export.xlsx",
@@ -51,6 +53,7 @@ def example_files() -> dict[str, Path]:
         "segments": d / "interview_segments.csv",
         "codebook": d / "interview_codebook.csv",
         "cases": d / "interview_cases.csv",
+        "qdpx": d / "interviews.qdpx",
         "truth": d / "truth.json",
     }
 

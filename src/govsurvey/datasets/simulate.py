@@ -71,6 +71,12 @@ STRUCTURAL = {
 }
 N_PLANTED = {"speeder": 12, "straightline": 10, "attention": 10, "duplicate": 8}
 MISSING_RATE = 0.004
+# Interviews: each interviewee talks about INTERVIEW_TOPICS of the nine dimensions; the chance
+# that they voice a barrier (not a facilitator) rises where the dimension is weak overall and
+# where their own community is weak on it: logit = −a·shift_d − b·(w_sd + u_s).
+INTERVIEW_TOPICS = 7
+BARRIER_SLOPE_DIMENSION = 5.0
+BARRIER_SLOPE_SITE = 3.0
 DURATION_MEDIAN = 420.0
 DURATION_SDLOG = 0.28
 
@@ -278,6 +284,10 @@ def simulate_study(seed: int = DEFAULT_SEED, n_clean: int = 600) -> dict[str, An
             "duration": {"median_seconds": DURATION_MEDIAN, "sdlog": DURATION_SDLOG, "speeders": [50, 110]},
         },
         "weak_dimensions": ["reserves", "psych_support", "warning"],
+        "interviews": {"topics_per_interview": INTERVIEW_TOPICS,
+                       "barrier_logit": "-a*performance_shift[d] - b*(dimension_effect[site,d] + intercept[site])",
+                       "a": BARRIER_SLOPE_DIMENSION, "b": BARRIER_SLOPE_SITE, "second_coder_agreement": 0.85,
+                       "names_in_text": "some coded segments contain the interviewee's own name (pseudonymisation test)"},
         "formats": {
             "xlsx": "Wenjuanxing download by option text (按选项文本); missing answers as (空)",
             "csv": "Wenjuanxing download by option number (按选项序号), saved as GBK CSV; missing answers as -3",
@@ -316,7 +326,7 @@ CODEBOOK = [
     ("多渠道及时发布", "事中响应", "information", "facilitator", "多渠道及时发布权威信息",
      ["每天的通报我们都会同步发到微信群和公告栏，居民反映挺及时的。"]),
     ("网格员人手不足", "事中响应", "grid", "barrier", "网格员人手不足、负担过重",
-     ["一个网格员要管四五百户，入户排查根本跑不过来。"]),
+     ["一个网格员要管四五百户，入户排查根本跑不过来。", "我叫{name}，我一个人包两个网格，天天加班也排查不完。"]),
     ("网格排查到位", "事中响应", "grid", "facilitator", "网格排查细致、重点人群有人管",
      ["独居老人我们都建了台账，网格员每天打电话问一遍。"]),
     ("困难帮扶缺位", "事后恢复", "recovery", "barrier", "事后对困难家庭帮扶不足",
@@ -324,7 +334,7 @@ CODEBOOK = [
     ("秩序恢复较快", "事后恢复", "recovery", "facilitator", "事后秩序恢复较快、注重总结",
      ["解封后一周菜市场和小区的生活基本就恢复正常了。"]),
     ("心理服务缺位", "事后恢复", "psych_support", "barrier", "心理疏导服务缺失或不专业",
-     ["隔离时间长了很多人情绪不好，可是社区没有懂心理的人。", "我们自己也很焦虑，但从来没有人关心过一线人员的心理状态。", "说是有心理热线，但居民都不知道号码，也没人去宣传。"]),
+     ["隔离时间长了很多人情绪不好，可是社区没有懂心理的人。", "我{name}自己也很焦虑，但从来没有人关心过一线人员的心理状态。", "说是有心理热线，但居民都不知道号码，也没人去宣传。"]),
     ("心理疏导到位", "事后恢复", "psych_support", "facilitator", "有心理疏导或转介服务",
      ["街道请了心理咨询师来社区坐班，有需要的居民可以去聊聊。"]),
 ]
@@ -374,15 +384,16 @@ def _interviews(rng: np.random.Generator, communities, w: np.ndarray, u: np.ndar
             coded = []
             dims = list(QUESTIONS)
             rng.shuffle(dims)
-            for dim in dims[:6]:
-                effect = w[site_k, CAPACITY.index(dim)] + u[site_k] + PERFORMANCE_SHIFT[dim]
-                p_barrier = 1 / (1 + np.exp(-(-0.3 - 3.0 * effect)))
+            for dim in dims[:INTERVIEW_TOPICS]:
+                site_effect = w[site_k, CAPACITY.index(dim)] + u[site_k]
+                logit = -BARRIER_SLOPE_DIMENSION * PERFORMANCE_SHIFT[dim] - BARRIER_SLOPE_SITE * site_effect
+                p_barrier = 1 / (1 + np.exp(-logit))
                 polarity = "barrier" if rng.random() < p_barrier else "facilitator"
                 code, options = sentences.get((dim, polarity)) or sentences[(dim, "barrier")]
                 q = QUESTIONS[dim] + "\n"
                 parts.append(q)
                 pos += len(q)
-                answer = "受访者：" + options[rng.integers(len(options))]
+                answer = "受访者：" + options[rng.integers(len(options))].format(name=name)
                 start = pos + len("受访者：")
                 end = pos + len(answer)
                 parts.append(answer + "\n")
@@ -430,5 +441,11 @@ def write_example_study(folder: str | Path, seed: int = DEFAULT_SEED) -> dict[st
     tdir.mkdir(exist_ok=True)
     for source, text in study["transcripts"].items():
         write_text_atomic(tdir / source, text)
+    from govsurvey.data.qda import write_qdpx
+    from govsurvey.qualitative.coded import build_interviews
+
+    coded = build_interviews(study["segments"][["source", "case", "coder", "code", "start", "end", "text"]], study["codebook"],
+                             study["cases"].set_index("case"), identifying=("name",))
+    write_qdpx(coded, names["qdpx"], texts=study["transcripts"], include_identifying=True)
     write_text_atomic(names["truth"], json.dumps(study["truth"], ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     return names

@@ -11,7 +11,7 @@ import pandas as pd
 from govsurvey.errors import DataValidationError, OutOfRangeError, SpecificationError, UnknownItemError
 from govsurvey.instrument.model import Instrument
 
-__all__ = ["reverse_code", "score", "check_codes", "item_frame"]
+__all__ = ["reverse_code", "score", "check_codes", "item_frame", "score_importance"]
 
 
 def _list(values, at_most: int = 5) -> str:
@@ -177,3 +177,23 @@ def score(
     for n in names:
         compute(n)
     return pd.DataFrame({n: out[n] for n in names}, index=data.index)
+
+
+def score_importance(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """The importance ratings of the instrument's dimensions, one column per dimension
+    (``importance:`` items), ready for :func:`govsurvey.capacity_gaps`.
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
+    >>> clean = gs.screen(gs.read_responses(gs.datasets.example_files()["sav"], inst), inst).clean
+    >>> list(gs.score_importance(clean, inst).columns)[:2]
+    ['plans', 'reserves']
+    """
+    mapping = instrument.importance_items
+    if not mapping:
+        raise UnknownItemError(f"Instrument {instrument.name!r} declares no importance items. Fix: add an importance: section.")
+    items = item_frame(data, instrument, list(mapping.values()), what="score_importance")
+    check_codes(items, instrument)
+    return pd.DataFrame({dim: items[item] for dim, item in mapping.items()}, index=data.index)

@@ -1,0 +1,469 @@
+"""Coded interviews from QDA software: REFI-QDA ``.qdpx`` projects and CSV exports.
+
+A ``.qdpx`` is untrusted input. It is read in memory (nothing is extracted to disk); the
+archive is refused when an entry name could escape a folder (absolute paths, ``..``), when
+it has too many entries, when any entry or the whole archive would decompress beyond the
+limits, or when an entry's compression ratio suggests a zip bomb; reads are bounded whatever
+the headers claim. XML is parsed with defusedxml, so DTDs, entity expansion (billion
+laughs) and external entities are refused.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import pandas as pd
+
+from govsurvey.data.encoding import decode_bytes
+from govsurvey.data.files import write_atomic
+from govsurvey.errors import DataFormatError, DataValidationError, InputFileNotFoundError, SpecificationError
+from govsurvey.qualitative.coded import CODEBOOK_COLUMNS, SEGMENT_COLUMNS, CodedInterviews, build_interviews
+
+__all__ = ["read_codes", "write_qdpx", "LIMITS"]
+
+LIMITS = {
+    "entries": 20_000,             # files in the archive
+    "entry_bytes": 100 * 2**20,    # one decompressed entry
+    "total_bytes": 500 * 2**20,    # all decompressed entries
+    "ratio": 200,                  # decompressed / compressed, for entries over 1 MiB
+}
+NS = "urn:QDA-XML:project:1.0"
+VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _kids(el, name: str):
+    return [c for c in el if _local(c.tag) == name]
+
+
+def _all(el, name: str):
+    return [c for c in el.iter() if _local(c.tag) == name]
+
+
+def _text(el) -> str:
+    return (el.text or "").strip() if el is not None else ""
+
+
+class _SafeZip:
+    def __init__(self, path: Path) -> None:
+        try:
+            self.zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise DataFormatError(f"{path} is not a readable .qdpx (zip) archive ({exc}). Fix: export the project again.") from None
+        infos = self.zf.infolist()
+        if len(infos) > LIMITS["entries"]:
+            raise DataFormatError(f"{path} has {len(infos)} entries (limit {LIMITS['entries']}); refused as a possible zip bomb.")
+        total = 0
+        for info in infos:
+            name = info.filename
+            parts = re.split(r"[\\/]+", name)
+            if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+                raise DataFormatError(f"{path} contains an entry whose path escapes the archive ({name!r}); refused as hostile (zip-slip).")
+            if info.file_size > LIMITS["entry_bytes"]:
+                raise DataFormatError(f"{path}: entry {name!r} would decompress to {info.file_size:,} bytes (limit {LIMITS['entry_bytes']:,}); refused.")
+            if info.file_size > 2**20 and info.compress_size and info.file_size / info.compress_size > LIMITS["ratio"]:
+                raise DataFormatError(f"{path}: entry {name!r} has compression ratio {info.file_size / info.compress_size:,.0f}:1; refused as a possible zip bomb.")
+            total += info.file_size
+        if total > LIMITS["total_bytes"]:
+            raise DataFormatError(f"{path} would decompress to {total:,} bytes (limit {LIMITS['total_bytes']:,}); refused.")
+        self.names = {i.filename: i for i in infos}
+        self.path = path
+        self.read_total = 0
+
+    def read(self, name: str) -> bytes:
+        info = self.names[name]
+        limit = LIMITS["entry_bytes"]
+        with self.zf.open(info) as fh:  # headers can lie: never read more than the limit
+            data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise DataFormatError(f"{self.path}: entry {name!r} decompresses beyond {limit:,} bytes; refused as a possible zip bomb.")
+        self.read_total += len(data)
+        if self.read_total > LIMITS["total_bytes"]:
+            raise DataFormatError(f"{self.path}: decompressed content exceeds {LIMITS['total_bytes']:,} bytes; refused.")
+        return data
+
+    def find(self, ref: str) -> str | None:
+        ref = ref.replace("\\", "/")
+        candidates = [ref, f"sources/{ref}", f"Sources/{ref}"]
+        lower = {n.lower(): n for n in self.names}
+        for c in candidates:
+            if c in self.names:
+                return c
+            if c.lower() in lower:
+                return lower[c.lower()]
+        base = ref.rsplit("/", 1)[-1].lower()
+        hits = [n for n in self.names if n.lower().endswith("/" + base) or n.lower() == base]
+        return hits[0] if len(hits) == 1 else None
+
+
+def _parse_xml(data: bytes, where: str):
+    import defusedxml.ElementTree as DET
+    from defusedxml import DefusedXmlException
+
+    try:
+        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise DataFormatError(
+            f"{where}: the XML declares a DTD or entities ({type(exc).__name__}); refused, since entity expansion "
+            "(billion laughs) and external entities are attacks. Fix: export the project again from the QDA program."
+        ) from None
+    except ET.ParseError as exc:
+        raise DataFormatError(f"{where} is not well-formed XML ({exc}). Fix: export the project again.") from None
+
+
+def _decode_text(raw: bytes, name: str) -> tuple[str, bool]:
+    text, _ = decode_bytes(raw, name=name)
+    return text.lstrip("\ufeff"), raw.startswith(b"\xef\xbb\xbf") or text.startswith("\ufeff")
+
+
+def _variants(text: str, had_bom: bool) -> list[tuple[str, str]]:
+    """The text as other tools may have counted it: line endings converted, a BOM counted."""
+    out = [("as stored", text)]
+    if "\r\n" in text:
+        out.append(("CRLF→LF", text.replace("\r\n", "\n")))
+    elif "\n" in text:
+        out.append(("LF→CRLF", text.replace("\n", "\r\n")))
+    if had_bom:
+        out += [(f"{label}, BOM counted", "\ufeff" + t) for label, t in list(out)]
+    return out
+
+
+def _read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, str], list[str]]:
+    arch = _SafeZip(path)
+    qde = next((n for n in arch.names if n.lower().endswith("project.qde")), None) or next(
+        (n for n in arch.names if n.lower().endswith(".qde")), None)
+    if qde is None:
+        raise DataFormatError(f"{path} has no project.qde; it is not a REFI-QDA project. Fix: export as REFI-QDA (.qdpx).")
+    root = _parse_xml(arch.read(qde), f"{path}:{qde}")
+    if _local(root.tag) != "Project":
+        raise DataFormatError(f"{path}: project.qde does not start with a <Project> element.")
+    warnings: list[str] = []
+    users = {u.get("guid"): u.get("name") or u.get("guid") for u in _all(root, "User")}
+    code_rows, code_by_guid = [], {}
+
+    def walk(el, parent: str):
+        for c in _kids(el, "Code"):
+            name = c.get("name") or c.get("guid")
+            desc = _text(next(iter(_kids(c, "Description")), None))
+            dim = re.search(r"dimension\s*[:：]\s*([^\s;；]+)", desc)
+            pol = re.search(r"polarity\s*[:：]\s*([^\s;；]+)", desc)
+            code_by_guid[c.get("guid")] = name
+            code_rows.append({"code": name, "parent": parent, "description": re.sub(r"[;；]?\s*(dimension|polarity)\s*[:：]\s*[^\s;；]+", "", desc).strip().strip(";；").strip(),
+                              "dimension": dim.group(1) if dim else "", "polarity": pol.group(1) if pol else ""})
+            walk(c, name)
+
+    for book in _all(root, "CodeBook"):
+        for codes in _kids(book, "Codes"):
+            walk(codes, "")
+    variables = {v.get("guid"): re.sub(r"^(Cases?|Documents?)\s*:\s*", "", v.get("name") or "") for v in _all(root, "Variable")}
+
+    def values(el) -> dict[str, Any]:
+        out = {}
+        for vv in _kids(el, "VariableValue"):
+            ref = next(iter(_kids(vv, "VariableRef")), None)
+            if ref is None:
+                continue
+            name = variables.get(ref.get("targetGUID"), ref.get("targetGUID"))
+            val = next((_text(x) for x in vv if _local(x.tag) in VALUE_TAGS), "")
+            out[name] = val
+        return out
+
+    cases: dict[str, dict] = {}
+    case_of_source: dict[str, str] = {}
+    case_guids: dict[str, str] = {}
+    for case in _all(root, "Case"):
+        name = case.get("name") or case.get("guid")
+        case_guids[case.get("guid")] = name
+        cases[name] = values(case)
+        for sref in _kids(case, "SourceRef"):
+            case_of_source[sref.get("targetGUID")] = name
+    seg_rows, texts = [], {}
+    for src in _all(root, "TextSource"):
+        sguid, sname = src.get("guid"), src.get("name") or src.get("guid")
+        inline = next(iter(_kids(src, "PlainTextContent")), None)
+        text, had_bom = None, False
+        if inline is not None:
+            had_bom = (inline.text or "").startswith("\ufeff")
+            text = (inline.text or "").lstrip("\ufeff")
+        else:
+            ref = src.get("plainTextPath") or ""
+            if ref.startswith("internal://"):
+                member = arch.find(ref[len("internal://"):])
+            elif "://" in ref or ref.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", ref):
+                member = None
+                warnings.append(f"Source {sname!r} is stored outside the archive ({ref}); its text was not read.")
+            else:
+                member = arch.find(ref)
+            if member is not None:
+                text, had_bom = _decode_text(arch.read(member), f"{path}:{member}")
+            elif ref.startswith("internal://"):
+                warnings.append(f"Source {sname!r}: {ref} is missing from the archive; its segments have no text.")
+        src_vars = values(src)
+        if text is not None:
+            texts[sname] = text
+        matched = mismatched = 0
+        variant_used = "as stored"
+        selections = _kids(src, "PlainTextSelection")
+        for sel in selections:  # codings that point at a case assign the source to that case
+            for coding in _kids(sel, "Coding"):
+                for cref in _kids(coding, "CodeRef"):
+                    if cref.get("targetGUID") in case_guids:
+                        case_of_source.setdefault(sguid, case_guids[cref.get("targetGUID")])
+        case_name = case_of_source.get(sguid) or re.sub(r"\.[A-Za-z0-9]+$", "", sname)
+        if src_vars:
+            cases.setdefault(case_name, {}).update({k: v for k, v in src_vars.items() if k not in cases.get(case_name, {})})
+        for sel in selections:
+            try:
+                start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+            except (TypeError, ValueError):
+                raise DataFormatError(f"{path}: a selection in source {sname!r} has no valid startPosition/endPosition.") from None
+            claimed = sel.get("name")
+            seg_text = ""
+            if text is not None:
+                seg_text = text[start:end]
+                if claimed and seg_text != claimed:
+                    for label, alt in _variants(text, had_bom):
+                        if alt[start:end] == claimed:
+                            seg_text, variant_used = claimed, label
+                            break
+                    else:
+                        mismatched += 1
+                        seg_text = claimed
+                else:
+                    matched += 1
+            elif claimed:
+                seg_text = claimed
+            for coding in _kids(sel, "Coding"):
+                coder = users.get(coding.get("creatingUser") or sel.get("creatingUser"),
+                                  coding.get("creatingUser") or sel.get("creatingUser") or "unknown")
+                for cref in _kids(coding, "CodeRef"):
+                    target = cref.get("targetGUID")
+                    if target in case_guids:
+                        continue
+                    if target not in code_by_guid:
+                        warnings.append(f"Source {sname!r}: a coding refers to an unknown code {target!r}; skipped.")
+                        continue
+                    seg_rows.append({"source": sname, "case": case_name, "coder": coder, "code": code_by_guid[target],
+                                     "start": start, "end": end, "text": seg_text})
+        if mismatched:
+            warnings.append(f"Source {sname!r}: {mismatched} of {len(selections)} selections do not match the stored text at their offsets "
+                            "(line endings or encoding differ between tools); their stored text was kept.")
+        elif variant_used != "as stored":
+            warnings.append(f"Source {sname!r}: offsets match the text after {variant_used}; that version was used.")
+    if not seg_rows:
+        warnings.append(f"{path} holds no coded text selections.")
+    segs = pd.DataFrame(seg_rows, columns=SEGMENT_COLUMNS)
+    case_frame = pd.DataFrame.from_dict(cases, orient="index")
+    case_frame.index.name = "case"
+    return segs, pd.DataFrame(code_rows, columns=CODEBOOK_COLUMNS), case_frame, texts, warnings
+
+
+def _table(obj: Any, what: str) -> pd.DataFrame:
+    if obj is None:
+        return None
+    if isinstance(obj, pd.DataFrame):
+        return obj.copy()
+    if isinstance(obj, Mapping):
+        rows = [{"code": k, **(v if isinstance(v, Mapping) else {"dimension": v})} for k, v in obj.items()]
+        return pd.DataFrame(rows)
+    p = Path(obj)
+    if not p.exists():
+        raise InputFileNotFoundError(f"{what} file {p} does not exist.")
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        return pd.read_excel(p, dtype=object)
+    text, _ = decode_bytes(p.read_bytes(), name=str(p))
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def read_codes(
+    source: str | Path | pd.DataFrame,
+    *,
+    codebook: str | Path | pd.DataFrame | Mapping | None = None,
+    cases: str | Path | pd.DataFrame | None = None,
+    identifying: Sequence[str] | None = None,
+) -> CodedInterviews:
+    """Read coded interview segments.
+
+    Parameters
+    ----------
+    source
+        A REFI-QDA project (``.qdpx``, as MAXQDA, NVivo, ATLAS.ti and QualCoder export), a
+        CSV (or Excel) of coded segments with columns source, case, coder, code, start, end,
+        text (case variables such as site and role may follow), or such a DataFrame.
+    codebook
+        Codes with parent, description, ``dimension`` (the instrument construct a code speaks
+        to) and ``polarity`` (barrier / facilitator): a CSV/Excel file, a DataFrame, or a
+        mapping ``{code: {"dimension": ..., "polarity": ...}}``. For a ``.qdpx`` it completes
+        or overrides the project's codebook.
+    cases
+        Case variables (site, role, …; one row per case) to add.
+    identifying
+        Case variables that identify a person (default: columns named like ``name``/``姓名``);
+        they are never written to outputs unless pseudonymisation is turned off.
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> files = gs.datasets.example_files()
+    >>> codes = gs.read_codes(files["segments"], codebook=files["codebook"], cases=files["cases"])
+    >>> sorted(codes.coders)
+    ['coder_A', 'coder_B']
+    """
+    warnings: list[str] = []
+    texts: dict[str, str] = {}
+    origin = "dataframe"
+    if isinstance(source, pd.DataFrame):
+        segs, book, case_frame = source.copy(), None, None
+    else:
+        p = Path(source)
+        if not p.exists():
+            raise InputFileNotFoundError(f"Coded-segments file {p} does not exist. Check the path.")
+        origin = p.name
+        if p.suffix.lower() == ".qdpx":
+            segs, book, case_frame, texts, warnings = _read_qdpx(p)
+        elif p.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm"):
+            segs, book, case_frame = _table(p, "Coded-segments"), None, None
+        else:
+            raise DataFormatError(f"Cannot read coded segments from {p.suffix or 'a file without extension'}. Fix: give a .qdpx or a CSV.")
+    extra = _table(codebook, "Codebook")
+    if extra is not None:
+        if "code" not in extra.columns:
+            raise DataValidationError("The codebook needs a 'code' column.")
+        extra = extra.astype(object).where(extra.notna(), "")
+        if book is None or not len(book):
+            book = extra
+        else:
+            book = book.set_index("code")
+            for _, row in extra.iterrows():
+                for col in CODEBOOK_COLUMNS[1:]:
+                    if col in extra.columns and str(row[col]).strip():
+                        book.loc[row["code"], col] = row[col]
+            book = book.reset_index()
+    more_cases = _table(cases, "Cases")
+    if more_cases is not None:
+        if "case" not in more_cases.columns:
+            raise DataValidationError("The cases table needs a 'case' column.")
+        more_cases = more_cases.set_index("case")
+        more_cases.index = more_cases.index.astype(str)
+        case_frame = more_cases if case_frame is None or not len(case_frame) else case_frame.combine_first(more_cases)
+    if case_frame is None or not len(case_frame):
+        var_cols = [c for c in segs.columns if c not in SEGMENT_COLUMNS]
+        case_frame = segs[["case"] + var_cols].drop_duplicates("case").set_index("case") if var_cols else None
+    return build_interviews(segs, book, case_frame, identifying=identifying, texts=texts, origin=origin, warnings=warnings)
+
+
+def _guid(*parts: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "govsurvey:" + ":".join(parts))).upper()
+
+
+def write_qdpx(codes: CodedInterviews, path: str | Path, *, texts: Mapping[str, str] | None = None, style: str = "refi",
+               include_identifying: bool = False) -> Path:
+    """Write a REFI-QDA project (``.qdpx``) from coded interviews, atomically.
+
+    ``style`` mimics exporters: ``"refi"`` (sources as ``internal://`` files), ``"maxqda"``
+    (the CodeBook in a second namespace, ``Cases:`` variable prefixes), ``"nvivo"`` (code
+    descriptions and a Set), ``"qualcoder"`` (inline ``PlainTextContent``). Dimension and
+    polarity are written into each code's Description as ``dimension: …; polarity: …``.
+    Identifying case variables are left out unless ``include_identifying``.
+    """
+    if style not in ("refi", "maxqda", "nvivo", "qualcoder"):
+        raise SpecificationError(f"style={style!r} must be 'refi', 'maxqda', 'nvivo' or 'qualcoder'.")
+    texts = dict(texts or codes.texts)
+    seg = codes.segments
+    missing = sorted(set(seg["source"]) - set(texts))
+    if missing:
+        raise DataValidationError(f"write_qdpx needs the text of every source; missing: {', '.join(missing[:5])}.")
+    ET.register_namespace("", NS)
+    q = lambda t: f"{{{NS}}}{t}"
+    root = ET.Element(q("Project"), {"name": "govsurvey export", "origin": "govsurvey", "creatingUserGUID": _guid("user", "govsurvey")})
+    users = ET.SubElement(root, q("Users"))
+    for coder in sorted(seg["coder"].unique()):
+        ET.SubElement(users, q("User"), {"guid": _guid("user", coder), "name": coder})
+    cb_ns = "urn:QDA-XML:codebook:0:4" if style == "maxqda" else NS
+    cbq = lambda t: f"{{{cb_ns}}}{t}"
+    book = ET.SubElement(root, cbq("CodeBook"))
+    codes_el = ET.SubElement(book, cbq("Codes"))
+    elements: dict[str, ET.Element] = {}
+    cb = codes.codebook
+    parents = [r for r in cb.itertuples() if not r.parent]
+    pending = list(cb.itertuples())
+    placed: set[str] = set()
+    while pending:
+        progressed = False
+        for r in list(pending):
+            if r.parent and r.parent not in placed:
+                continue
+            parent_el = elements[r.parent] if r.parent else codes_el
+            el = ET.SubElement(parent_el, cbq("Code"), {"guid": _guid("code", r.code), "name": r.code, "isCodable": "true"})
+            desc = "; ".join(x for x in [r.description, f"dimension: {r.dimension}" if r.dimension else "",
+                                         f"polarity: {r.polarity}" if r.polarity else ""] if x)
+            if desc:
+                ET.SubElement(el, cbq("Description")).text = desc
+            elements[r.code] = el
+            placed.add(r.code)
+            pending.remove(r)
+            progressed = True
+        if not progressed:
+            raise DataValidationError("The codebook's parent links form a cycle or name missing parents.")
+    del parents
+    var_cols = [c for c in codes.cases.columns if include_identifying or c not in codes.identifying]
+    variables = ET.SubElement(root, q("Variables"))
+    prefix = "Cases:" if style == "maxqda" else ""
+    for c in var_cols:
+        ET.SubElement(variables, q("Variable"), {"guid": _guid("var", c), "name": f"{prefix}{c}", "typeOfVariable": "Text"})
+    cases_el = ET.SubElement(root, q("Cases"))
+    sources_of = seg.groupby("case")["source"].unique().to_dict()
+    for case, row in codes.cases.iterrows():
+        el = ET.SubElement(cases_el, q("Case"), {"guid": _guid("case", str(case)), "name": str(case)})
+        for c in var_cols:
+            if pd.notna(row[c]) and str(row[c]) != "":
+                vv = ET.SubElement(el, q("VariableValue"))
+                ET.SubElement(vv, q("VariableRef"), {"targetGUID": _guid("var", c)})
+                ET.SubElement(vv, q("TextValue")).text = str(row[c])
+        for src in sorted(sources_of.get(case, [])):
+            ET.SubElement(el, q("SourceRef"), {"targetGUID": _guid("source", src)})
+    sources = ET.SubElement(root, q("Sources"))
+    files: dict[str, bytes] = {}
+    for src in sorted(texts):
+        attrs = {"guid": _guid("source", src), "name": src}
+        if style != "qualcoder":
+            attrs["plainTextPath"] = f"internal://{_guid('source', src)}.txt"
+            files[f"sources/{_guid('source', src)}.txt"] = texts[src].encode("utf-8")
+        el = ET.SubElement(sources, q("TextSource"), attrs)
+        if style == "qualcoder":
+            ET.SubElement(el, q("PlainTextContent")).text = texts[src]
+        part = seg[seg["source"] == src]
+        for (start, end), group in part.groupby(["start", "end"], sort=True):
+            sel = ET.SubElement(el, q("PlainTextSelection"), {
+                "guid": _guid("sel", src, str(start), str(end)), "name": texts[src][start:end],
+                "startPosition": str(start), "endPosition": str(end),
+                "creatingUser": _guid("user", group["coder"].iloc[0])})
+            for r in group.itertuples():
+                coding = ET.SubElement(sel, q("Coding"), {"guid": _guid("coding", src, str(start), r.coder, r.code),
+                                                          "creatingUser": _guid("user", r.coder)})
+                ET.SubElement(coding, q("CodeRef"), {"targetGUID": _guid("code", r.code)})
+    if style == "nvivo":
+        sets = ET.SubElement(root, q("Sets"))
+        s = ET.SubElement(sets, q("Set"), {"guid": _guid("set", "all"), "name": "All interviews"})
+        ET.SubElement(s, q("Description")).text = "Exported set"
+        for src in sorted(texts):
+            ET.SubElement(s, q("MemberSource"), {"targetGUID": _guid("source", src)})
+    xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("project.qde", xml)
+            for name, data in sorted(files.items()):
+                zf.writestr(name, data)
+
+    return write_atomic(path, write)
