@@ -1,5 +1,6 @@
 """The example study through the Python API: read the same survey from three formats,
-screen it, score it, and compare dimension means with their importance ratings.
+screen it, score it, find where capacity falls short of its importance, and set the coded
+interviews beside the numbers in a joint display.
 
 Run:  python analyses/example_api.py
 """
@@ -24,9 +25,16 @@ def main() -> None:
     print(result.summary)
 
     scores = gs.score(result.clean, inst)
-    importance = result.clean[list(inst.importance_items.values())].mean()
-    for dim, item in inst.importance_items.items():
-        print(f"{inst.constructs[dim].label['zh']:<12} performance {scores[dim].mean():.2f}  importance {importance[item]:.2f}")
+    dims = list(inst.importance_items)
+    gaps = gs.capacity_gaps(scores[dims], importance=gs.score_importance(result.clean, inst))
+    print(gaps[["mean", "importance", "gap", "p", "quadrant"]].round(3))
+
+    # Why? Interviews with community secretaries, grid workers, residents and volunteers.
+    codes = gs.read_codes(files["qdpx"], codebook=files["codebook"])
+    print(gs.intercoder_agreement(codes))
+    display = gs.joint_display(gaps, codes)
+    print(display[["gap", "qualitative", "convergence", "themes"]])
+    print(gs.link_codes(result.clean[["site"]].join(scores), codes, level="site").loc["pooled"])
 
 
 if __name__ == "__main__":
