@@ -17,38 +17,46 @@ ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
-def test_run_example_study(tmp_path, files):
-    spec = ROOT / "analyses" / "example.yaml"
-    before = hashlib.sha256(files["xlsx"].read_bytes()).hexdigest()
-    (tmp_path / "mine.txt").write_text("not govsurvey's")
-    result = runner.invoke(app, ["run", str(spec), "--out", str(tmp_path)])
+@pytest.fixture(scope="module")
+def example_run(tmp_path_factory):
+    """The README's main job, once: the full example study through the CLI."""
+    out = tmp_path_factory.mktemp("example")
+    (out / "mine.txt").write_text("not govsurvey's")
+    before = hashlib.sha256(gs.datasets.example_files()["xlsx"].read_bytes()).hexdigest()
+    result = runner.invoke(app, ["run", str(ROOT / "analyses" / "example.yaml"), "--out", str(out)])
+    return out, result, before
+
+
+def test_run_example_study(example_run, files):
+    out, result, before = example_run
     assert result.exit_code == 0, result.output
     assert "excluded 40" in result.output
-    for name in ("report.html", "results.json", "scores.csv", "exclusions.csv", "failure_cases.csv"):
-        assert (tmp_path / name).stat().st_size > 0
-    assert (tmp_path / "mine.txt").read_text() == "not govsurvey's"  # files it did not write are left alone
-    assert hashlib.sha256(files["xlsx"].read_bytes()).hexdigest() == before
-    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    for name in ("report.html", "report.pdf", "report.docx", "results.json", "scores.csv", "exclusions.csv", "failure_cases.csv"):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "mine.txt").read_text() == "not govsurvey's"  # files it did not write are left alone
+    assert hashlib.sha256(files["xlsx"].read_bytes()).hexdigest() == before  # input untouched
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert data["provenance"]["inputs"]["wjx_text_export.xlsx"] == before
     assert data["provenance"]["seed"] == 20261124
     assert data["provenance"]["packages"]["pandas"]
-    html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "样本与筛查流程" in html and "应急物资储备" in html
-    first = (tmp_path / "results.json").read_bytes()
-    assert runner.invoke(app, ["run", str(spec), "--out", str(tmp_path)]).exit_code == 0
-    assert (tmp_path / "results.json").read_bytes() == first  # reproducible, no timestamps
-    assert not list(tmp_path.glob(".*.tmp*"))  # no temporary files left behind
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "样本与筛查" in html and "应急物资储备" in html and "联合展示" in html
+    assert not list(out.glob(".*.tmp*"))  # no temporary files left behind
 
 
-def test_study_results_api():
-    results = Study.from_yaml(ROOT / "analyses" / "example.yaml").run()
-    assert results.screening.n_excluded == 40
-    desc = results.descriptives()
-    items = results.instrument.items_of("reserves")
-    present = results.screening.clean[items].notna().sum(axis=1)
-    # min_valid=0.8 of 4 items: one missing item (75 %) already leaves the score missing
-    assert desc.loc["reserves", "n"] == int((present >= 0.8 * len(items)).sum()) < 600
-    assert repr(results).startswith("StudyResults(study='example'")
+def test_study_results_api(example_run):
+    out, _, _ = example_run
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    spec = Study.from_yaml(ROOT / "analyses" / "example.yaml")
+    assert spec.seed == 20261124 and "cfa" in spec.analyses
+    desc = data["descriptives"]
+    index = desc["index"]
+    n = desc["data"][index.index("reserves")][desc["columns"].index("n")]
+    assert 580 <= n <= 600  # min_valid 0.75: one missing item of four is prorated
+    analyses = data["analyses"]
+    for key in ("reliability", "cfa", "efa", "gaps", "joint_display", "link_codes", "mediation"):
+        assert key in analyses, key
+    assert repr(spec).startswith("Study('example'")
 
 
 def test_validate_and_score_commands(tmp_path, files):

@@ -107,7 +107,7 @@ def run(
     """Run a study spec and write its results into the output folder."""
     from govsurvey.study import Study
 
-    steps = ["instrument", "read", "screen", "score", "write"]
+    steps = ["instrument", "read", "screen", "score", "measurement", "models", "interviews", "write"]
     try:
         study = Study.from_yaml(spec)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), console=console, transient=False) as bar:
@@ -122,7 +122,7 @@ def run(
             bar.update(task, description=f"{study.name}: done", completed=len(steps))
         sc = results.screening
         console.print(f"Read {sc.n_total} responses; excluded {sc.n_excluded}; scored {results.scores.shape[0]} "
-                      f"respondents on {results.scores.shape[1]} constructs.")
+                      f"respondents on {results.scores.shape[1]} constructs; {len(results.analyses)} analyses.")
         for kind, path in paths.items():
             console.print(f"  {kind:<14} {path}")
     except GovsurveyError as exc:

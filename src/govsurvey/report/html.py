@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["render_frame", "render_result", "format_value"]
+__all__ = ["render_frame", "render_result", "format_value", "render_report"]
 
 
 def format_value(value: Any, digits: int = 3) -> str:
@@ -53,3 +53,33 @@ def render_result(result: Any) -> str:
             parts.append(f"<li>{html.escape(f.name)}: {html.escape(format_value(value))}</li>")
     parts.append("</ul>")
     return "".join(parts) + "".join(tables) + "</div>"
+
+
+def render_report(results, *, media: str = "screen") -> str:
+    """The full study report as one self-contained HTML page (figures inline as SVG,
+    no external requests; every user string escaped by the template engine)."""
+    from importlib import resources
+
+    import jinja2
+
+    from govsurvey.report.document import Figure, Paragraph, Table, build_document
+    from govsurvey.report.figures import svg
+
+    doc = build_document(results)
+    for section in doc.sections:
+        rendered = []
+        for b in section.blocks:
+            if isinstance(b, Paragraph):
+                rendered.append({"kind": "p", "text": b.text})
+            elif isinstance(b, Table):
+                rendered.append({"kind": "table", "number": b.number, "caption": b.caption, "note": b.note,
+                                 "columns": list(b.frame.columns), "rows": b.frame.to_numpy().tolist()})
+            elif isinstance(b, Figure):
+                rendered.append({"kind": "figure", "number": b.number, "caption": b.caption, "svg": svg(b.make(), prefix=f"fig{b.number}")})
+        section.rendered = rendered
+    template_text = resources.files("govsurvey.report").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    template = env.from_string(template_text.replace("s.blocks", "s.rendered"))
+    zh = doc.lang == "zh"
+    return template.render(doc=doc, toc_title="目录" if zh else "Contents", table_word="表" if zh else "Table",
+                           figure_word="图" if zh else "Figure", media=media)

@@ -126,9 +126,9 @@ class Model:
             total += gd.n / self.n_total * f
         return float(total)
 
-    def gradient_and_info(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def gradient_and_info(self, theta: np.ndarray, *, with_info: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         grad = np.zeros(self.q)
-        info = np.zeros((self.q, self.q))
+        info = np.zeros((self.q, self.q)) if with_info else None
         for g, gd in enumerate(self.groups):
             w = gd.n / self.n_total
             imp = self.implied(theta, g)
@@ -136,9 +136,12 @@ class Model:
             d = gd.mean - imp["mu"]
             dsig, dmu = self.derivatives(theta, g, imp)
             mmat = inv - inv @ (gd.cov + np.outer(d, d)) @ inv
-            grad += w * (np.einsum("ij,aji->a", mmat, dsig) - 2 * dmu @ (inv @ d))
-            ms = np.einsum("ij,ajk->aik", inv, dsig)
-            info += w * (np.einsum("aij,bji->ab", ms, ms) + 2 * dmu @ inv @ dmu.T)
+            q, p = dsig.shape[0], dsig.shape[1]
+            grad += w * (dsig.reshape(q, p * p) @ mmat.T.reshape(p * p) - 2 * dmu @ (inv @ d))
+            if with_info:
+                ms = np.matmul(inv, dsig)                              # Σ⁻¹ Σ_a, batched
+                # tr(Σ⁻¹Σ_a Σ⁻¹Σ_b) = Σ_ij (Σ⁻¹Σ_a)_ij (Σ⁻¹Σ_b)_ji, as one matrix product
+                info += w * (ms.reshape(q, p * p) @ ms.transpose(0, 2, 1).reshape(q, p * p).T + 2 * dmu @ inv @ dmu.T)
         return grad, info
 
     # --------------------------------------------------------------- estimation
@@ -237,8 +240,8 @@ class Model:
             e = np.zeros(self.q)
             step = h * max(1.0, abs(theta[k]))
             e[k] = step
-            gp, _ = self.gradient_and_info(theta + e)
-            gm, _ = self.gradient_and_info(theta - e)
+            gp, _ = self.gradient_and_info(theta + e, with_info=False)
+            gm, _ = self.gradient_and_info(theta - e, with_info=False)
             hess[:, k] = (gp - gm) / (2 * step)
         return (hess + hess.T) / 2
 

@@ -1,0 +1,98 @@
+"""Word (.docx): three-line (三线表 / APA) tables with captions, figures, interpretation text."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from govsurvey.data.files import write_atomic
+
+__all__ = ["write_docx", "set_three_line"]
+
+
+def _border(cell_or_tbl_pr, edges: dict[str, int]) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    borders = OxmlElement("w:tcBorders" if cell_or_tbl_pr.tag.endswith("tcPr") else "w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{edge}")
+        size = edges.get(edge, 0)
+        el.set(qn("w:val"), "single" if size else "nil")
+        if size:
+            el.set(qn("w:sz"), str(size))
+            el.set(qn("w:space"), "0")
+            el.set(qn("w:color"), "000000")
+        borders.append(el)
+    for old in cell_or_tbl_pr.findall(borders.tag):
+        cell_or_tbl_pr.remove(old)
+    cell_or_tbl_pr.append(borders)
+
+
+def set_three_line(table) -> None:
+    """Top and bottom rules 1.5 pt, a 0.75 pt rule under the header, no vertical lines."""
+    _border(table._tbl.tblPr, {"top": 12, "bottom": 12})
+    for cell in table.rows[0].cells:
+        _border(cell._tc.get_or_add_tcPr(), {"top": 12, "bottom": 6})
+
+
+def write_docx(results, path: str | Path) -> Path:
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    from govsurvey.report.document import Figure, Paragraph, Table, build_document
+    from govsurvey.report.figures import png
+
+    doc = build_document(results)
+    zh = doc.lang == "zh"
+    d = docx.Document()
+    style = d.styles["Normal"]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(10.5)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    for sec in d.sections:
+        sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
+    d.add_heading(doc.title, level=0)
+    d.add_paragraph(doc.subtitle)
+    for section in doc.sections:
+        d.add_heading(section.title, level=1)
+        for b in section.blocks:
+            if isinstance(b, Paragraph):
+                d.add_paragraph(b.text)
+            elif isinstance(b, Table):
+                cap = d.add_paragraph(f"{'表' if zh else 'Table'} {b.number}　{b.caption}", style="Caption")
+                cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                frame = b.frame
+                table = d.add_table(rows=frame.shape[0] + 1, cols=frame.shape[1])
+                for j, c in enumerate(frame.columns):
+                    table.cell(0, j).text = str(c)
+                    for run in table.cell(0, j).paragraphs[0].runs:
+                        run.bold = True
+                values = frame.to_numpy()
+                for i in range(values.shape[0]):
+                    for j in range(values.shape[1]):
+                        table.cell(i + 1, j).text = str(values[i, j])
+                for row in table.rows:
+                    for cell in row.cells:
+                        for para in cell.paragraphs:
+                            for run in para.runs:
+                                run.font.size = Pt(9)
+                set_three_line(table)
+                if b.note:
+                    note = d.add_paragraph(("注：" if zh else "Note. ") + b.note)
+                    for run in note.runs:
+                        run.font.size = Pt(8)
+            elif isinstance(b, Figure):
+                d.add_picture(io.BytesIO(png(b.make())), width=Cm(15))
+                d.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+                cap = d.add_paragraph(f"{'图' if zh else 'Figure'} {b.number}　{b.caption}", style="Caption")
+                cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    d.core_properties.author = "govsurvey"
+    d.core_properties.title = doc.title
+    import datetime as _dt
+
+    fixed = _dt.datetime(2000, 1, 1)
+    d.core_properties.created = d.core_properties.modified = fixed  # reproducible files
+    return write_atomic(path, lambda p: d.save(str(p)))

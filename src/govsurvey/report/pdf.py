@@ -1,0 +1,37 @@
+"""PDF through WeasyPrint from the same HTML, typeset for print (A4, page numbers, CJK font)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from govsurvey.data.files import write_atomic
+from govsurvey.errors import GovsurveyError
+
+__all__ = ["write_pdf"]
+
+
+class ReportError(GovsurveyError, RuntimeError):
+    """A report format cannot be produced on this machine."""
+
+
+def _no_network(url: str, *args, **kwargs):
+    raise ReportError(f"The report tried to fetch {url!r}; reports never load external resources.")
+
+
+def write_pdf(results, path: str | Path) -> Path:
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:  # OSError: Pango/fontconfig libraries missing
+        raise ReportError(
+            f"PDF output needs WeasyPrint and the Pango library ({exc}). Fix: run the project's set-up (bash scripts/dev example), "
+            "which installs them, or drop 'pdf' from formats."
+        ) from None
+    from govsurvey.report.figures import cjk_font_path
+    from govsurvey.report.html import render_report
+
+    if cjk_font_path() is None:
+        raise ReportError("No CJK font is installed, so Chinese text cannot be typeset. Fix: run bash scripts/dev example, "
+                          "which installs fonts-wqy-microhei, or install a Noto CJK font.")
+    html = render_report(results, media="print")
+    document = weasyprint.HTML(string=html, url_fetcher=_no_network, media_type="print")
+    return write_atomic(path, lambda p: document.write_pdf(str(p), uncompressed_pdf=False))
