@@ -342,7 +342,6 @@ def build_document(res) -> Document:
             "差距最大的三个维度是" + "、".join(f"{label(d)}（{r['gap']:.2f}）" for d, r in top.iterrows()) + "。" if zh else
             "The largest gaps are in " + ", ".join(f"{label(d)} ({r['gap']:.2f})" for d, r in top.iterrows()) + "."))
     if "codes" in a:
-        codes = a["codes"]
         if "agreement" in a:
             ag = a["agreement"]
             blocks.append(Paragraph(
