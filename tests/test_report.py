@@ -150,3 +150,14 @@ def test_html_opens_in_headless_chromium(report, tmp_path):
     dom = subprocess.run(common + ["--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
     for section in ('id="sample"', 'id="measurement"', 'id="results"', 'id="mixed"', 'id="appendix"'):
         assert section in dom
+
+
+def test_english_report(tmp_path):
+    spec = _spec(tmp_path, instrument=gs.datasets.instrument_path("community_phe_survey"), data=EXAMPLE / "survey.sav",
+                 formats=("html",), n_boot=100)
+    text = spec.read_text(encoding="utf-8").replace('"language": "zh"', '"language": "en"')
+    spec.write_text(text, encoding="utf-8")
+    html = Study.from_yaml(spec).run().write(tmp_path / "out")["html"].read_text(encoding="utf-8")
+    for section in ("Sample and screening", "Measurement", "Results", "Mixed methods", "Appendix", "Hu and Bentler"):
+        assert section in html
+    assert 'lang="en"' in html and "Table 1" in html
