@@ -228,11 +228,14 @@ def test_bootstrap_alpha_is_reproducible_and_vectorised_correctly(hs_like):
     assert a.alpha_ci[0] < a.alpha < a.alpha_ci[1]
     feldt = gs.reliability(items).alpha_ci
     assert abs(a.alpha_ci[0] - feldt[0]) < 0.05 and abs(a.alpha_ci[1] - feldt[1]) < 0.05
+    assert a.omega_ci[0] < a.omega_total < a.omega_ci[1]  # omega's interval from the same batched resamples
     # the batched computation equals alpha of each resample formed explicitly
+    from govsurvey.resampling import resample_counts
+
     x = items.to_numpy()
     boots = bootstrap_alpha(x, n_boot=5, seed=3)
-    rng = np.random.default_rng(3)
-    counts = rng.multinomial(len(x), np.full(len(x), 1 / len(x)), size=5)
+    counts = resample_counts(np.random.default_rng(3), len(x), 5)
+    assert (counts.sum(axis=1) == len(x)).all()
     for b_, c in zip(boots, counts):
         resample = np.repeat(x, c, axis=0)
         assert b_ == pytest.approx(alpha_from_cov(np.cov(resample.T)), rel=1e-10)

@@ -40,6 +40,7 @@ from govsurvey.psychometrics import (
     content_validity, efa, fornell_larcker, harman_test, htmt, invariance, item_analysis, kmo, omega,
     parallel_analysis, reliability, sem,
 )
+from govsurvey.moments import Moments
 from govsurvey.results import Result
 from govsurvey.integration import capacity_gaps, joint_display, link_codes
 from govsurvey.qualitative import Agreement, CodedInterviews, code_matrix, cooccurrence, intercoder_agreement, quotes
@@ -114,6 +115,7 @@ __all__ = [
     "joint_display",
     "link_codes",
     "score_importance",
+    "Moments",
     "Result",
     "GovsurveyError",
     "InstrumentError",

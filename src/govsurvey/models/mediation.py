@@ -13,6 +13,7 @@ from scipy import stats
 from govsurvey.errors import SpecificationError
 from govsurvey.models._frame import model_frame
 from govsurvey.psychometrics._input import warn
+from govsurvey.resampling import resample_counts
 from govsurvey.results import Result
 
 __all__ = ["Mediation", "mediation", "bootstrap_paths", "Moderation", "moderation"]
@@ -42,18 +43,6 @@ class Mediation(Result):
         ind = self.table.loc["indirect"]
         return (f"Mediation({self.x} → {', '.join(self.m)} → {self.y}, n={self.n}, indirect={ind['estimate']:.4f} "
                 f"[{ind['ci_low']:.4f}, {ind['ci_high']:.4f}], {self.ci_method})")
-
-
-def resample_counts(rng: np.random.Generator, n: int, b: int) -> np.ndarray:
-    """Multinomial(n; 1/n, …, 1/n) counts for ``b`` bootstrap resamples (b × n).
-
-    Drawn exactly as resampling with replacement does — n uniform indices per resample —
-    and counted with one ``bincount`` over the chunk, which is several times faster than
-    ``Generator.multinomial`` for equal cell probabilities.
-    """
-    idx = rng.integers(0, n, size=(b, n), dtype=np.intp)
-    idx += (np.arange(b, dtype=np.intp) * n)[:, None]
-    return np.bincount(idx.ravel(), minlength=b * n).reshape(b, n)
 
 
 def bootstrap_paths(z: np.ndarray, n_med: int, n_cov: int, *, n_boot: int, seed: int | None, chunk: int | None = None) -> np.ndarray:

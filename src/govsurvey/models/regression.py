@@ -108,6 +108,12 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
 
     if robust not in ROBUST:
         raise SpecificationError(f"robust={robust!r} is not supported. Fix: use None, 'HC0', 'HC1', 'HC2' or 'HC3'.")
+    from govsurvey.moments import Moments
+
+    if isinstance(data, Moments):
+        if robust or weights:
+            raise SpecificationError("Robust SEs and weights need the raw data, not Moments. Fix: pass the DataFrame.")
+        return _regress_moments(formula, data, ci)
     cols = formula_variables(formula, data) + ([weights] if weights else [])
     mf = model_frame(data, cols, what="regress", numeric=[weights] if weights else [])
     msgs = [mf.note()] if mf.note() else []
@@ -141,6 +147,60 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
                       f_pvalue=float(np.squeeze(fit.f_pvalue)), df_model=float(fit.df_model), df_resid=float(fit.df_resid),
                       n=int(fit.nobs), n_dropped=mf.n_dropped, formula=formula, robust=robust, weighted=bool(weights),
                       warnings=tuple(msgs))
+
+
+def _regress_moments(formula: str, m, ci: float) -> Regression:
+    """OLS from sufficient statistics: slopes S_xx⁻¹ s_xy, intercept ȳ − bᵀx̄, and the usual
+    covariance σ²(XᵀX)⁻¹ written in centred moments — identical to the fit on the rows."""
+    import re
+
+    if "~" not in formula:
+        raise SpecificationError(f"formula={formula!r} has no '~'.")
+    lhs, rhs = (part.strip() for part in formula.split("~", 1))
+    terms = [t.strip() for t in rhs.split("+")]
+    if not re.fullmatch(r"[A-Za-z_][\w.]*", lhs) or not all(re.fullmatch(r"[A-Za-z_][\w.]*", t) for t in terms):
+        raise SpecificationError(f"With Moments, formulas are plain sums of column names (y ~ a + b); {formula!r} is not. "
+                                 "Fix: pass the DataFrame for C(), interactions or transforms.")
+    absent = [v for v in [lhs, *terms] if v not in m.names]
+    if absent:
+        from govsurvey.errors import UnknownItemError
+
+        raise UnknownItemError(f"formula {formula!r} names column(s) not in the moments: {', '.join(absent)}.")
+    sel = m.select([lhs, *terms])
+    n, k = sel.n, len(terms)
+    if n <= k + 1:
+        raise DataValidationError(f"regress: {n} rows for {k + 1} coefficients.")
+    sxx, sxy, syy = sel.m2[1:, 1:], sel.m2[1:, 0], sel.m2[0, 0]
+    try:
+        inv = np.linalg.inv(sxx)
+    except np.linalg.LinAlgError:
+        raise NotPositiveDefiniteError("regress: the predictors are perfectly collinear. Fix: drop a redundant predictor.") from None
+    b = inv @ sxy
+    xbar, ybar = sel.mean[1:], sel.mean[0]
+    b0 = ybar - b @ xbar
+    rss = syy - sxy @ b
+    df = n - k - 1
+    s2 = rss / df
+    cov = np.empty((k + 1, k + 1))
+    cov[1:, 1:] = s2 * inv
+    cov[0, 1:] = cov[1:, 0] = -s2 * inv @ xbar
+    cov[0, 0] = s2 * (1 / n + xbar @ inv @ xbar)
+    est = np.concatenate([[b0], b])
+    se = np.sqrt(np.diag(cov))
+    t = est / se
+    tc = stats.t.ppf(0.5 + ci / 2, df)
+    r2 = 1 - rss / syy
+    sd = np.sqrt(np.diag(sel.m2) / (n - 1))
+    corr = sxx / np.outer(sd[1:], sd[1:]) / (n - 1)
+    vif = np.diag(np.linalg.inv(corr)) if k > 1 else np.ones(1)
+    names = ["Intercept", *terms]
+    table = pd.DataFrame({"b": est, "se": se, "t": t, "p": 2 * stats.t.sf(np.abs(t), df), "ci_low": est - tc * se,
+                          "ci_high": est + tc * se, "beta": np.concatenate([[np.nan], b * sd[1:] / sd[0]]),
+                          "vif": np.concatenate([[np.nan], vif])}, index=pd.Index(names, name="term"))
+    f = (r2 / k) / ((1 - r2) / df)
+    return Regression(table=table, r2=float(r2), adj_r2=float(1 - (1 - r2) * (n - 1) / df), f=float(f),
+                      f_pvalue=float(stats.f.sf(f, k, df)), df_model=float(k), df_resid=float(df), n=int(n),
+                      n_dropped=int(sel.n_dropped), formula=formula, robust=None, weighted=False, warnings=())
 
 
 def hierarchical_regression(data: pd.DataFrame, y: str, blocks: Sequence[Sequence[str]]) -> pd.DataFrame:

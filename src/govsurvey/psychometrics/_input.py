@@ -105,6 +105,10 @@ def prepare_items(
     """
     if missing not in ("listwise", "pairwise"):
         raise SpecificationError(f"{what}: missing={missing!r} must be 'listwise' or 'pairwise'.")
+    from govsurvey.moments import Moments
+
+    if isinstance(items, Moments):
+        return _from_moments(items, what=what, min_items=min_items, drop_constant=drop_constant, min_n=min_n)
     frame = _numeric_frame(items, what)
     msgs: list[str] = []
     if frame.shape[1] < min_items:
@@ -158,6 +162,31 @@ def prepare_items(
     if n < 5 * len(names):
         warn(msgs, f"Only {n} cases for {len(names)} items ({n / len(names):.1f} per item); estimates are unstable below about 5–10 cases per item.")
     return ItemData(names=tuple(names), values=values, n=int(n), means=means, cov=cov, n_dropped=int(n_dropped), warnings=tuple(msgs))
+
+
+def _from_moments(m, *, what: str, min_items: int, drop_constant: bool, min_n: int) -> ItemData:
+    """ItemData from precomputed moments (listwise complete rows, counted in ``m.n_dropped``)."""
+    msgs: list[str] = []
+    if len(m.names) < min_items:
+        raise DataValidationError(f"{what} needs at least {min_items} items, got {len(m.names)}.")
+    if m.n < min_n:
+        raise DataValidationError(f"{what} has {m.n} complete cases; at least {min_n} are needed.")
+    if m.n_dropped:
+        msgs.append(f"{m.n_dropped} rows with missing answers were left out (listwise deletion).")
+    cov = m.m2 / (m.n - 1)
+    names, means = list(m.names), m.mean.copy()
+    var = np.diag(cov)
+    constant = [names[j] for j in range(len(names)) if not var[j] > 1e-12 * max(1.0, float(abs(means[j])) ** 2)]
+    if constant:
+        if not drop_constant:
+            raise DataValidationError(f"{what}: item(s) {', '.join(constant)} have zero variance. Fix: drop them from the analysis.")
+        keep = [j for j, nm in enumerate(names) if nm not in constant]
+        for c in constant:
+            warn(msgs, f"Item {c} has zero variance and was left out.")
+        names, cov, means = [names[j] for j in keep], cov[np.ix_(keep, keep)], means[keep]
+    if m.n < 5 * len(names):
+        warn(msgs, f"Only {m.n} cases for {len(names)} items ({m.n / len(names):.1f} per item); estimates are unstable below about 5–10 cases per item.")
+    return ItemData(names=tuple(names), values=None, n=int(m.n), means=means, cov=cov, n_dropped=int(m.n_dropped), warnings=tuple(msgs))
 
 
 def check_positive_definite(matrix: np.ndarray, names: tuple[str, ...], what: str) -> None:

@@ -362,6 +362,25 @@ def bartlett(items: pd.DataFrame, *, missing: str = "listwise") -> Bartlett:
     return Bartlett(chi2=float(chi2), df=int(df), p_value=float(stats.chi2.sf(chi2, df)), n_obs=data.n)
 
 
+def minres1_batch(r: np.ndarray, *, iters: int = 2000, tol: float = 1e-12) -> np.ndarray:
+    """One-factor minres communalities for a stack of correlation matrices (b × p × p),
+    solved together by the principal-axis fixed point (the minres stationary point)."""
+    b, p, _ = r.shape
+    inv = np.linalg.inv(r)
+    h = 1 - 1 / np.einsum("bii->bi", inv)
+    eye = np.eye(p, dtype=bool)
+    for _ in range(iters):
+        m = r.copy()
+        m[:, eye] = h
+        vals, vecs = np.linalg.eigh(m)
+        new = np.minimum(vecs[:, :, -1] ** 2 * np.maximum(vals[:, -1:], 0), 1 - LOWER)
+        done = np.abs(new - h).max() < tol
+        h = new
+        if done:
+            break
+    return h
+
+
 def _fa_values_batch(r: np.ndarray, *, iters: int = 500, tol: float = 1e-10) -> np.ndarray:
     """Eigenvalues of R with one-factor minres communalities on the diagonal, for a
     stack of correlation matrices (psych::fa.parallel's "fa" values), solved together."""

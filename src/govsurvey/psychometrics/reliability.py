@@ -110,6 +110,7 @@ class Reliability(Result):
     n_items: int
     items: pd.DataFrame
     warnings: tuple[str, ...] = ()
+    omega_ci: tuple[float, float] = (float("nan"), float("nan"))
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{
@@ -175,12 +176,17 @@ def reliability(
         warn(msgs, f"Item(s) {', '.join(negative)} correlate negatively with the rest of the scale; a reverse key may be missing.")
     if alpha < 0:
         warn(msgs, f"alpha is negative ({alpha:.3f}): items are on average negatively related. Check reverse keys.")
+    omega_ci = (float("nan"), float("nan"))
     if n_boot > 0:
         if data.values is None:
-            raise DataValidationError("A bootstrap interval needs complete cases. Fix: use missing='listwise' with n_boot > 0.")
-        boots = bootstrap_alpha(data.values, n_boot=n_boot, seed=seed)
-        lo, hi = np.quantile(boots, [(1 - ci) / 2, 1 - (1 - ci) / 2])
+            raise DataValidationError("A bootstrap interval needs the raw responses (complete cases); moments or pairwise "
+                                      "covariances are not enough. Fix: pass the item DataFrame with missing='listwise'.")
+        boots_alpha, boots_omega = _bootstrap(data.values, n_boot=n_boot, seed=seed)
+        q = [(1 - ci) / 2, 1 - (1 - ci) / 2]
+        lo, hi = np.quantile(boots_alpha, q)
         alpha_ci, method = (float(lo), float(hi)), f"percentile bootstrap ({n_boot} resamples)"
+        if k >= 3:
+            omega_ci = tuple(float(v) for v in np.quantile(boots_omega, q))
     else:
         alpha_ci, method = feldt_ci(alpha, data.n, k, ci), "Feldt"
     table = pd.DataFrame({"alpha_if_deleted": _alpha_if_deleted(cov), "r_drop": r_drop}, index=pd.Index(data.names, name="item"))
@@ -189,26 +195,32 @@ def reliability(
         omega_total=_omega_total_1f(r) if k >= 3 else float("nan"),
         split_half=split_half_max(r, seed=seed), lambda6=_lambda6(r),
         average_r=float((r.sum() - k) / (k * (k - 1))), n_obs=data.n, n_items=k, items=table, warnings=tuple(msgs),
+        omega_ci=omega_ci,
     )
 
 
-def bootstrap_alpha(x: np.ndarray, *, n_boot: int, seed: int | None, chunk: int = 256) -> np.ndarray:
-    """Alpha in ``n_boot`` nonparametric resamples, computed together from resampling
-    weights (multinomial counts) and weighted cross-products — no loop over resamples
-    beyond memory-bounding chunks."""
-    rng = np.random.default_rng(seed)
-    n, k = x.shape
-    out = np.empty(n_boot)
-    for start in range(0, n_boot, chunk):
-        b = min(chunk, n_boot - start)
-        w = rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(float)  # b × n counts
-        means = w @ x / n
-        cross = np.einsum("bn,ni,nj->bij", w, x, x, optimize=True) / n
-        cov = (cross - np.einsum("bi,bj->bij", means, means)) * n / (n - 1)
+def bootstrap_alpha(x: np.ndarray, *, n_boot: int, seed: int | None) -> np.ndarray:
+    """Alpha in ``n_boot`` nonparametric resamples, all computed together from resampling
+    counts and weighted cross-products (:func:`govsurvey.resampling.bootstrap_covariances`)."""
+    return _bootstrap(x, n_boot=n_boot, seed=seed, omega=False)[0]
+
+
+def _bootstrap(x: np.ndarray, *, n_boot: int, seed: int | None, omega: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    from govsurvey.psychometrics.factor import minres1_batch
+    from govsurvey.resampling import bootstrap_covariances
+
+    k = x.shape[1]
+    alphas, omegas = [], []
+    for cov in bootstrap_covariances(x, n_boot=n_boot, seed=seed):
         tr = np.einsum("bii->b", cov)
         tot = cov.sum(axis=(1, 2))
-        out[start:start + b] = k / (k - 1) * (1 - tr / tot)
-    return out
+        alphas.append(k / (k - 1) * (1 - tr / tot))
+        if omega and k >= 3:
+            sd = np.sqrt(np.einsum("bii->bi", cov))
+            r = cov / (sd[:, :, None] * sd[:, None, :])
+            h = minres1_batch(r)
+            omegas.append(1 - (1 - h).sum(axis=1) / r.sum(axis=(1, 2)))
+    return np.concatenate(alphas), (np.concatenate(omegas) if omegas else np.array([]))
 
 
 def item_analysis(items: pd.DataFrame, *, extreme: float = 0.27) -> pd.DataFrame:

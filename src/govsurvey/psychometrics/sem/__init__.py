@@ -245,7 +245,7 @@ def htmt(data: pd.DataFrame, model: str, *, method: str = "htmt2") -> pd.DataFra
     if len(factors) < 2:
         raise SpecificationError("htmt needs at least two factors (two =~ statements).")
     names = list(dict.fromkeys(v for vs in factors.values() for v in vs))
-    absent = [v for v in names if v not in data.columns]
+    absent = [v for v in names if v not in list(data.columns)]
     if absent:
         raise UnknownItemError(f"htmt: the model names column(s) not in the data: {', '.join(absent[:5])}.")
     prepared = prepare_items(data[names], what="htmt")

@@ -285,14 +285,33 @@ def fit_model(
     lv = {s.lhs for s in statements if s.op == "=~"}
     names = list(dict.fromkeys([t.var for s in statements for t in s.terms if t.var != "1"] + [s.lhs for s in statements]))
     observed = [v for v in names if v not in lv]
-    parts, group_names = _prepare(data, observed, group, msgs)
+    from govsurvey.moments import Moments
+
+    moments = data if isinstance(data, Moments) else None
+    if moments is not None:
+        if group:
+            raise SpecificationError("Multi-group models need the raw data, not Moments. Fix: pass the DataFrame.")
+        if estimator != "ML":
+            raise SpecificationError("MLR needs the raw data (case-wise scores), not Moments. Fix: pass the DataFrame or use estimator='ML'.")
+        absent = [v for v in observed if v not in moments.names]
+        if absent:
+            raise UnknownItemError(f"The model names variable(s) not in the moments: {', '.join(absent[:5])}.")
+        if moments.n_dropped:
+            msgs.append(f"{moments.n_dropped} rows with missing values were left out (listwise deletion).")
+        parts, group_names = None, ["all"]
+    else:
+        parts, group_names = _prepare(data, observed, group, msgs)
     has_means = any(s.op == "~" and any(t.var == "1" for t in s.terms) for s in statements)
     ms = bool(group) or has_means if meanstructure is None else meanstructure
     if group_equal and not group:
         raise SpecificationError("group_equal= needs group=. Fix: name the grouping column.")
-    pt = build_partable(statements, defined, constraints, observed=list(data.columns), n_groups=len(parts),
+    pt = build_partable(statements, defined, constraints, observed=list(data.columns), n_groups=1 if parts is None else len(parts),
                         meanstructure=ms, group_equal=tuple(group_equal), auto_fix_first=auto_fix_first)
-    groups = [_group_data(part, pt.ov) for part in parts]
+    if moments is not None:
+        sel = moments.select(pt.ov)
+        groups = [GroupData(x=np.empty((0, len(pt.ov))), n=sel.n, mean=sel.mean.copy(), cov=sel.m2 / sel.n)]
+    else:
+        groups = [_group_data(part, pt.ov) for part in parts]
     for name, gd in zip(group_names, groups):
         if np.linalg.eigvalsh(gd.cov).min() <= 1e-12 * np.trace(gd.cov):
             raise NotPositiveDefiniteError(

@@ -1,0 +1,225 @@
+"""govsurvey beside the tools a user would otherwise pick, each workload in one process run.
+
+    python benchmarks/run_all.py [--quick] [--skip-big]
+
+Workloads
+- validation pipeline on bfi-sized data (2,436 × 25, five factors): five alphas, KMO, Bartlett,
+  5-factor CFA — govsurvey vs pingouin.cronbach_alpha + factor_analyzer's calculate_kmo /
+  calculate_bartlett_sphericity + semopy; also govsurvey's full pipeline (adding EFA, omega and
+  a 20-iteration parallel analysis) and, when Rscript is on the PATH, R psych + lavaan;
+- alpha bootstrap, 1,000 resamples: govsurvey vs pingouin.cronbach_alpha in a resampling loop;
+- mediation bootstrap, n = 1,000, 5,000 resamples: govsurvey vs pingouin.mediation_analysis;
+- OLS on 1,000,000 rows: govsurvey.regress vs statsmodels OLS;
+- moments of 10,000,000 × 40 from memory (vs numpy's XᵀX) and streamed from Parquet, with the
+  peak memory of the streaming process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+warnings.simplefilter("ignore")
+
+
+def timed(fn, repeat: int) -> float:
+    runs = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t)
+    return statistics.median(runs)
+
+
+def bfi_like(n: int = 2436, seed: int = 1) -> tuple[pd.DataFrame, str]:
+    rng = np.random.default_rng(seed)
+    phi = np.full((5, 5), 0.2)
+    np.fill_diagonal(phi, 1)
+    f = rng.multivariate_normal(np.zeros(5), phi, size=n)
+    cols, lines = {}, []
+    for j, name in enumerate("ACENO"):
+        items = []
+        for k in range(1, 6):
+            lam = rng.uniform(0.5, 0.8)
+            y = lam * f[:, j] + np.sqrt(1 - lam**2) * rng.normal(size=n)
+            cols[f"{name}{k}"] = np.clip(np.round(3.5 + 1.2 * y), 1, 6)
+            items.append(f"{name}{k}")
+        lines.append(f"{name} =~ " + " + ".join(items))
+    return pd.DataFrame(cols), "\n".join(lines)
+
+
+def pipeline(repeat: int) -> list[tuple]:
+    import factor_analyzer as fa_mod
+    import pingouin as pg
+    import semopy
+
+    import govsurvey as gs
+
+    data, model = bfi_like()
+    scales = [[f"{s}{k}" for k in range(1, 6)] for s in "ACENO"]
+
+    def ours_same():
+        for items in scales:
+            gs.reliability(data[items])
+        gs.kmo(data)
+        gs.bartlett(data)
+        gs.cfa(data, model)
+
+    def ours_full():
+        ours_same()
+        gs.efa(data, 5)
+        gs.omega(data, 5)
+        gs.parallel_analysis(data, n_iter=20, seed=1)
+
+    def theirs():
+        for items in scales:
+            pg.cronbach_alpha(data[items])
+        fa_mod.factor_analyzer.calculate_kmo(data)
+        fa_mod.factor_analyzer.calculate_bartlett_sphericity(data)
+        m = semopy.Model(model)
+        m.fit(data)
+        semopy.calc_stats(m)
+
+    ours_same()
+    a, b, c = timed(ours_same, repeat), timed(theirs, max(1, repeat // 2)), timed(ours_full, repeat)
+    rows = [("validation pipeline, same steps (5 alphas, KMO, Bartlett, CFA)", a, "pingouin + factor_analyzer + semopy", b),
+            ("validation pipeline, full (+ EFA, omega, parallel analysis)", c, "", float("nan"))]
+    r_time = r_pipeline(data, model)
+    if r_time is not None:
+        rows.append(("validation pipeline, full", c, "R psych + lavaan (same steps + EFA, omega, fa.parallel)", r_time))
+    return rows
+
+
+def r_pipeline(data: pd.DataFrame, model: str) -> float | None:
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "bfi.csv"
+        data.to_csv(path, index=False)
+        script = f"""suppressPackageStartupMessages({{library(psych); library(lavaan)}})
+x <- read.csv("{path}"); m <- {json.dumps(model)}
+f <- function() {{ for (s in c("A","C","E","N","O")) psych::alpha(x[, paste0(s, 1:5)]); psych::KMO(x); psych::cortest.bartlett(cor(x), n=nrow(x))
+  suppressWarnings(psych::fa(x, 5)); suppressWarnings(psych::omega(x, 5, plot=FALSE)); suppressMessages(psych::fa.parallel(x, fa="fa", n.iter=20, plot=FALSE)); lavaan::cfa(m, data=x) }}
+f(); t <- replicate(3, system.time(f())[["elapsed"]]); cat(median(t))"""
+        out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=600)
+        try:
+            return float(out.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return None
+
+
+def alpha_bootstrap(repeat: int) -> list[tuple]:
+    import pingouin as pg
+
+    from govsurvey.psychometrics.reliability import bootstrap_alpha
+
+    data, _ = bfi_like()
+    x = data[[f"A{k}" for k in range(1, 6)]]
+    arr = x.to_numpy()
+
+    def theirs():
+        rng = np.random.default_rng(1)
+        n = len(x)
+        return [pg.cronbach_alpha(x.iloc[rng.integers(0, n, n)])[0] for _ in range(1000)]
+
+    ours = timed(lambda: bootstrap_alpha(arr, n_boot=1000, seed=1), repeat)
+    import govsurvey as gs
+
+    full = timed(lambda: gs.reliability(x, n_boot=1000, seed=1), repeat)
+    t = timed(theirs, 1)
+    return [("alpha bootstrap, 1,000 resamples", ours, "pingouin.cronbach_alpha in a loop", t),
+            ("reliability(n_boot=1000): alpha and omega CIs", full, "", float("nan"))]
+
+
+def mediation(repeat: int) -> list[tuple]:
+    import pingouin as pg
+
+    import govsurvey as gs
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=1000)
+    m = 0.4 * x + rng.normal(size=1000)
+    y = 0.3 * m + 0.2 * x + rng.normal(size=1000)
+    df = pd.DataFrame({"x": x, "m": m, "y": y})
+    gs.mediation(df, x="x", m="m", y="y", n_boot=100, seed=0)
+    ours = timed(lambda: gs.mediation(df, x="x", m="m", y="y", n_boot=5000, seed=1), repeat)
+    theirs = timed(lambda: pg.mediation_analysis(data=df, x="x", m="m", y="y", n_boot=5000, seed=1), max(1, repeat // 2))
+    return [("mediation bootstrap, n = 1,000, 5,000 resamples", ours, "pingouin.mediation_analysis", theirs)]
+
+
+def ols(repeat: int) -> list[tuple]:
+    import statsmodels.api as sm
+
+    import govsurvey as gs
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(1_000_000, 5))
+    y = x @ np.array([0.3, -0.2, 0.1, 0.0, 0.5]) + rng.normal(size=1_000_000)
+    df = pd.DataFrame(x, columns=[f"x{k}" for k in range(5)]).assign(y=y)
+    formula = "y ~ x0 + x1 + x2 + x3 + x4"
+    m = gs.Moments.from_frame(df)
+    ours = timed(lambda: gs.regress(formula, df), repeat)
+    via_moments = timed(lambda: gs.regress(formula, gs.Moments.from_frame(df)), repeat)
+    theirs = timed(lambda: sm.OLS(df["y"], sm.add_constant(df[[f"x{k}" for k in range(5)]])).fit(), repeat)
+    del m
+    return [("OLS, 1,000,000 rows (formula interface)", ours, "statsmodels OLS (arrays)", theirs),
+            ("OLS, 1,000,000 rows via one-pass Moments", via_moments, "statsmodels OLS (arrays)", theirs)]
+
+
+def moments_big(repeat: int) -> list[tuple]:
+    import govsurvey as gs
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((10_000_000, 40))
+    xtx = timed(lambda: x.T @ x, repeat)
+    ours = timed(lambda: gs.Moments.from_array(x, [f"v{k}" for k in range(40)]), repeat)
+    rows = [("moments, 10,000,000 × 40 from memory", ours, "numpy XᵀX", xtx)]
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "big.parquet"
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        names = [f"v{k}" for k in range(40)]
+        with pq.ParquetWriter(path, pa.schema([(n, pa.float64()) for n in names])) as w:
+            for start in range(0, len(x), 500_000):
+                w.write_table(pa.Table.from_arrays([x[start:start + 500_000, k] for k in range(40)], names=names))
+        del x
+        code = ("import resource, time, govsurvey as gs; t = time.perf_counter(); "
+                f"m = gs.data.moments_from_file({str(path)!r}, {names!r}); "
+                "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+        rows.append((f"moments streamed from Parquet (peak memory {float(out[1]):.0f} MB)", float(out[0]), "", float("nan")))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    ap.add_argument("--skip-big", action="store_true", help="skip the 10-million-row workloads")
+    args = ap.parse_args()
+    repeat = 3 if args.quick else 5
+    rows = pipeline(repeat) + alpha_bootstrap(repeat) + mediation(repeat) + ols(repeat)
+    if not args.skip_big:
+        rows += moments_big(max(2, repeat // 2))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}, numpy {np.__version__}")
+    print(f"{'workload':<66}{'govsurvey s':>12}  {'other tool':<56}{'other s':>9}{'ratio':>8}")
+    for name, ours, other, theirs in rows:
+        ratio = f"{theirs / ours:.1f}×" if np.isfinite(theirs) else ""
+        print(f"{name:<66}{ours:>12.3f}  {other:<56}{(f'{theirs:.3f}' if np.isfinite(theirs) else ''):>9}{ratio:>8}")
+
+
+if __name__ == "__main__":
+    main()
