@@ -54,6 +54,45 @@ class Model:
                 else:
                     r.value = float(gd.cov[i, pt.ov.index(r.rhs)])
         self.rows_by_group = [[r for r in pt.rows if r.group == g] for g in range(pt.n_groups)]
+        self.index = [self._index(rows) for rows in self.rows_by_group]
+
+    def _index(self, rows: list[Row]) -> dict[str, np.ndarray]:
+        """Where each row's value goes: kind (0 loading, 1 regression, 2 (co)variance, 3 mean),
+        target cell (i, j), free-parameter index (−1 if fixed) and fixed value."""
+        kind, ii, jj, par, val = [], [], [], [], []
+        for r in rows:
+            if r.op == "=~":
+                k, i, j = 0, self.idx[r.rhs], self.idx[r.lhs]
+            elif r.op == "~":
+                k, i, j = 1, self.idx[r.lhs], self.idx[r.rhs]
+            elif r.op == "~~":
+                k, i, j = 2, self.idx[r.lhs], self.idx[r.rhs]
+            else:
+                k, i, j = 3, self.idx[r.lhs], self.idx[r.lhs]
+            kind.append(k)
+            ii.append(i)
+            jj.append(j)
+            par.append(r.par if r.free else -1)
+            val.append(r.value if (not r.free and r.value is not None) else 0.0)
+        return {"kind": np.array(kind), "i": np.array(ii), "j": np.array(jj), "par": np.array(par), "value": np.array(val, dtype=float)}
+
+    def batch_matrices(self, thetas: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A, S, m for many parameter vectors at once (b × v × v, b × v × v, b × v)."""
+        ix = self.index[g]
+        b = thetas.shape[0]
+        vals = np.where(ix["par"] >= 0, thetas[:, np.maximum(ix["par"], 0)], ix["value"][None, :])
+        a = np.zeros((b, self.v, self.v))
+        s = np.zeros((b, self.v, self.v))
+        m = np.zeros((b, self.v))
+        k = ix["kind"]
+        sel = k <= 1
+        a[:, ix["i"][sel], ix["j"][sel]] = vals[:, sel]
+        sel = k == 2
+        s[:, ix["i"][sel], ix["j"][sel]] = vals[:, sel]
+        s[:, ix["j"][sel], ix["i"][sel]] = vals[:, sel]
+        sel = k == 3
+        m[:, ix["i"][sel]] = vals[:, sel]
+        return a, s, m
 
     # ------------------------------------------------------------------ matrices
     def matrices(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -90,25 +129,25 @@ class Model:
         imp = imp or self.implied(theta, g)
         fb, b, s, m = imp["FB"], imp["B"], imp["S"], imp["m"]
         c = b @ s @ fb.T          # v × p
-        bm = b @ m
+        ix = self.index[g]
+        free = ix["par"] >= 0
+        kind, ii, jj, par = ix["kind"][free], ix["i"][free], ix["j"][free], ix["par"][free]
         dsig = np.zeros((self.q, self.p, self.p))
         dmu = np.zeros((self.q, self.p))
-        for r in self.rows_by_group[g]:
-            if not r.free:
-                continue
-            k = r.par
-            if r.op in ("=~", "~"):
-                i, j = (self.idx[r.rhs], self.idx[r.lhs]) if r.op == "=~" else (self.idx[r.lhs], self.idx[r.rhs])
-                o = np.outer(fb[:, i], c[j])
-                dsig[k] += o + o.T
-                if self.pt.meanstructure:
-                    dmu[k] += fb[:, i] * bm[j]
-            elif r.op == "~~":
-                i, j = self.idx[r.lhs], self.idx[r.rhs]
-                o = np.outer(fb[:, i], fb[:, j])
-                dsig[k] += o if i == j else o + o.T
-            else:
-                dmu[k] += fb[:, self.idx[r.lhs]]
+        paths = kind <= 1
+        if paths.any():
+            o = fb[:, ii[paths]].T[:, :, None] * c[jj[paths]][:, None, :]
+            np.add.at(dsig, par[paths], o + o.transpose(0, 2, 1))
+            if self.pt.meanstructure:
+                np.add.at(dmu, par[paths], fb[:, ii[paths]].T * (b @ m)[jj[paths]][:, None])
+        cov = kind == 2
+        if cov.any():
+            o = fb[:, ii[cov]].T[:, :, None] * fb[:, jj[cov]].T[:, None, :]
+            o = np.where((ii[cov] == jj[cov])[:, None, None], o, o + o.transpose(0, 2, 1))
+            np.add.at(dsig, par[cov], o)
+        means = kind == 3
+        if means.any():
+            np.add.at(dmu, par[means], fb[:, ii[means]].T)
         return dsig, dmu
 
     # ---------------------------------------------------------------- objective

@@ -16,7 +16,7 @@ from govsurvey.errors import (
     NotPositiveDefiniteError, SpecificationError, UnknownItemError,
 )
 from govsurvey.psychometrics._input import warn
-from govsurvey.psychometrics.sem.engine import GroupData, Model, duplication, h1_trace
+from govsurvey.psychometrics.sem.engine import GroupData, Model, h1_trace
 from govsurvey.psychometrics.sem.partable import ParTable, Row, build_partable
 from govsurvey.psychometrics.sem.syntax import parse_model
 
@@ -116,20 +116,19 @@ def _loglik(model: Model, theta: np.ndarray) -> float:
 
 
 def _gfi_srmr(model: Model, theta: np.ndarray) -> tuple[float, float, int]:
+    """GFI (lavaan: 1 − eᵀWe / sᵀWs with W = ½Dᵀ(Σ̂⁻¹⊗Σ̂⁻¹)D, i.e. ½tr(EΣ̂⁻¹EΣ̂⁻¹), plus the mean
+    part with Σ̂⁻¹) and SRMR (Bentler's, means included under a mean structure), weighted by N_g."""
     p = model.p
-    dmat = duplication(p)
     gfis, srmrs, ns = [], [], []
     nel = p * (p + 1) // 2 + (p if model.pt.meanstructure else 0)
+    lower = np.tril_indices(p)
     for g, gd in enumerate(model.groups):
         imp = model.implied(theta, g)
         sig, mu = imp["sigma"], imp["mu"]
         inv = np.linalg.inv(sig)
-        w = 0.5 * dmat.T @ np.kron(inv, inv) @ dmat
-        lower = np.tril_indices(p)
-        # vech in column order to match the duplication matrix
-        vech = lambda m: np.concatenate([m[j:, j] for j in range(p)])
-        e, s = vech(gd.cov - sig), vech(gd.cov)
-        t1, t2 = e @ w @ e, s @ w @ s
+        ea = (gd.cov - sig) @ inv
+        sa = gd.cov @ inv
+        t1, t2 = 0.5 * np.sum(ea * ea.T), 0.5 * np.sum(sa * sa.T)
         if model.pt.meanstructure:
             dm = gd.mean - mu
             t1 += dm @ inv @ dm
@@ -146,6 +145,20 @@ def _gfi_srmr(model: Model, theta: np.ndarray) -> tuple[float, float, int]:
         ns.append(gd.n)
     w = np.array(ns) / sum(ns)
     return float(w @ np.array(gfis)), float(w @ np.array(srmrs)), nel
+
+
+def _baseline_fmin(pt: ParTable, groups: list[GroupData]) -> float:
+    """The independence model's ML discrepancy in closed form: Σ_b keeps the fixed.x block and
+    the other variances, so F_b = Σ_g w_g (log|Σ_b| − log|S|) (means are saturated)."""
+    n = sum(gd.n for gd in groups)
+    x = [pt.ov.index(v) for v in pt.ov_x]
+    total = 0.0
+    for gd in groups:
+        sb = np.diag(np.diag(gd.cov))
+        if x:
+            sb[np.ix_(x, x)] = gd.cov[np.ix_(x, x)]
+        total += gd.n / n * (np.linalg.slogdet(sb)[1] - np.linalg.slogdet(gd.cov)[1])
+    return float(total)
 
 
 def _baseline(pt: ParTable, groups: list[GroupData]) -> tuple[Model, np.ndarray, float]:
@@ -195,28 +208,51 @@ def _robust(model: Model, theta: np.ndarray, df: int) -> tuple[np.ndarray, float
     return vcov, float(c)
 
 
-def _std_values(model: Model, theta: np.ndarray) -> np.ndarray:
-    out = np.empty(len(model.pt.rows))
-    cache = {}
-    for k, r in enumerate(model.pt.rows):
-        if r.group not in cache:
-            cache[r.group] = model.implied(theta, r.group)
-        imp = cache[r.group]
-        tot = np.diag(imp["total"])
-        s = imp["S"]
-        i = model.idx[r.lhs]
-        if r.op == "=~":
-            j = model.idx[r.rhs]
-            out[k] = imp["A"][j, i] * math.sqrt(max(tot[i], 0)) / math.sqrt(tot[j])
-        elif r.op == "~":
-            j = model.idx[r.rhs]
-            out[k] = imp["A"][i, j] * math.sqrt(max(tot[j], 0)) / math.sqrt(tot[i])
-        elif r.op == "~~":
-            j = model.idx[r.rhs]
-            out[k] = s[i, i] / tot[i] if i == j else s[i, j] / math.sqrt(s[i, i] * s[j, j]) if s[i, i] * s[j, j] > 0 else np.nan
-        else:
-            out[k] = imp["m"][i] / math.sqrt(tot[i]) if r.lhs in model.pt.lv or model.pt.meanstructure else np.nan
+def _std_batch(model: Model, thetas: np.ndarray) -> np.ndarray:
+    """Standardized (std.all) values of every row for many parameter vectors at once."""
+    b = thetas.shape[0]
+    out = np.empty((b, len(model.pt.rows)))
+    ms = model.pt.meanstructure
+    lv = np.array([v in model.pt.lv for v in model.vars])
+    for g in range(model.pt.n_groups):
+        a, s, m = model.batch_matrices(thetas, g)
+        bb = np.linalg.inv(np.eye(model.v)[None] - a)
+        tot = np.einsum("bij,bjk,bik->bi", bb, s, bb)
+        sd = np.sqrt(np.maximum(tot, 0))
+        ix = model.index[g]
+        k, i, j = ix["kind"], ix["i"], ix["j"]
+        vals = np.empty((b, len(k)))
+        load = k == 0
+        vals[:, load] = a[:, i[load], j[load]] * sd[:, j[load]] / sd[:, i[load]]
+        reg = k == 1
+        vals[:, reg] = a[:, i[reg], j[reg]] * sd[:, j[reg]] / sd[:, i[reg]]
+        var = (k == 2) & (i == j)
+        vals[:, var] = s[:, i[var], i[var]] / tot[:, i[var]]
+        cov = (k == 2) & (i != j)
+        denom = s[:, i[cov], i[cov]] * s[:, j[cov], j[cov]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vals[:, cov] = np.where(denom > 0, s[:, i[cov], j[cov]] / np.sqrt(np.abs(denom)), np.nan)
+        mean = k == 3
+        keep = lv[i[mean]] | ms
+        vals[:, mean] = np.where(keep, m[:, i[mean]] / sd[:, i[mean]], np.nan)
+        rows = [n for n, r in enumerate(model.pt.rows) if r.group == g]
+        out[:, rows] = vals
     return out
+
+
+def _std_values(model: Model, theta: np.ndarray) -> np.ndarray:
+    return _std_batch(model, theta[None, :])[0]
+
+
+def _std_jacobian(model: Model, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """∂ std / ∂θ by central differences, all perturbations evaluated in one batch."""
+    q = len(theta)
+    steps = h * np.maximum(1.0, np.abs(theta))
+    pert = np.repeat(theta[None, :], 2 * q, axis=0)
+    pert[np.arange(q), np.arange(q)] += steps
+    pert[q + np.arange(q), np.arange(q)] -= steps
+    vals = _std_batch(model, pert)
+    return ((vals[:q] - vals[q:]) / (2 * steps)[:, None]).T
 
 
 def _jacobian(fn, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
@@ -332,9 +368,8 @@ def fit_model(
              "Results may be wrong. Fix: simplify the model or check for empirical under-identification.", ConvergenceWarning)
     fmin = info["fmin"]
     chisq = n * fmin
-    bm, btheta, bfmin = _baseline(pt, groups)
-    b_chisq = n * bfmin
-    b_df = _ndat(pt, m.p) - bm.q
+    b_chisq = n * _baseline_fmin(pt, groups)
+    b_df = _ndat(pt, m.p) - (len(pt.ov) - len(pt.ov_x)) * (2 if ms else 1) * pt.n_groups
     try:
         vcov_ml = np.linalg.inv(n / 2 * info["info"])
     except np.linalg.LinAlgError:
@@ -363,6 +398,7 @@ def fit_model(
     extra: dict[str, Any] = {"iterations": info["iterations"]}
     if estimator == "MLR":
         vcov, c = _robust(m, theta, df)
+        bm, btheta, _ = _baseline(pt, groups)
         _, cb = _robust(bm, btheta, b_df)
         fit.update({
             "chisq_scaled": chisq / c, "df_scaled": float(df), "pvalue_scaled": float(stats.chi2.sf(chisq / c, df)),
@@ -389,16 +425,18 @@ def fit_model(
                  "Fix: merge highly correlated factors or revise the model.", HeywoodCaseWarning)
             break
     std = _std_values(m, theta)
-    jac = _jacobian(lambda t: _std_values(m, t), theta)
+    jac = _std_jacobian(m, theta)
     std_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
-    rows = []
-    for k, r in enumerate(pt.rows):
-        est = theta[r.par] if r.free else (r.value if r.value is not None else 0.0)
-        s_e = se[r.par] if r.free else 0.0
-        z = est / s_e if r.free and s_e > 0 else np.nan
-        rows.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": group_names[r.group], "label": r.label or "",
-                     "free": r.free, "estimate": est, "se": s_e, "z": z,
-                     "p": 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan, "std_all": std[k], "std_se": std_se[k]})
+    free = np.array([r.free for r in pt.rows])
+    pars = np.array([r.par if r.free else 0 for r in pt.rows])
+    est_all = np.where(free, theta[pars], [r.value if r.value is not None else 0.0 for r in pt.rows])
+    se_all = np.where(free, se[pars], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_all = np.where(free & (se_all > 0), est_all / np.where(se_all > 0, se_all, 1), np.nan)
+    p_all = 2 * stats.norm.sf(np.abs(z_all))
+    rows = [{"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": group_names[r.group], "label": r.label or "", "free": r.free,
+             "estimate": est_all[k], "se": se_all[k], "z": z_all[k], "p": p_all[k], "std_all": std[k], "std_se": std_se[k]}
+            for k, r in enumerate(pt.rows)]
     if pt.defined:
         vals = _eval_defined(pt, theta)
         jd = _jacobian(lambda t: _eval_defined(pt, t), theta)
