@@ -197,9 +197,11 @@ def moments_big(repeat: int) -> list[tuple]:
             for start in range(0, len(x), 500_000):
                 w.write_table(pa.Table.from_arrays([x[start:start + 500_000, k] for k in range(40)], names=names))
         x = None  # free the 3.2 GB before the streaming run
-        code = ("import resource, time, govsurvey as gs; t = time.perf_counter(); "
+        # peak memory from VmHWM (ru_maxrss would carry the forked parent's 3 GB array across exec)
+        code = ("import time, govsurvey as gs; t = time.perf_counter(); "
                 f"m = gs.data.moments_from_file({str(path)!r}, {names!r}); "
-                "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+                "hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
+                "print(time.perf_counter() - t, int(hwm) / 1024)")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
         rows.append((f"moments streamed from Parquet (peak memory {float(out[1]):.0f} MB)", float(out[0]), "", float("nan")))
     return rows

@@ -166,18 +166,29 @@ class _Accumulator:
     def add(self, x: np.ndarray) -> None:
         if x.size == 0:
             return
-        if np.isinf(x).any():
-            raise DataValidationError("Moments: the data contain infinite values. Fix: correct or blank them.")
-        keep = ~np.isnan(x).any(axis=1)
-        self.dropped += int((~keep).sum())
-        x = x[keep] if not keep.all() else x
-        if x.shape[0] == 0:
-            return
-        shift = x[0] if self.total is None else self.total.mean
-        n, s, ss = Moments._block(x, shift)
-        mean = shift + s / n
-        m2 = ss - np.outer(s, s) / n
-        block = Moments(self.names, n, mean, m2)
+        col_sum = x.sum(axis=0)
+        if not np.isfinite(col_sum).all():  # only then look for NaN rows and infinities
+            if np.isinf(x).any():
+                raise DataValidationError("Moments: the data contain infinite values. Fix: correct or blank them.")
+            keep = ~np.isnan(x).any(axis=1)
+            self.dropped += int((~keep).sum())
+            x = x[keep]
+            if x.shape[0] == 0:
+                return
+            col_sum = x.sum(axis=0)
+        n = x.shape[0]
+        shift = col_sum / n if self.total is None else self.total.mean
+        gram = x.T @ x
+        # Σ(x−c)(x−c)ᵀ = XᵀX − c sᵀ − s cᵀ + n c cᵀ loses precision when |c| ≫ spread; centre explicitly then
+        var = np.diag(gram) / n - (col_sum / n) ** 2
+        if np.any(shift**2 > 1e4 * np.maximum(var, 1e-300)):
+            n, s_c, ss = Moments._block(x, shift)
+        else:
+            s_c = col_sum - n * shift
+            ss = gram - np.outer(shift, col_sum) - np.outer(col_sum, shift) + n * np.outer(shift, shift)
+        mean = shift + s_c / n
+        m2 = ss - np.outer(s_c, s_c) / n
+        block = Moments(self.names, n, mean, (m2 + m2.T) / 2)
         self.total = block if self.total is None else self.total.merge(block)
 
     def result(self, allow_empty: bool = False) -> Moments:

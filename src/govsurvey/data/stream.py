@@ -11,7 +11,7 @@ from govsurvey.moments import Moments
 __all__ = ["moments_from_file"]
 
 
-def moments_from_file(path: str | Path, columns: Sequence[str], *, chunk_rows: int = 250_000, encoding: str | None = None) -> Moments:
+def moments_from_file(path: str | Path, columns: Sequence[str], *, chunk_rows: int = 100_000, encoding: str | None = None) -> Moments:
     """One pass over a Parquet or CSV file in bounded memory (``chunk_rows`` rows at a time).
 
     Examples
@@ -29,15 +29,24 @@ def moments_from_file(path: str | Path, columns: Sequence[str], *, chunk_rows: i
     if p.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
+        import numpy as np
+
         try:
-            pf = pq.ParquetFile(p)
+            # no pre-buffering and a small read buffer: memory stays at a few batches, whatever the file size
+            pf = pq.ParquetFile(p, pre_buffer=False, memory_map=False, buffer_size=1 << 20)
         except Exception as exc:  # pyarrow raises ArrowInvalid/OSError
             raise DataFormatError(f"{p} is not a readable Parquet file ({exc}).") from None
         missing = [c for c in cols if c not in pf.schema_arrow.names]
         if missing:
             raise UnknownItemError(f"{p} has no column(s) {', '.join(missing)}.")
-        batches = (b.to_pandas() for b in pf.iter_batches(batch_size=chunk_rows, columns=cols))
-        return Moments.from_chunks(batches, cols)
+
+        def arrays():
+            for batch in pf.iter_batches(batch_size=chunk_rows, columns=cols):
+                x = np.column_stack([batch.column(k).to_numpy(zero_copy_only=False).astype(float, copy=False) for k in range(len(cols))])
+                del batch
+                yield x
+
+        return Moments.from_chunks(arrays(), cols)
     if p.suffix.lower() in (".csv", ".tsv"):
         import pandas as pd
 
