@@ -140,6 +140,8 @@ def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
 def _reliability(res: FitResult) -> pd.DataFrame:
     """CR (semTools ``omega``), AVE (mean squared standardized loading) and semTools ``avevar``."""
     m, theta = res.model, res.theta
+    est = res.estimates
+    std_of = {(r.group, r.lhs, r.rhs): r.std_all for r in est.itertuples() if r.op == "=~"}
     rows = []
     for g in range(len(res.groups)):
         imp = m.implied(theta, g)
@@ -154,12 +156,10 @@ def _reliability(res: FitResult) -> pd.DataFrame:
             psi = s[j, j]
             theta_block = s[np.ix_(idx, idx)]
             common = lam.sum() ** 2 * psi
-            cr = common / (common + theta_block.sum())
             true_item = lam**2 * psi
-            avevar = true_item.sum() / (true_item.sum() + np.diag(theta_block).sum())
-            std = res.estimates[(res.estimates["op"] == "=~") & (res.estimates["lhs"] == f) & (res.estimates["group"] == res.groups[g])]
-            ave = float((std["std_all"] ** 2).mean())
-            row = {"factor": f, "cr": float(cr), "ave": ave, "avevar": float(avevar), "n_items": len(items)}
+            std = np.array([std_of[(res.groups[g], f, i)] for i in items])
+            row = {"factor": f, "cr": float(common / (common + theta_block.sum())), "ave": float((std**2).mean()),
+                   "avevar": float(true_item.sum() / (true_item.sum() + np.diag(theta_block).sum())), "n_items": len(items)}
             if len(res.groups) > 1:
                 row["group"] = res.groups[g]
             rows.append(row)
@@ -202,12 +202,13 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
     loadings = load[cols].reset_index(drop=True)
     corr_frames = []
     lvs = res.pt.lv
+    pos = {f: k for k, f in enumerate(lvs)}
     for gname in res.groups:
-        mat = pd.DataFrame(np.eye(len(lvs)), index=lvs, columns=lvs)
-        sub = est[(est["op"] == "~~") & (est["group"] == gname) & est["lhs"].isin(lvs) & est["rhs"].isin(lvs) & (est["lhs"] != est["rhs"])]
-        for _, r in sub.iterrows():
-            mat.loc[r["lhs"], r["rhs"]] = mat.loc[r["rhs"], r["lhs"]] = r["std_all"]
-        corr_frames.append(mat)
+        mat = np.eye(len(lvs))
+        for r in est.itertuples():
+            if r.op == "~~" and r.group == gname and r.lhs in pos and r.rhs in pos and r.lhs != r.rhs:
+                mat[pos[r.lhs], pos[r.rhs]] = mat[pos[r.rhs], pos[r.lhs]] = r.std_all
+        corr_frames.append(pd.DataFrame(mat, index=lvs, columns=lvs))
     if len(res.groups) > 1:
         corr = pd.concat(corr_frames, keys=list(res.groups), names=["group", "factor"])
     else:

@@ -132,22 +132,30 @@ class Model:
         ix = self.index[g]
         free = ix["par"] >= 0
         kind, ii, jj, par = ix["kind"][free], ix["i"][free], ix["j"][free], ix["par"][free]
+        unique = ix.setdefault("_unique", len(np.unique(par)) == len(par))
+
+        def put(target, where, values):
+            if unique:
+                target[where] += values
+            else:
+                np.add.at(target, where, values)
+
         dsig = np.zeros((self.q, self.p, self.p))
         dmu = np.zeros((self.q, self.p))
         paths = kind <= 1
         if paths.any():
             o = fb[:, ii[paths]].T[:, :, None] * c[jj[paths]][:, None, :]
-            np.add.at(dsig, par[paths], o + o.transpose(0, 2, 1))
+            put(dsig, par[paths], o + o.transpose(0, 2, 1))
             if self.pt.meanstructure:
-                np.add.at(dmu, par[paths], fb[:, ii[paths]].T * (b @ m)[jj[paths]][:, None])
+                put(dmu, par[paths], fb[:, ii[paths]].T * (b @ m)[jj[paths]][:, None])
         cov = kind == 2
         if cov.any():
             o = fb[:, ii[cov]].T[:, :, None] * fb[:, jj[cov]].T[:, None, :]
             o = np.where((ii[cov] == jj[cov])[:, None, None], o, o + o.transpose(0, 2, 1))
-            np.add.at(dsig, par[cov], o)
+            put(dsig, par[cov], o)
         means = kind == 3
         if means.any():
-            np.add.at(dmu, par[means], fb[:, ii[means]].T)
+            put(dmu, par[means], fb[:, ii[means]].T)
         return dsig, dmu
 
     # ---------------------------------------------------------------- objective

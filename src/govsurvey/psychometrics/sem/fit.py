@@ -56,7 +56,23 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise UnknownItemError(f"The model or group= names column(s) not in the data: {', '.join(missing[:5])}. Fix: check the names.")
-    frame = data[cols].copy()
+    frame = data[cols]
+    if all(pd.api.types.is_float_dtype(frame[c]) or pd.api.types.is_integer_dtype(frame[c]) for c in needed) and not group:
+        x = frame[needed].to_numpy(dtype=float)
+        if np.isinf(x).any():
+            bad = [c for c, col in zip(needed, x.T) if np.isinf(col).any()]
+            raise DataValidationError(f"Variable(s) {', '.join(bad)} contain infinite values.")
+        complete = ~np.isnan(x).any(axis=1)
+        if not complete.all():
+            msgs.append(f"{int((~complete).sum())} of {len(x)} cases with missing values were left out (listwise deletion).")
+            x = x[complete]
+        if x.shape[0] < 3:
+            raise DataValidationError(f"Only {x.shape[0]} complete cases; too few to fit a model.")
+        flat = [c for c, v in zip(needed, x.var(axis=0)) if v <= 1e-12]
+        if flat:
+            raise DataValidationError(f"Variable(s) {', '.join(flat)} are constant; a covariance model needs variance. Fix: drop them.")
+        return [pd.DataFrame(x, columns=needed)], ["all"]
+    frame = frame.copy()
     for c in needed:
         if not pd.api.types.is_numeric_dtype(frame[c]):
             conv = pd.to_numeric(frame[c], errors="coerce")
@@ -217,7 +233,7 @@ def _std_batch(model: Model, thetas: np.ndarray) -> np.ndarray:
     for g in range(model.pt.n_groups):
         a, s, m = model.batch_matrices(thetas, g)
         bb = np.linalg.inv(np.eye(model.v)[None] - a)
-        tot = np.einsum("bij,bjk,bik->bi", bb, s, bb)
+        tot = np.sum((bb @ s) * bb, axis=2)  # diag(B S Bᵀ), batched
         sd = np.sqrt(np.maximum(tot, 0))
         ix = model.index[g]
         k, i, j = ix["kind"], ix["i"], ix["j"]
