@@ -65,6 +65,12 @@ def _numeric_frame(items: Any, what: str) -> pd.DataFrame:
     if items.columns.duplicated().any():
         dup = sorted({str(c) for c in items.columns[items.columns.duplicated()]})
         raise DataValidationError(f"{what}: column(s) {', '.join(dup)} appear more than once. Fix: keep one of each.")
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in items.dtypes):
+        values = items.to_numpy(dtype=float)  # fast path: one conversion for all-numeric input
+        if np.isinf(values).any():
+            bad = [str(c) for c, col in zip(items.columns, values.T) if np.isinf(col).any()]
+            raise DataValidationError(f"{what}: item {bad[0]!r} contains infinite values. Fix: correct or blank them.")
+        return pd.DataFrame(values, index=items.index, columns=[str(c) for c in items.columns])
     out = {}
     for col in items.columns:
         s = items[col]
@@ -115,12 +121,13 @@ def prepare_items(
         raise DataValidationError(f"{what} needs at least {min_items} items, got {frame.shape[1]}. Fix: pass more item columns.")
     n_total = frame.shape[0]
     if missing == "listwise":
-        complete = frame.dropna()
-        n_dropped = n_total - complete.shape[0]
+        x = frame.to_numpy()
+        keep = ~np.isnan(x).any(axis=1)
+        n_dropped = n_total - int(keep.sum())
         if n_dropped:
             log.info("%s: %d of %d rows with missing values dropped (listwise)", what, n_dropped, n_total)
             msgs.append(f"{n_dropped} of {n_total} respondents with missing answers were left out (listwise deletion).")
-        x = complete.to_numpy()
+            x = x[keep]
         n = x.shape[0]
         if n < min_n:
             raise DataValidationError(
