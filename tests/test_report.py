@@ -161,3 +161,13 @@ def test_english_report(tmp_path):
     for section in ("Sample and screening", "Measurement", "Results", "Mixed methods", "Appendix", "Hu and Bentler"):
         assert section in html
     assert 'lang="en"' in html and "Table 1" in html
+
+
+def test_pdf_without_a_cjk_font_is_a_clear_error(report, tmp_path, monkeypatch):
+    from govsurvey.report import figures
+
+    results, _ = report
+    monkeypatch.setattr(figures, "cjk_font_path", lambda: None)
+    with pytest.raises(gs.ReportError, match="No CJK font is installed.*Fix: run bash scripts/dev example"):
+        results.to_pdf(tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()  # nothing half-written

@@ -26,6 +26,7 @@ from govsurvey.errors import (
     InputFileNotFoundError,
     InstrumentError,
     OutOfRangeError,
+    ReportError,
     SpecificationError,
     UnknownItemError,
     UnmappedAnswerError,
@@ -132,6 +133,7 @@ __all__ = [
     "NotPositiveDefiniteError",
     "ConvergenceError",
     "ModelSyntaxError",
+    "ReportError",
     "HeywoodCaseWarning",
     "ConvergenceWarning",
 ]

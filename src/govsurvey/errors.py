@@ -22,6 +22,7 @@ __all__ = [
     "NotPositiveDefiniteError",
     "ConvergenceError",
     "ModelSyntaxError",
+    "ReportError",
     "GovsurveyWarning",
     "DataWarning",
     "HeywoodCaseWarning",
@@ -82,6 +83,10 @@ class ConvergenceError(GovsurveyError, RuntimeError):
 
 class ModelSyntaxError(GovsurveyError, ValueError):
     """A model in lavaan syntax cannot be parsed or refers to unknown variables."""
+
+
+class ReportError(GovsurveyError, RuntimeError):
+    """A report format cannot be produced on this machine (a library or font is missing)."""
 
 
 class GovsurveyWarning(UserWarning):

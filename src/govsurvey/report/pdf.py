@@ -5,13 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from govsurvey.data.files import write_atomic
-from govsurvey.errors import GovsurveyError
+from govsurvey.errors import ReportError
 
 __all__ = ["write_pdf"]
-
-
-class ReportError(GovsurveyError, RuntimeError):
-    """A report format cannot be produced on this machine."""
 
 
 def _no_network(url: str, *args, **kwargs):
