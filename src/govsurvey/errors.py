@@ -103,3 +103,14 @@ class HeywoodCaseWarning(GovsurveyWarning):
 
 class ConvergenceWarning(GovsurveyWarning):
     """An iterative procedure stopped before meeting its convergence criterion."""
+
+
+def preview(values, at_most: int = 5) -> str:
+    """The first ``at_most`` values joined for an error message, with "and N more" when cut.
+
+    >>> preview(["q1", "q2", "q3"], at_most=2)
+    'q1, q2 and 1 more'
+    """
+    values = list(values)
+    shown = ", ".join(str(v) for v in values[:at_most])
+    return shown + (f" and {len(values) - at_most} more" if len(values) > at_most else "")

@@ -21,6 +21,7 @@ from govsurvey.errors import (
     InputFileNotFoundError,
     UnknownItemError,
     UnmappedAnswerError,
+    preview,
 )
 from govsurvey.instrument.model import Instrument, Scale, normalize_text
 
@@ -30,11 +31,6 @@ log = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".sav", ".zsav", ".dta", ".parquet")
 ID_NAMES = ("respondent", "respondent_id", "id", "ID", "Id", "编号", "序号")
-
-
-def _list(values: list[Any], at_most: int = 5) -> str:
-    shown = ", ".join(str(v) for v in values[:at_most])
-    return shown + (f" and {len(values) - at_most} more" if len(values) > at_most else "")
 
 
 def read_table(path: Path, *, encoding: str | None = None, sheet: str | int | None = None) -> tuple[pd.DataFrame, dict]:
@@ -158,7 +154,7 @@ def read_responses(
     raw.columns = [str(c).strip() for c in raw.columns]
     if len(set(raw.columns)) != len(raw.columns):
         dup = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
-        raise DataFormatError(f"The data have repeated column headers: {_list(dup)}. Fix: give every column a unique header.")
+        raise DataFormatError(f"The data have repeated column headers: {preview(dup)}. Fix: give every column a unique header.")
     if raw.shape[0] == 0:
         raise DataValidationError(f"The data ({info.get('path') or 'DataFrame'}) have no rows. Fix: check the file and sheet.")
 
@@ -192,15 +188,15 @@ def read_responses(
     info.update(matched=dict(matches), unmatched_columns=unmatched, missing_questions=missing_questions)
     if strict and (unmatched or missing_questions):
         raise DataValidationError(
-            (f"{len(unmatched)} column(s) match no question: {_list(unmatched)}. " if unmatched else "")
-            + (f"{len(missing_questions)} question(s) have no column: {_list(missing_questions)}. " if missing_questions else "")
+            (f"{len(unmatched)} column(s) match no question: {preview(unmatched)}. " if unmatched else "")
+            + (f"{len(missing_questions)} question(s) have no column: {preview(missing_questions)}. " if missing_questions else "")
             + "Fix: pass mapping={'column header': 'item_id'}, correct the instrument text, or use strict=False."
         )
     if unmatched:
         log.warning("%d column(s) match no question of %s and are kept as they are: %s",
-                    len(unmatched), instrument.name, _list(unmatched))
+                    len(unmatched), instrument.name, preview(unmatched))
     if missing_questions:
-        log.warning("%d question(s) of %s have no column in the data: %s", len(missing_questions), instrument.name, _list(missing_questions))
+        log.warning("%d question(s) of %s have no column in the data: %s", len(missing_questions), instrument.name, preview(missing_questions))
 
     extra_missing = set(wjx.SKIP_CODES) if is_wjx else set()
     extra_texts = wjx.SKIP_TEXTS if is_wjx else ()
@@ -219,7 +215,7 @@ def read_responses(
             problems.append((q.id, col, value, len(rows), rows))
     if problems:
         lines = [
-            f"{qid} (column {col!r}): {value!r} in {count} row(s), e.g. respondent {_list(rows, 3)}"
+            f"{qid} (column {col!r}): {value!r} in {count} row(s), e.g. respondent {preview(rows, 3)}"
             for qid, col, value, count, rows in problems[:8]
         ]
         more = f"\n  … and {len(problems) - 8} more" if len(problems) > 8 else ""
@@ -239,7 +235,7 @@ def read_responses(
 def _respondent_index(raw: pd.DataFrame, id_column: str | None, is_wjx: bool) -> pd.Index:
     col = id_column
     if col is not None and col not in raw.columns:
-        raise UnknownItemError(f"id_column={col!r} is not a column of the data. Columns include: {_list(list(raw.columns))}.")
+        raise UnknownItemError(f"id_column={col!r} is not a column of the data. Columns include: {preview(list(raw.columns))}.")
     if col is None:
         if is_wjx:
             col = "序号"
@@ -254,11 +250,11 @@ def _respondent_index(raw: pd.DataFrame, id_column: str | None, is_wjx: bool) ->
     else:
         values = values.astype("string").str.strip()
     if values.isna().any():
-        raise DataValidationError(f"Respondent id column {col!r} has empty cells in rows {_list(list(np.flatnonzero(values.isna()) + 1))}. Fix: fill them or pass id_column= with another column.")
+        raise DataValidationError(f"Respondent id column {col!r} has empty cells in rows {preview(list(np.flatnonzero(values.isna()) + 1))}. Fix: fill them or pass id_column= with another column.")
     dup = values[values.duplicated(keep=False)]
     if len(dup):
         raise DataValidationError(
-            f"Respondent id column {col!r} repeats ids: {_list(sorted(set(dup.tolist()), key=str))}. "
+            f"Respondent id column {col!r} repeats ids: {preview(sorted(set(dup.tolist()), key=str))}. "
             "Fix: make ids unique, or pass id_column= naming a unique column."
         )
     return pd.Index(values.to_numpy(), name="respondent")
@@ -268,10 +264,10 @@ def _match_columns(raw, headers, instrument: Instrument, mapping: Mapping[str, s
     known_ids = {q.id for q in instrument.questions}
     bad_cols = [c for c in mapping if c not in raw.columns]
     if bad_cols:
-        raise UnknownItemError(f"mapping= names {len(bad_cols)} column(s) not in the data: {_list(bad_cols)}. Fix: use the headers exactly as in the file.")
+        raise UnknownItemError(f"mapping= names {len(bad_cols)} column(s) not in the data: {preview(bad_cols)}. Fix: use the headers exactly as in the file.")
     bad_ids = [v for v in mapping.values() if v not in known_ids]
     if bad_ids:
-        raise UnknownItemError(f"mapping= names {len(bad_ids)} question id(s) not in instrument {instrument.name!r}: {_list(bad_ids)}.")
+        raise UnknownItemError(f"mapping= names {len(bad_ids)} question id(s) not in instrument {instrument.name!r}: {preview(bad_ids)}.")
     text_index: dict[str, list[str]] = {}
     for q in instrument.questions:
         for text in q.text.values():
@@ -378,6 +374,6 @@ def _check_value_labels(info: dict, col: str, qid: str, scale: Scale) -> None:
             clashes.append(f"{code}={text!r} (instrument: {int(expected)})")
     if clashes:
         raise DataValidationError(
-            f"Column {col!r} ({qid}) codes its labels differently from scale {scale.name!r}: {_list(clashes, 3)}. "
+            f"Column {col!r} ({qid}) codes its labels differently from scale {scale.name!r}: {preview(clashes, 3)}. "
             "Fix: recode the variable to the instrument's codes, or correct the scale."
         )

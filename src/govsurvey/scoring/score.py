@@ -8,16 +8,10 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from govsurvey.errors import DataValidationError, OutOfRangeError, SpecificationError, UnknownItemError
+from govsurvey.errors import DataValidationError, OutOfRangeError, SpecificationError, UnknownItemError, preview
 from govsurvey.instrument.model import Instrument
 
 __all__ = ["reverse_code", "score", "check_codes", "item_frame", "score_importance"]
-
-
-def _list(values, at_most: int = 5) -> str:
-    values = list(values)
-    shown = ", ".join(str(v) for v in values[:at_most])
-    return shown + (f" and {len(values) - at_most} more" if len(values) > at_most else "")
 
 
 def item_frame(data: pd.DataFrame, instrument: Instrument, ids: Iterable[str], *, what: str = "scoring") -> pd.DataFrame:
@@ -29,7 +23,7 @@ def item_frame(data: pd.DataFrame, instrument: Instrument, ids: Iterable[str], *
     if absent:
         where = f" Check {instrument.path}." if instrument.path else ""
         raise UnknownItemError(
-            f"{what} needs {len(absent)} item column(s) not in the data: {_list(absent)}.{where} "
+            f"{what} needs {len(absent)} item column(s) not in the data: {preview(absent)}.{where} "
             "Fix: read the data with gs.read_responses(path, instrument) so columns carry item ids, or pass mapping=."
         )
     out = {}
@@ -42,8 +36,8 @@ def item_frame(data: pd.DataFrame, instrument: Instrument, ids: Iterable[str], *
             bad = col[converted.isna() & col.notna()]
             if len(bad):
                 raise DataValidationError(
-                    f"Item {i!r} has non-numeric values: {_list(sorted(set(map(str, bad.tolist()))))} "
-                    f"(respondent {_list(bad.index.tolist(), 3)}). Fix: read the data with the instrument so labels become codes."
+                    f"Item {i!r} has non-numeric values: {preview(sorted(set(map(str, bad.tolist()))))} "
+                    f"(respondent {preview(bad.index.tolist(), 3)}). Fix: read the data with the instrument so labels become codes."
                 )
             col = converted
         values = col.astype(float)
