@@ -66,20 +66,21 @@ def render_report(results, *, media: str = "screen") -> str:
     from govsurvey.report.figures import svg
 
     doc = build_document(results)
+    sections = []
     for section in doc.sections:
-        rendered = []
+        blocks = []
         for b in section.blocks:
             if isinstance(b, Paragraph):
-                rendered.append({"kind": "p", "text": b.text})
+                blocks.append({"kind": "p", "text": b.text})
             elif isinstance(b, Table):
-                rendered.append({"kind": "table", "number": b.number, "caption": b.caption, "note": b.note,
-                                 "columns": list(b.frame.columns), "rows": b.frame.to_numpy().tolist()})
+                blocks.append({"kind": "table", "number": b.number, "caption": b.caption, "note": b.note,
+                               "columns": list(b.frame.columns), "rows": b.frame.to_numpy().tolist()})
             elif isinstance(b, Figure):
-                rendered.append({"kind": "figure", "number": b.number, "caption": b.caption, "svg": svg(b.make(), prefix=f"fig{b.number}")})
-        section.rendered = rendered
+                blocks.append({"kind": "figure", "number": b.number, "caption": b.caption, "svg": svg(b.make(), prefix=f"fig{b.number}")})
+        sections.append({"id": section.id, "title": section.title, "blocks": blocks})
     template_text = resources.files("govsurvey.report").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    template = env.from_string(template_text.replace("s.blocks", "s.rendered"))
+    template = env.from_string(template_text)
     zh = doc.lang == "zh"
-    return template.render(doc=doc, toc_title="目录" if zh else "Contents", table_word="表" if zh else "Table",
+    return template.render(doc=doc, sections=sections, toc_title="目录" if zh else "Contents", table_word="表" if zh else "Table",
                            figure_word="图" if zh else "Figure", media=media)
