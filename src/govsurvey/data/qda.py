@@ -395,7 +395,6 @@ def write_qdpx(codes: CodedInterviews, path: str | Path, *, texts: Mapping[str, 
     codes_el = ET.SubElement(book, cbq("Codes"))
     elements: dict[str, ET.Element] = {}
     cb = codes.codebook
-    parents = [r for r in cb.itertuples() if not r.parent]
     pending = list(cb.itertuples())
     placed: set[str] = set()
     while pending:
@@ -415,7 +414,6 @@ def write_qdpx(codes: CodedInterviews, path: str | Path, *, texts: Mapping[str, 
             progressed = True
         if not progressed:
             raise DataValidationError("The codebook's parent links form a cycle or name missing parents.")
-    del parents
     var_cols = [c for c in codes.cases.columns if include_identifying or c not in codes.identifying]
     variables = ET.SubElement(root, q("Variables"))
     prefix = "Cases:" if style == "maxqda" else ""
