@@ -53,7 +53,8 @@ class CodedInterviews(Result):
 
         safe_cases = self.cases.drop(columns=[c for c in self.identifying if c in self.cases.columns])
         pmap = pseudonym_map(self)
-        seg = self.segments.assign(case=self.segments["case"].map(pmap), text=[scrub(t, self) for t in self.segments["text"]])
+        pairs = _replacements(self, pmap)
+        seg = self.segments.assign(case=self.segments["case"].map(pmap), text=[_scrub(t, pairs) for t in self.segments["text"]])
         safe_cases = safe_cases.rename(index=pmap)
         return {"segments": to_jsonable(seg), "codebook": to_jsonable(self.codebook), "cases": to_jsonable(safe_cases),
                 "origin": self.origin, "warnings": list(self.warnings)}
@@ -328,21 +329,31 @@ def pseudonym_map(codes: CodedInterviews) -> dict[str, str]:
     return out
 
 
-def scrub(text: str, codes: CodedInterviews) -> str:
-    """Replace every identifying value (names, and case labels that are names) in ``text``
-    with the case's pseudonym."""
-    if not isinstance(text, str) or not text:
-        return text
-    pmap = pseudonym_map(codes)
-    out = text
+def _replacements(codes: CodedInterviews, pmap: dict[str, str]) -> list[tuple[str, str]]:
+    """(identifying value, pseudonym) pairs in the order :func:`scrub` applies them."""
+    pairs = []
     for case, row in codes.cases.iterrows():
         for col in codes.identifying:
             val = row.get(col)
             if isinstance(val, str) and len(val.strip()) >= 2:
-                out = out.replace(val.strip(), pmap[case])
+                pairs.append((val.strip(), pmap[case]))
         if codes.identifying and re.search(r"[\u4e00-\u9fff]", str(case)) and len(str(case)) >= 2:
-            out = out.replace(str(case), pmap[case])
-    return out
+            pairs.append((str(case), pmap[case]))
+    return pairs
+
+
+def _scrub(text: str, pairs: list[tuple[str, str]]) -> str:
+    if not isinstance(text, str) or not text:
+        return text
+    for old, new in pairs:
+        text = text.replace(old, new)
+    return text
+
+
+def scrub(text: str, codes: CodedInterviews) -> str:
+    """Replace every identifying value (names, and case labels that are names) in ``text``
+    with the case's pseudonym."""
+    return _scrub(text, _replacements(codes, pseudonym_map(codes)))
 
 
 def quotes(codes: CodedInterviews, code: str, *, n: int = 3, pseudonymise: bool = True, coder: str | None = None,
@@ -382,7 +393,8 @@ def quotes(codes: CodedInterviews, code: str, *, n: int = 3, pseudonymise: bool 
     out["text"] = [t if len(t) <= max_chars else t[: max_chars - 1] + "…" for t in out["text"]]
     if pseudonymise:
         pmap = pseudonym_map(codes)
-        out["text"] = [scrub(t, codes) for t in out["text"]]
+        pairs = _replacements(codes, pmap)
+        out["text"] = [_scrub(t, pairs) for t in out["text"]]
         out["case"] = out["case"].map(pmap)
         out["source"] = [pmap.get(c, "") for c in seg["case"]]
     return out
