@@ -36,6 +36,7 @@ import json
 import logging
 import platform
 import warnings as _warnings
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -340,7 +341,7 @@ class StudyResults(Result):
         for key, value in self.analyses.items():
             if isinstance(value, list) and all(isinstance(v, tuple) and len(v) == 2 for v in value):
                 analyses[key] = [{"spec": to_jsonable(s), "result": to_jsonable(r)} for s, r in value]
-            elif isinstance(value, Mapping_):
+            elif isinstance(value, Mapping):
                 analyses[key] = {k: to_jsonable(v) for k, v in value.items()}
             else:
                 analyses[key] = to_jsonable(value)
@@ -392,6 +393,3 @@ class StudyResults(Result):
         paths["failure_cases"] = write_atomic(out / "failure_cases.csv",
                                               lambda p: self.screening.failure_cases.to_csv(p, index=False, encoding="utf-8-sig"))
         return paths
-
-
-from collections.abc import Mapping as Mapping_  # noqa: E402  (used in to_dict)
