@@ -141,7 +141,7 @@ def _reliability(res: FitResult) -> pd.DataFrame:
     """CR (semTools ``omega``), AVE (mean squared standardized loading) and semTools ``avevar``."""
     m, theta = res.model, res.theta
     est = res.estimates
-    std_of = {(r.group, r.lhs, r.rhs): r.std_all for r in est.itertuples() if r.op == "=~"}
+    std_of = {(g, lhs, rhs): v for g, op, lhs, rhs, v in zip(est["group"], est["op"], est["lhs"], est["rhs"], est["std_all"]) if op == "=~"}
     rows = []
     for g in range(len(res.groups)):
         imp = m.implied(theta, g)
@@ -205,9 +205,9 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
     pos = {f: k for k, f in enumerate(lvs)}
     for gname in res.groups:
         mat = np.eye(len(lvs))
-        for r in est.itertuples():
-            if r.op == "~~" and r.group == gname and r.lhs in pos and r.rhs in pos and r.lhs != r.rhs:
-                mat[pos[r.lhs], pos[r.rhs]] = mat[pos[r.rhs], pos[r.lhs]] = r.std_all
+        for g, op, lhs, rhs, v in zip(est["group"], est["op"], est["lhs"], est["rhs"], est["std_all"]):
+            if op == "~~" and g == gname and lhs in pos and rhs in pos and lhs != rhs:
+                mat[pos[lhs], pos[rhs]] = mat[pos[rhs], pos[lhs]] = v
         corr_frames.append(pd.DataFrame(mat, index=lvs, columns=lvs))
     if len(res.groups) > 1:
         corr = pd.concat(corr_frames, keys=list(res.groups), names=["group", "factor"])

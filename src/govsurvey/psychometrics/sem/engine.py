@@ -34,6 +34,13 @@ class GroupData:
     mean: np.ndarray
     cov: np.ndarray        # N-divisor (ML) sample covariance
 
+    def __post_init__(self) -> None:
+        try:
+            self.chol_s = np.linalg.cholesky(self.cov)   # S = L Lᵀ, so tr(SΣ⁻¹) = ‖Σ-factor⁻¹ L‖²
+        except np.linalg.LinAlgError:
+            self.chol_s = np.full_like(self.cov, np.nan)
+        self.logdet_s = float(np.linalg.slogdet(self.cov)[1])
+
 
 class Model:
     def __init__(self, pt: ParTable, groups: list[GroupData]) -> None:
@@ -55,6 +62,7 @@ class Model:
                     r.value = float(gd.cov[i, pt.ov.index(r.rhs)])
         self.rows_by_group = [[r for r in pt.rows if r.group == g] for g in range(pt.n_groups)]
         self.index = [self._index(rows) for rows in self.rows_by_group]
+        self._eye = np.eye(self.v)
 
     def _index(self, rows: list[Row]) -> dict[str, np.ndarray]:
         """Where each row's value goes: kind (0 loading, 1 regression, 2 (co)variance, 3 mean),
@@ -96,28 +104,12 @@ class Model:
 
     # ------------------------------------------------------------------ matrices
     def matrices(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        a = np.zeros((self.v, self.v))
-        s = np.zeros((self.v, self.v))
-        m = np.zeros(self.v)
-        for r in self.rows_by_group[g]:
-            val = theta[r.par] if r.free else (r.value if r.value is not None else 0.0)
-            self._put(r, val, a, s, m)
-        return a, s, m
-
-    def _put(self, r: Row, val: float, a, s, m) -> None:
-        if r.op == "=~":
-            a[self.idx[r.rhs], self.idx[r.lhs]] = val
-        elif r.op == "~":
-            a[self.idx[r.lhs], self.idx[r.rhs]] = val
-        elif r.op == "~~":
-            i, j = self.idx[r.lhs], self.idx[r.rhs]
-            s[i, j] = s[j, i] = val
-        else:
-            m[self.idx[r.lhs]] = val
+        a, s, m = self.batch_matrices(theta[None, :], g)
+        return a[0], s[0], m[0]
 
     def implied(self, theta: np.ndarray, g: int) -> dict[str, np.ndarray]:
         a, s, m = self.matrices(theta, g)
-        b = np.linalg.inv(np.eye(self.v) - a)
+        b = np.linalg.inv(self._eye - a)
         fb = b[: self.p]
         sigma = fb @ s @ fb.T
         mu = fb @ m if self.pt.meanstructure else self.groups[g].mean.copy()
@@ -160,16 +152,19 @@ class Model:
 
     # ---------------------------------------------------------------- objective
     def objective(self, theta: np.ndarray) -> float:
+        """F at θ; +∞ where some Σ_g is not positive definite (a determinant can be positive
+        with two negative eigenvalues, so the test is a Cholesky factorisation)."""
         total = 0.0
         for g, gd in enumerate(self.groups):
             imp = self.implied(theta, g)
-            sign, logdet = np.linalg.slogdet(imp["sigma"])
-            if sign <= 0:
+            try:
+                chol = np.linalg.cholesky(imp["sigma"])
+            except np.linalg.LinAlgError:
                 return np.inf
-            inv = np.linalg.inv(imp["sigma"])
-            d = gd.mean - imp["mu"]
-            _, logdet_s = np.linalg.slogdet(gd.cov)
-            f = logdet + np.trace(gd.cov @ inv) - logdet_s - self.p + d @ inv @ d
+            logdet = 2.0 * float(np.log(np.diag(chol)).sum())
+            z = np.linalg.solve(chol, np.column_stack([gd.chol_s, gd.mean - imp["mu"]]))
+            p = self.p
+            f = logdet + float((z[:, :p] ** 2).sum()) - gd.logdet_s - p + float((z[:, p] ** 2).sum())
             total += gd.n / self.n_total * f
         return float(total)
 
@@ -190,6 +185,73 @@ class Model:
                 # tr(Σ⁻¹Σ_a Σ⁻¹Σ_b) = Σ_ij (Σ⁻¹Σ_a)_ij (Σ⁻¹Σ_b)_ji, as one matrix product
                 info += w * (ms.reshape(q, p * p) @ ms.transpose(0, 2, 1).reshape(q, p * p).T + 2 * dmu @ inv @ dmu.T)
         return grad, info
+
+    def hessian(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Gradient, expected and observed (exact, analytic) Hessian of F, for models without a
+        mean structure (then μ = x̄ and F = Σ_g w_g [log|Σ| + tr(SΣ⁻¹) − log|S| − p]).
+
+        With M = Σ⁻¹ − Σ⁻¹SΣ⁻¹, U = Σ⁻¹SΣ⁻¹ and P_a = Σ⁻¹Σ_a:
+
+            ∂²F/∂a∂b = tr(M Σ_ab) − tr(P_a P_b) + tr(P_a U Σ_b) + tr(P_b U Σ_a).
+
+        Σ_ab ≠ 0 only for path × path and path × (co)variance pairs. For paths A_ij, A_kl and
+        (co)variance S_kl, with B = (I − A)⁻¹, T = B S Bᵀ, G = (FB)ᵀ M FB and K = B S G,
+
+            tr(M Σ_{A_ij A_kl}) = 2 (B_li K_jk + B_jk K_li + T_jl G_ki),
+            tr(M Σ_{A_ij S_kl}) = 2 (B_jk G_li + [k ≠ l] B_jl G_ki).
+        """
+        if self.pt.meanstructure:
+            raise ValueError("hessian() is for models without a mean structure")
+        q = self.q
+        grad = np.zeros(q)
+        info = np.zeros((q, q))
+        hess = np.zeros((q, q))
+        for g, gd in enumerate(self.groups):
+            w = gd.n / self.n_total
+            imp = self.implied(theta, g)
+            inv = np.linalg.inv(imp["sigma"])
+            dsig, _ = self.derivatives(theta, g, imp)
+            u = inv @ gd.cov @ inv
+            mmat = inv - u
+            p = self.p
+            flat = dsig.reshape(q, p * p)
+            grad += w * (flat @ mmat.reshape(p * p))
+            ms = np.matmul(inv, dsig).reshape(q, p * p)
+            e = ms @ np.matmul(dsig, inv).reshape(q, p * p).T        # tr(P_a P_b)
+            x = ms @ np.matmul(dsig, u).reshape(q, p * p).T          # tr(P_a U Σ_b)
+            info += w * e
+            hess += w * (x + x.T - e + self._second_term(imp, mmat, g))
+        return grad, (info + info.T) / 2, (hess + hess.T) / 2
+
+    def _second_term(self, imp: dict, mmat: np.ndarray, g: int) -> np.ndarray:
+        """tr(M Σ_ab) over pairs of free parameters (see :meth:`hessian`)."""
+        ix = self.index[g]
+        free = ix["par"] >= 0
+        kind, ii, jj, par = ix["kind"][free], ix["i"][free], ix["j"][free], ix["par"][free]
+        b, s, fb = imp["B"], imp["S"], imp["FB"]
+        t = imp["total"]
+        gmat = fb.T @ mmat @ fb
+        kmat = b @ s @ gmat
+        paths = np.flatnonzero(kind <= 1)
+        covs = np.flatnonzero(kind == 2)
+        n = len(kind)
+        cell = np.zeros((n, n))
+        if len(paths):
+            i, j = ii[paths], jj[paths]
+            # rows: (i, j) = first path; columns: (k, l) = second path
+            pp = (b[j[None, :], i[:, None]] * kmat[j[:, None], i[None, :]]     # B_li K_jk
+                  + b[j[:, None], i[None, :]] * kmat[j[None, :], i[:, None]]   # B_jk K_li
+                  + t[j[:, None], j[None, :]] * gmat[i[None, :], i[:, None]])  # T_jl G_ki
+            cell[np.ix_(paths, paths)] = 2 * pp
+            if len(covs):
+                k, l = ii[covs], jj[covs]
+                pc = b[j[:, None], k[None, :]] * gmat[l[None, :], i[:, None]]
+                pc = pc + np.where((k != l)[None, :], b[j[:, None], l[None, :]] * gmat[k[None, :], i[:, None]], 0.0)
+                cell[np.ix_(paths, covs)] = 2 * pc
+                cell[np.ix_(covs, paths)] = 2 * pc.T
+        inc = np.zeros((n, self.q))
+        inc[np.arange(n), par] = 1.0
+        return inc.T @ cell @ inc
 
     # --------------------------------------------------------------- estimation
     def start_values(self) -> np.ndarray:
@@ -233,7 +295,8 @@ class Model:
             set_[k] = True
         return theta
 
-    def fit(self, theta0: np.ndarray | None = None, *, max_iter: int = 500, tol: float = 1e-10) -> tuple[np.ndarray, dict[str, Any]]:
+    def fit(self, theta0: np.ndarray | None = None, *, max_iter: int = 500, tol: float = 1e-10,
+            newton: bool = True) -> tuple[np.ndarray, dict[str, Any]]:
         theta = self.start_values() if theta0 is None else theta0.copy()
         f = self.objective(theta)
         if not np.isfinite(f):
@@ -250,15 +313,29 @@ class Model:
             raise NotPositiveDefiniteError("The model-implied covariance matrix is not positive definite at the starting values. Fix: check the model.")
         it = 0
         converged = False
+        # Newton steps on the exact Hessian (quadratic convergence, also for misfitting models)
+        # where it is available and positive definite; Fisher scoring otherwise.
+        newton = newton and not self.pt.meanstructure
         for it in range(1, max_iter + 1):
-            grad, info = self.gradient_and_info(theta)
+            if newton:
+                grad, info, hess = self.hessian(theta)
+            else:
+                grad, info = self.gradient_and_info(theta)
             if np.max(np.abs(grad)) < tol:
                 converged = True
                 break
-            try:
-                step = np.linalg.solve(info, grad)
-            except np.linalg.LinAlgError:
-                step = np.linalg.lstsq(info, grad, rcond=None)[0]
+            step = None
+            if newton:
+                try:
+                    chol = np.linalg.cholesky(hess)
+                    step = np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
+                except np.linalg.LinAlgError:
+                    step = None
+            if step is None:
+                try:
+                    step = np.linalg.solve(info, grad)
+                except np.linalg.LinAlgError:
+                    step = np.linalg.lstsq(info, grad, rcond=None)[0]
             alpha = 1.0
             for _ in range(40):
                 cand = theta - alpha * step

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from govsurvey.errors import (
-    ConvergenceWarning, DataValidationError, HeywoodCaseWarning, ModelSyntaxError,
+    ConvergenceError, ConvergenceWarning, DataValidationError, HeywoodCaseWarning, ModelSyntaxError,
     NotPositiveDefiniteError, SpecificationError, UnknownItemError,
 )
 from govsurvey.psychometrics._input import warn
@@ -56,9 +56,14 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise UnknownItemError(f"The model or group= names column(s) not in the data: {', '.join(missing[:5])}. Fix: check the names.")
-    frame = data[cols]
-    if all(pd.api.types.is_float_dtype(frame[c]) or pd.api.types.is_integer_dtype(frame[c]) for c in needed) and not group:
-        x = frame[needed].to_numpy(dtype=float)
+    repeated = set(data.columns[data.columns.duplicated()])
+    dup = sorted({str(c) for c in cols if c in repeated})
+    if dup:
+        raise DataValidationError(f"Column name(s) {', '.join(dup[:5])} appear more than once in the data, so the model's "
+                                  "variables are ambiguous. Fix: rename or drop the duplicated columns.")
+    dtypes = data.dtypes
+    if not group and all(pd.api.types.is_float_dtype(dtypes[c]) or pd.api.types.is_integer_dtype(dtypes[c]) for c in needed):
+        x = data[needed].to_numpy(dtype=float)
         if np.isinf(x).any():
             bad = [c for c, col in zip(needed, x.T) if np.isinf(col).any()]
             raise DataValidationError(f"Variable(s) {', '.join(bad)} contain infinite values.")
@@ -72,7 +77,7 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
         if flat:
             raise DataValidationError(f"Variable(s) {', '.join(flat)} are constant; a covariance model needs variance. Fix: drop them.")
         return [pd.DataFrame(x, columns=needed)], ["all"]
-    frame = frame.copy()
+    frame = data[cols].copy()
     for c in needed:
         if not pd.api.types.is_numeric_dtype(frame[c]):
             conv = pd.to_numeric(frame[c], errors="coerce")
@@ -110,10 +115,14 @@ def _ndat(pt: ParTable, p: int) -> int:
 
 
 def _ncp_bound(x2: float, df: int, target: float) -> float:
-    """λ with P(χ²_df(λ) ≤ x2) = target (0 if even λ = 0 gives less)."""
-    if stats.chi2.cdf(x2, df) < target:
+    """λ with P(χ²_df(λ) ≤ x2) = target (0 if even λ = 0 gives less); lavaan's RMSEA interval.
+
+    Uses the CDF ufuncs (``scipy.special.chdtr``/``chndtr``, the same Boost code behind
+    ``scipy.stats.ncx2.cdf``) directly: the root search evaluates them a dozen times.
+    """
+    if special.chdtr(df, x2) < target:
         return 0.0
-    f = lambda lam: stats.ncx2.cdf(x2, df, lam) - target if lam > 0 else stats.chi2.cdf(x2, df) - target
+    f = lambda lam: special.chndtr(x2, df, lam) - target if lam > 0 else special.chdtr(df, x2) - target
     hi = max(x2, 1.0)
     while f(hi) > 0:
         hi *= 2
@@ -260,8 +269,69 @@ def _std_values(model: Model, theta: np.ndarray) -> np.ndarray:
     return _std_batch(model, theta[None, :])[0]
 
 
-def _std_jacobian(model: Model, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """∂ std / ∂θ by central differences, all perturbations evaluated in one batch."""
+def _std_jacobian(model: Model, theta: np.ndarray) -> np.ndarray:
+    """∂ std / ∂θ (rows × free parameters), analytically.
+
+    With B = (I − A)⁻¹ and T = B S Bᵀ, a path A_kl changes the total variances by
+    ∂T_mm = 2 B_mk T_lm and a (co)variance S_kl by ∂T_mm = 2 B_mk B_ml (B_mk² when k = l);
+    std.all values are A_ij·sd_j/sd_i, S_ii/T_ii, S_ij/√(S_ii S_jj) and m_i/sd_i.
+    """
+    out = np.zeros((len(model.pt.rows), model.q))
+    lv = np.array([v in model.pt.lv for v in model.vars])
+    for g in range(model.pt.n_groups):
+        a, s, m = model.matrices(theta, g)
+        b = np.linalg.inv(np.eye(model.v) - a)
+        t = b @ s @ b.T
+        tot = np.diag(t)
+        sd = np.sqrt(np.maximum(tot, 0))
+        ix = model.index[g]
+        kind, i, j, par = ix["kind"], ix["i"], ix["j"], ix["par"]
+        cells = np.flatnonzero(par >= 0)
+        nr, nc = len(kind), len(cells)
+        onehot = np.zeros((nr, nc))
+        onehot[cells, np.arange(nc)] = 1.0
+        ck, cl, ckind = i[cells], j[cells], kind[cells]
+        dtot = np.zeros((model.v, nc))
+        path = ckind <= 1
+        dtot[:, path] = 2 * b[:, ck[path]] * t[cl[path], :].T
+        cov = ckind == 2
+        dtot[:, cov] = np.where(ck[cov] == cl[cov], 1.0, 2.0) * b[:, ck[cov]] * b[:, cl[cov]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dsd = dtot / (2 * sd[:, None])
+            d = np.full((nr, nc), np.nan)
+            rows = np.flatnonzero(kind <= 1)
+            ri, rj = i[rows], j[rows]
+            d[rows] = (onehot[rows] * (sd[rj] / sd[ri])[:, None]
+                       + a[ri, rj][:, None] * (dsd[rj] / sd[ri][:, None] - (sd[rj] / sd[ri] ** 2)[:, None] * dsd[ri]))
+            rows = np.flatnonzero((kind == 2) & (i == j))
+            ri = i[rows]
+            d[rows] = onehot[rows] / tot[ri][:, None] - (s[ri, ri] / tot[ri] ** 2)[:, None] * dtot[ri]
+            rows = np.flatnonzero((kind == 2) & (i != j))
+            if len(rows):
+                var_cell = {int(i[c]): n for n, c in enumerate(cells) if kind[c] == 2 and i[c] == j[c]}
+                e = np.zeros((nc + 1, nc))
+                e[np.arange(nc), np.arange(nc)] = 1.0      # row nc: a fixed variance (no derivative)
+                ei = e[[var_cell.get(int(x), nc) for x in i[rows]]]
+                ej = e[[var_cell.get(int(x), nc) for x in j[rows]]]
+                ri, rj = i[rows], j[rows]
+                denom = s[ri, ri] * s[rj, rj]
+                val = s[ri, rj] / np.sqrt(np.abs(denom))
+                dd = onehot[rows] / np.sqrt(np.abs(denom))[:, None] - 0.5 * val[:, None] * (ei / s[ri, ri][:, None] + ej / s[rj, rj][:, None])
+                d[rows] = np.where((denom > 0)[:, None], dd, np.nan)
+            rows = np.flatnonzero(kind == 3)
+            if len(rows):
+                ri = i[rows]
+                keep = lv[ri] | model.pt.meanstructure
+                dd = onehot[rows] / sd[ri][:, None] - (m[ri] / sd[ri] ** 2)[:, None] * dsd[ri]
+                d[rows] = np.where(keep[:, None], dd, np.nan)
+        inc = np.zeros((nc, model.q))
+        inc[np.arange(nc), par[cells]] = 1.0
+        out[[n for n, r in enumerate(model.pt.rows) if r.group == g]] = d @ inc
+    return out
+
+
+def _std_jacobian_numeric(model: Model, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """∂ std / ∂θ by central differences, all perturbations in one batch (checks the analytic one)."""
     q = len(theta)
     steps = h * np.maximum(1.0, np.abs(theta))
     pert = np.repeat(theta[None, :], 2 * q, axis=0)
@@ -379,6 +449,14 @@ def fit_model(
             "Fix: fix a loading per factor to 1, add indicators, or remove parameters."
         )
     theta, info = m.fit()
+    gmax = float(np.abs(info["gradient"]).max())
+    if not info["converged"] and not gmax <= 1e-3:
+        raise ConvergenceError(
+            f"The estimator did not converge in {info['iterations']} iterations (largest gradient {gmax:.2g}); "
+            "the estimates would be meaningless. This happens when the model is empirically under-identified "
+            "(e.g. the items of a factor barely correlate, so it has nothing to measure) or badly misspecified. "
+            "Fix: check the items' correlations (gs.kmo, gs.efa), simplify the model or fix more parameters."
+        )
     if not info["converged"]:
         warn(msgs, f"The estimator did not converge in {info['iterations']} iterations (largest gradient {np.abs(info['gradient']).max():.2g}). "
              "Results may be wrong. Fix: simplify the model or check for empirical under-identification.", ConvergenceWarning)
@@ -450,9 +528,12 @@ def fit_model(
     with np.errstate(divide="ignore", invalid="ignore"):
         z_all = np.where(free & (se_all > 0), est_all / np.where(se_all > 0, se_all, 1), np.nan)
     p_all = 2 * stats.norm.sf(np.abs(z_all))
-    rows = [{"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": group_names[r.group], "label": r.label or "", "free": r.free,
-             "estimate": est_all[k], "se": se_all[k], "z": z_all[k], "p": p_all[k], "std_all": std[k], "std_se": std_se[k]}
-            for k, r in enumerate(pt.rows)]
+    columns: dict[str, list] = {
+        "lhs": [r.lhs for r in pt.rows], "op": [r.op for r in pt.rows], "rhs": [r.rhs for r in pt.rows],
+        "group": [group_names[r.group] for r in pt.rows], "label": [r.label or "" for r in pt.rows],
+        "free": [r.free for r in pt.rows], "estimate": list(est_all), "se": list(se_all), "z": list(z_all), "p": list(p_all),
+        "std_all": list(std), "std_se": list(std_se),
+    }
     if pt.defined:
         vals = _eval_defined(pt, theta)
         jd = _jacobian(lambda t: _eval_defined(pt, t), theta)
@@ -463,10 +544,12 @@ def fit_model(
         dstd_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", js, vcov, js), 0, None))
         for d, v, s_e, sv, ss in zip(pt.defined, vals, dse, dstd, dstd_se):
             z = v / s_e if s_e > 0 else np.nan
-            rows.append({"lhs": d.name, "op": ":=", "rhs": d.expr, "group": "", "label": d.name, "free": True,
-                         "estimate": v, "se": s_e, "z": z, "p": 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan,
-                         "std_all": sv, "std_se": ss})
-    estimates = pd.DataFrame(rows)
+            row = {"lhs": d.name, "op": ":=", "rhs": d.expr, "group": "", "label": d.name, "free": True,
+                   "estimate": v, "se": s_e, "z": z, "p": 2 * stats.norm.sf(abs(z)) if np.isfinite(z) else np.nan,
+                   "std_all": sv, "std_se": ss}
+            for key, value in row.items():
+                columns[key].append(value)
+    estimates = pd.DataFrame(columns)
     return FitResult(pt=pt, model=m, theta=theta, vcov=vcov, fit=fit, estimates=estimates, n_obs=n, groups=group_names,
                      estimator=estimator, converged=bool(info["converged"]), warnings=msgs, extra=extra)
 
