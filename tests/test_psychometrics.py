@@ -251,3 +251,35 @@ def test_results_are_json_safe_and_render(hs_like):
         assert "<table" in result._repr_html_() or "<li>" in result._repr_html_()
         assert repr(result) == repr(result)
         assert isinstance(result.to_frame(), pd.DataFrame)
+
+
+@pytest.mark.parametrize("nf", [1, 3])
+def test_minres_newton_reaches_the_lbfgs_solution(hs_like, nf):
+    """fit_minres takes Newton steps on the analytic Hessian; L-BFGS-B (the fallback) must find
+    the same uniquenesses (to its own tolerance, ~1e-8)."""
+    from govsurvey.psychometrics import factor
+
+    r = hs_like.corr().to_numpy()
+    start = np.clip(1 - factor.smc(r), factor.LOWER, 1.0)
+    newton = factor._minres_newton(r, nf, start)
+    assert newton is not None
+
+    def f(psi):
+        vals, vecs = np.linalg.eigh(r - np.diag(psi))
+        vals, vecs = vals[::-1], vecs[:, ::-1]
+        return 0.5 * float((vals[nf:] ** 2).sum()), -((vecs[:, nf:] ** 2) * vals[nf:]).sum(axis=1)
+
+    lbfgs, converged, _ = factor._minimize_psi(f, start)
+    assert converged
+    np.testing.assert_allclose(newton, lbfgs, atol=1e-7)
+
+
+def test_minres_falls_back_to_lbfgs_where_newton_stops(hs_like):
+    """Two factors for three-factor data: the Hessian is not positive definite along Newton's
+    path, so fit_minres must fall back to L-BFGS-B and still converge."""
+    from govsurvey.psychometrics import factor
+
+    r = hs_like.corr().to_numpy()
+    assert factor._minres_newton(r, 2, np.clip(1 - factor.smc(r), factor.LOWER, 1.0)) is None
+    loadings, info = factor.fit_minres(r, 2)
+    assert info["converged"] and info["iterations"] > 0

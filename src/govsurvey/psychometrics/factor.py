@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from govsurvey._blas import small_matrix_blas
 from govsurvey.errors import ConvergenceWarning, HeywoodCaseWarning, SpecificationError
 from govsurvey.psychometrics._input import check_positive_definite, prepare_items, smc, warn
 from govsurvey.psychometrics.rotation import oblimin, promax, varimax
@@ -78,10 +79,52 @@ def fit_minres(r: np.ndarray, nf: int, *, max_iter: int = 20000) -> tuple[np.nda
         grad = -((vecs[:, nf:] ** 2) * rest).sum(axis=1)
         return value, grad
 
-    psi, converged, nit = _minimize_psi(f, start, max_iter)
+    newton = _minres_newton(r, nf, start)
+    if newton is not None:
+        psi, converged, nit = newton, True, 0
+    else:
+        psi, converged, nit = _minimize_psi(f, start, max_iter)
     l = _loadings_from(r - np.diag(psi), nf)
     l = l * _sign_columns(l)
     return l, {"converged": converged, "psi": psi, "iterations": nit}
+
+
+def _minres_newton(r: np.ndarray, nf: int, start: np.ndarray, max_iter: int = 50) -> np.ndarray | None:
+    """Newton's method for the minres stationary point strictly inside psych's bounds, or None
+    (a bound is reached, the Hessian is not positive definite, or no convergence) so the caller
+    falls back to L-BFGS-B.
+
+    With eigenpairs (λ_k, v_k) of R − Ψ, "top" the first ``nf`` and "rest" the others, the
+    gradient of ½Σ_rest λ_k² is g_i = −Σ_rest λ_k v_ik² and its Hessian (perturbation theory)
+
+        H = P∘P + 2 Σ_{k∈rest, m∈top} λ_k/(λ_k − λ_m) (v_k∘v_m)(v_k∘v_m)ᵀ,   P = Σ_rest v_k v_kᵀ.
+    """
+    psi = start.copy()
+    p = len(psi)
+    for _ in range(max_iter):
+        vals, vecs = np.linalg.eigh(r - np.diag(psi))
+        vals, vecs = vals[::-1], vecs[:, ::-1]
+        top, rest = vecs[:, :nf], vecs[:, nf:]
+        lam_rest = vals[nf:]
+        grad = -(rest**2) @ lam_rest
+        if np.abs(grad).max() < 1e-13:
+            return psi
+        gaps = lam_rest[:, None] - vals[None, :nf]
+        if np.any(np.abs(gaps) < 1e-10):
+            return None
+        coef = lam_rest[:, None] / gaps                                  # (rest × top)
+        w = (rest[:, :, None] * top[:, None, :]).reshape(p, -1)          # v_k ∘ v_m, pairs (k, m)
+        proj = rest @ rest.T
+        hess = proj * proj + 2 * (w * coef.reshape(-1)) @ w.T
+        try:
+            chol = np.linalg.cholesky(hess)
+        except np.linalg.LinAlgError:
+            return None
+        step = np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
+        psi = psi - step
+        if psi.min() <= LOWER or psi.max() >= 1.0:
+            return None
+    return None
 
 
 def fit_ml(r: np.ndarray, nf: int, *, max_iter: int = 20000) -> tuple[np.ndarray, dict[str, Any]]:
@@ -179,6 +222,7 @@ def _rotate(l: np.ndarray, method: str, rotation: str) -> tuple[np.ndarray, np.n
     return z, phi
 
 
+@small_matrix_blas
 def efa(
     items: pd.DataFrame,
     n_factors: int | None = None,
@@ -300,6 +344,7 @@ class KMO(Result):
     warnings: tuple[str, ...] = ()
 
 
+@small_matrix_blas
 def kmo(items: pd.DataFrame, *, missing: str = "listwise") -> KMO:
     """Kaiser–Meyer–Olkin measure of sampling adequacy, as ``psych::KMO``.
 
@@ -340,6 +385,7 @@ class Bartlett(Result):
     n_obs: int
 
 
+@small_matrix_blas
 def bartlett(items: pd.DataFrame, *, missing: str = "listwise") -> Bartlett:
     """Bartlett's test that the correlation matrix is an identity, as ``psych::cortest.bartlett``:
     χ² = −(n − 1 − (2p + 5)/6) · ln|R|, df = p(p − 1)/2.
@@ -415,6 +461,7 @@ class ParallelAnalysis(Result):
     seed: int | None
 
 
+@small_matrix_blas
 def parallel_analysis(items: pd.DataFrame, *, n_iter: int = 100, seed: int | None = None, quantile: float = 0.95,
                       missing: str = "listwise") -> ParallelAnalysis:
     """Horn's parallel analysis, as ``psych::fa.parallel``.
@@ -479,6 +526,7 @@ class Omega(Result):
     warnings: tuple[str, ...] = ()
 
 
+@small_matrix_blas
 def omega(items: pd.DataFrame, n_factors: int = 3, *, missing: str = "listwise") -> Omega:
     """Omega hierarchical and omega total via the Schmid–Leiman transformation, as
     ``psych::omega(x, nfactors, fm="minres", rotate="oblimin")``.
@@ -556,6 +604,7 @@ class Harman(Result):
     eigenvalues: tuple[float, ...]
 
 
+@small_matrix_blas
 def harman_test(items: pd.DataFrame, *, method: str = "pa", threshold: float = 0.40, missing: str = "listwise") -> Harman:
     """Harman's single-factor test (Podsakoff et al., 2003).
 

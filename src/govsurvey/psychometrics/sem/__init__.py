@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from govsurvey._blas import small_matrix_blas
 from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
 from govsurvey.psychometrics._input import prepare_items
 from govsurvey.psychometrics.sem.fit import FitResult, fit_model
@@ -66,14 +67,20 @@ class CFA(SEM):
         return self.loadings
 
 
+def _table(res: FitResult, cols: list[str], keep=None, rename: dict[str, str] | None = None) -> pd.DataFrame:
+    """A DataFrame of the estimates' columns ``cols`` (rows where ``keep(op)``), built once from lists."""
+    src = res.columns
+    rows = range(len(src["op"])) if keep is None else [k for k, op in enumerate(src["op"]) if keep(op)]
+    rename = rename or {}
+    return pd.DataFrame({rename.get(c, c): [src[c][k] for k in rows] for c in cols})
+
+
 def _estimates_table(res: FitResult) -> pd.DataFrame:
-    cols = ["lhs", "op", "rhs", "group", "label", "estimate", "se", "z", "p", "std_all", "std_se"]
-    out = res.estimates[cols].copy()
-    if len(res.groups) == 1:
-        out = out.drop(columns="group")
-    return out
+    cols = ["lhs", "op", "rhs"] + (["group"] if len(res.groups) > 1 else []) + ["label", "estimate", "se", "z", "p", "std_all", "std_se"]
+    return _table(res, cols)
 
 
+@small_matrix_blas
 def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | None = None,
         group_equal: tuple[str, ...] | list[str] = (), meanstructure: bool | None = None) -> SEM:
     """Fit a structural equation model written in lavaan syntax, as ``lavaan::sem``.
@@ -140,7 +147,7 @@ def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
 def _reliability(res: FitResult) -> pd.DataFrame:
     """CR (semTools ``omega``), AVE (mean squared standardized loading) and semTools ``avevar``."""
     m, theta = res.model, res.theta
-    est = res.estimates
+    est = res.columns
     std_of = {(g, lhs, rhs): v for g, op, lhs, rhs, v in zip(est["group"], est["op"], est["lhs"], est["rhs"], est["std_all"]) if op == "=~"}
     rows = []
     for g in range(len(res.groups)):
@@ -167,6 +174,7 @@ def _reliability(res: FitResult) -> pd.DataFrame:
     return out.set_index(["group", "factor"] if len(res.groups) > 1 else "factor")
 
 
+@small_matrix_blas
 def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | None = None,
         group_equal: tuple[str, ...] | list[str] = ()) -> CFA:
     """Confirmatory factor analysis, as ``lavaan::cfa`` — :func:`sem` restricted to a measurement model.
@@ -196,10 +204,9 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
                 f"cfa() takes a measurement model, but line {s.line} regresses {s.lhs} on observed variables. Fix: use gs.sem for structural paths."
             )
     res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal)
-    est = res.estimates
-    load = est[est["op"] == "=~"].rename(columns={"lhs": "factor", "rhs": "item"})
-    cols = (["group"] if len(res.groups) > 1 else []) + ["factor", "item", "estimate", "se", "z", "p", "std_all", "std_se"]
-    loadings = load[cols].reset_index(drop=True)
+    est = res.columns
+    cols = (["group"] if len(res.groups) > 1 else []) + ["lhs", "rhs", "estimate", "se", "z", "p", "std_all", "std_se"]
+    loadings = _table(res, cols, keep=lambda op: op == "=~", rename={"lhs": "factor", "rhs": "item"})
     corr_frames = []
     lvs = res.pt.lv
     pos = {f: k for k, f in enumerate(lvs)}
@@ -219,6 +226,7 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
                loadings=loadings, factor_correlations=corr, reliability=_reliability(res))
 
 
+@small_matrix_blas
 def htmt(data: pd.DataFrame, model: str, *, method: str = "htmt2") -> pd.DataFrame:
     """Heterotrait–monotrait ratio of correlations, as ``semTools::htmt`` (0.5-6 defaults).
 

@@ -190,12 +190,22 @@ class Model:
         """Gradient, expected and observed (exact, analytic) Hessian of F, for models without a
         mean structure (then μ = x̄ and F = Σ_g w_g [log|Σ| + tr(SΣ⁻¹) − log|S| − p]).
 
-        With M = Σ⁻¹ − Σ⁻¹SΣ⁻¹, U = Σ⁻¹SΣ⁻¹ and P_a = Σ⁻¹Σ_a:
+        With M = Σ⁻¹ − Σ⁻¹SΣ⁻¹, V = Σ⁻¹SΣ⁻¹ and P_a = Σ⁻¹Σ_a:
 
-            ∂²F/∂a∂b = tr(M Σ_ab) − tr(P_a P_b) + tr(P_a U Σ_b) + tr(P_b U Σ_a).
+            ∂F/∂a = tr(M Σ_a),
+            ∂²F/∂a∂b = tr(M Σ_ab) − tr(P_a P_b) + tr(P_a V Σ_b) + tr(P_b V Σ_a),
 
-        Σ_ab ≠ 0 only for path × path and path × (co)variance pairs. For paths A_ij, A_kl and
-        (co)variance S_kl, with B = (I − A)⁻¹, T = B S Bᵀ, G = (FB)ᵀ M FB and K = B S G,
+        and the expected Hessian is tr(P_a P_b). Every Σ_a has rank two, Σ_a = u wᵀ + w uᵀ
+        (a path A_ij: u = (FB)_·i, w = (B S (FB)ᵀ)_j·; a covariance S_kl: u = (FB)_·k,
+        w = (FB)_·l, halved when k = l), so with Gram matrices G_xy = XᵀΣ⁻¹Y and K_xy = XᵀVY
+        of the stacked u's (U) and w's (W):
+
+            tr(P_a P_b) = 2 (G_wu∘G_uw + G_ww∘G_uu)_ab,
+            tr(P_a V Σ_b) = (K_wu∘G_uw + K_ww∘G_uu + K_uu∘G_ww + K_uw∘G_wu)_ab,
+
+        which costs O(q²p) instead of O(q²p²). Σ_ab ≠ 0 only for path × path and
+        path × (co)variance pairs. For paths A_ij, A_kl and (co)variance S_kl, with
+        B = (I − A)⁻¹, T = B S Bᵀ, G = (FB)ᵀ M FB and K = B S G,
 
             tr(M Σ_{A_ij A_kl}) = 2 (B_li K_jk + B_jk K_li + T_jl G_ki),
             tr(M Σ_{A_ij S_kl}) = 2 (B_jk G_li + [k ≠ l] B_jl G_ki).
@@ -207,24 +217,43 @@ class Model:
         info = np.zeros((q, q))
         hess = np.zeros((q, q))
         for g, gd in enumerate(self.groups):
-            w = gd.n / self.n_total
+            wg = gd.n / self.n_total
             imp = self.implied(theta, g)
             inv = np.linalg.inv(imp["sigma"])
-            dsig, _ = self.derivatives(theta, g, imp)
-            u = inv @ gd.cov @ inv
-            mmat = inv - u
-            p = self.p
-            flat = dsig.reshape(q, p * p)
-            grad += w * (flat @ mmat.reshape(p * p))
-            ms = np.matmul(inv, dsig).reshape(q, p * p)
-            e = ms @ np.matmul(dsig, inv).reshape(q, p * p).T        # tr(P_a P_b)
-            x = ms @ np.matmul(dsig, u).reshape(q, p * p).T          # tr(P_a U Σ_b)
-            info += w * e
-            hess += w * (x + x.T - e + self._second_term(imp, mmat, g))
+            vmat = inv @ gd.cov @ inv
+            mmat = inv - vmat
+            ix = self.index[g]
+            free = ix["par"] >= 0
+            kind, ii, jj, par = ix["kind"][free], ix["i"][free], ix["j"][free], ix["par"][free]
+            fb = imp["FB"]
+            c = imp["B"] @ imp["S"] @ fb.T                        # v × p
+            u = fb[:, ii]
+            w = np.where((kind <= 1)[None, :], c[jj].T, fb[:, jj])
+            w = w * np.where((kind == 2) & (ii == jj), 0.5, 1.0)[None, :]
+            w = w * (kind <= 2)[None, :]                         # (mean rows do not move Σ)
+            su, sw = inv @ u, inv @ w
+            guu, gww, guw = u.T @ su, w.T @ sw, u.T @ sw
+            vu, vw = gd.cov @ su, gd.cov @ sw                    # K_xy = (Σ⁻¹X)ᵀ S (Σ⁻¹Y)
+            kuu, kww, kuw = su.T @ vu, sw.T @ vw, su.T @ vw
+            e = 2 * (guw.T * guw + gww * guu)
+            x = kuw.T * guw + kww * guu + kuu * gww + kuw * guw.T
+            gcell = 2 * np.sum(u * (mmat @ w), axis=0)
+            hcell = x + x.T - e + self._second_term(imp, mmat, g)
+            if len(par) == q and ix.setdefault("_unique", len(np.unique(par)) == len(par)):
+                order = np.argsort(par)                       # one cell per parameter: a permutation
+                grad += wg * gcell[order]
+                info += wg * e[np.ix_(order, order)]
+                hess += wg * hcell[np.ix_(order, order)]
+            else:                                             # equality constraints: sum the cells
+                inc = np.zeros((len(par), q))
+                inc[np.arange(len(par)), par] = 1.0
+                grad += wg * (gcell @ inc)
+                info += wg * (inc.T @ e @ inc)
+                hess += wg * (inc.T @ hcell @ inc)
         return grad, (info + info.T) / 2, (hess + hess.T) / 2
 
     def _second_term(self, imp: dict, mmat: np.ndarray, g: int) -> np.ndarray:
-        """tr(M Σ_ab) over pairs of free parameters (see :meth:`hessian`)."""
+        """tr(M Σ_ab) over pairs of free cells of group g (see :meth:`hessian`)."""
         ix = self.index[g]
         free = ix["par"] >= 0
         kind, ii, jj, par = ix["kind"][free], ix["i"][free], ix["j"][free], ix["par"][free]
@@ -249,9 +278,7 @@ class Model:
                 pc = pc + np.where((k != l)[None, :], b[j[:, None], l[None, :]] * gmat[k[None, :], i[:, None]], 0.0)
                 cell[np.ix_(paths, covs)] = 2 * pc
                 cell[np.ix_(covs, paths)] = 2 * pc.T
-        inc = np.zeros((n, self.q))
-        inc[np.arange(n), par] = 1.0
-        return inc.T @ cell @ inc
+        return cell
 
     # --------------------------------------------------------------- estimation
     def start_values(self) -> np.ndarray:
@@ -347,11 +374,12 @@ class Model:
                 break
             if abs(f - fc) < 1e-16 and np.max(np.abs(alpha * step)) < 1e-12:
                 theta, f = cand, fc
-                grad, _ = self.gradient_and_info(theta)
+                grad, info = self.gradient_and_info(theta)
                 converged = np.max(np.abs(grad)) < 1e-7
                 break
             theta, f = cand, fc
-        grad, info = self.gradient_and_info(theta)
+        if not converged:         # (on convergence grad and info are those at theta already)
+            grad, info = self.gradient_and_info(theta)
         if not converged and np.max(np.abs(grad)) < 1e-7:
             converged = True
         return theta, {"iterations": it, "converged": converged, "fmin": f, "info": info, "gradient": grad}

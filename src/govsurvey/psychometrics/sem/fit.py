@@ -32,17 +32,29 @@ class FitResult:
     theta: np.ndarray
     vcov: np.ndarray
     fit: dict[str, float]
-    estimates: pd.DataFrame
+    columns: dict[str, list]        # the parameter table's columns (lhs, op, rhs, group, …, std_se)
     n_obs: int
     groups: list[str]
     estimator: str
     converged: bool
     warnings: list[str]
     extra: dict[str, Any]
+    _estimates: pd.DataFrame | None = None
+
+    @property
+    def estimates(self) -> pd.DataFrame:
+        """The parameter table as a DataFrame (built on first use)."""
+        if self._estimates is None:
+            self._estimates = pd.DataFrame(self.columns)
+        return self._estimates
 
 
 def _group_data(frame: pd.DataFrame, ov: list[str]) -> GroupData:
-    x = frame[ov].to_numpy(dtype=float)
+    pos = frame.columns.get_indexer(ov)
+    if frame.shape[1] == len(ov) and (pos >= 0).all():
+        x = frame.to_numpy(dtype=float)[:, pos]      # all columns are the model's: skip the label lookup
+    else:
+        x = frame[ov].to_numpy(dtype=float)
     n = x.shape[0]
     mean = x.mean(axis=0)
     e = x - mean
@@ -120,6 +132,7 @@ def _ncp_bound(x2: float, df: int, target: float) -> float:
     Uses the CDF ufuncs (``scipy.special.chdtr``/``chndtr``, the same Boost code behind
     ``scipy.stats.ncx2.cdf``) directly: the root search evaluates them a dozen times.
     """
+    x2 = max(x2, 0.0)          # a perfect fit can give χ² = −1e-12; the CDF ufuncs return NaN below 0
     if special.chdtr(df, x2) < target:
         return 0.0
     f = lambda lam: special.chndtr(x2, df, lam) - target if lam > 0 else special.chdtr(df, x2) - target
@@ -520,7 +533,7 @@ def fit_model(
             break
     std = _std_values(m, theta)
     jac = _std_jacobian(m, theta)
-    std_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
+    std_se = np.sqrt(np.clip(((jac @ vcov) * jac).sum(axis=1), 0, None))
     free = np.array([r.free for r in pt.rows])
     pars = np.array([r.par if r.free else 0 for r in pt.rows])
     est_all = np.where(free, theta[pars], [r.value if r.value is not None else 0.0 for r in pt.rows])
@@ -549,8 +562,7 @@ def fit_model(
                    "std_all": sv, "std_se": ss}
             for key, value in row.items():
                 columns[key].append(value)
-    estimates = pd.DataFrame(columns)
-    return FitResult(pt=pt, model=m, theta=theta, vcov=vcov, fit=fit, estimates=estimates, n_obs=n, groups=group_names,
+    return FitResult(pt=pt, model=m, theta=theta, vcov=vcov, fit=fit, columns=columns, n_obs=n, groups=group_names,
                      estimator=estimator, converged=bool(info["converged"]), warnings=msgs, extra=extra)
 
 
