@@ -256,7 +256,7 @@ class Model:
         """tr(M Σ_ab) over pairs of free cells of group g (see :meth:`hessian`)."""
         ix = self.index[g]
         free = ix["par"] >= 0
-        kind, ii, jj, par = ix["kind"][free], ix["i"][free], ix["j"][free], ix["par"][free]
+        kind, ii, jj = ix["kind"][free], ix["i"][free], ix["j"][free]
         b, s, fb = imp["B"], imp["S"], imp["FB"]
         t = imp["total"]
         gmat = fb.T @ mmat @ fb
