@@ -188,6 +188,12 @@ class _Accumulator:
             ss = gram - np.outer(shift, col_sum) - np.outer(col_sum, shift) + n * np.outer(shift, shift)
         mean = shift + s_c / n
         m2 = ss - np.outer(s_c, s_c) / n
+        if not np.isfinite(m2).all():
+            j = int(np.argmax(np.nanmax(np.abs(x), axis=0)))
+            raise DataValidationError(
+                f"Moments: {self.names[j]!r} has values so large (up to {np.nanmax(np.abs(x[:, j])):.3g}) that their squares "
+                "overflow double precision. Fix: rescale the variable (e.g. divide by a power of ten) or correct the data."
+            )
         block = Moments(self.names, n, mean, (m2 + m2.T) / 2)
         self.total = block if self.total is None else self.total.merge(block)
 

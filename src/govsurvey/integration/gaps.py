@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
+from govsurvey.data.checks import check_finite_values
+from govsurvey.errors import DataValidationError, DataWarning, SpecificationError, UnknownItemError, preview
 from govsurvey.qualitative.coded import CodedInterviews, quotes
 
 __all__ = ["capacity_gaps", "joint_display", "link_codes", "CONVERGENCE_RULE", "QUADRANTS"]
@@ -35,11 +37,31 @@ CONVERGENCE_RULE = (
 def _dimension_columns(scores: pd.DataFrame, dims: Sequence[str] | None) -> list[str]:
     if not isinstance(scores, pd.DataFrame):
         raise SpecificationError(f"scores must be a DataFrame of dimension scores, got {type(scores).__name__}.")
-    cols = list(dims) if dims is not None else [c for c in scores.columns if pd.api.types.is_numeric_dtype(scores[c])]
+    cols = list(dims) if dims is not None else [c for c in dict.fromkeys(scores.columns)
+                                                if pd.api.types.is_numeric_dtype(scores[c]) and not pd.api.types.is_bool_dtype(scores[c])]
     missing = [c for c in cols if c not in scores.columns]
     if missing:
         raise UnknownItemError(f"capacity_gaps: dimension(s) not in scores: {', '.join(missing)}.")
+    if not cols:
+        raise DataValidationError(f"capacity_gaps: scores has no numeric columns (columns: {preview([str(c) for c in scores.columns])}). "
+                                  "Fix: pass dimension scores, e.g. from gs.score.")
+    repeated = set(scores.columns[scores.columns.duplicated()])
+    dup = [str(c) for c in cols if c in repeated]
+    if dup:
+        raise DataValidationError(f"capacity_gaps: column name(s) {', '.join(dup)} appear more than once. Fix: keep one of each.")
     return cols
+
+
+def _numeric(values: pd.Series, what: str) -> pd.Series:
+    """A score column as floats; text that is not a number is an error, never a silent NaN."""
+    out = pd.to_numeric(values, errors="coerce")
+    bad = values[out.isna() & values.notna()]
+    if len(bad):
+        raise DataValidationError(f"capacity_gaps: {what} has non-numeric values ({preview(sorted(set(map(str, bad))))}). "
+                                  "Fix: pass numeric scores (gs.score returns them).")
+    out = out.astype(float)
+    check_finite_values(out.to_numpy()[:, None], [what], "capacity_gaps")
+    return out
 
 
 def capacity_gaps(
@@ -104,11 +126,11 @@ def capacity_gaps(
         return pd.concat(parts).set_index(["group", "dimension"])
     rows = []
     for dim in dims:
-        perf = pd.to_numeric(scores[dim], errors="coerce")
+        perf = _numeric(scores[dim], repr(dim))
         if importance is not None:
             if dim not in importance.columns:
                 raise UnknownItemError(f"capacity_gaps: importance has no column {dim!r}.")
-            imp = pd.to_numeric(importance[dim], errors="coerce").reindex(perf.index)
+            imp = _numeric(importance[dim], f"importance {dim!r}").reindex(perf.index)
             pair = pd.concat([perf, imp], axis=1).dropna()
             diff = pair.iloc[:, 1] - pair.iloc[:, 0]
             ref_value, ref_name = float(pair.iloc[:, 1].mean()), "importance"
@@ -125,6 +147,9 @@ def capacity_gaps(
             raise DataValidationError(f"capacity_gaps: {dim!r} has {n} usable respondents; at least 2 are needed.")
         gap = float(diff.mean())
         sd = float(diff.std(ddof=1))
+        if not sd > 0:
+            warnings.warn(f"capacity_gaps: every respondent has the same gap on {dim!r}, so t, p and d are undefined (NaN).",
+                          DataWarning, stacklevel=2)
         se = sd / math.sqrt(n)
         t = gap / se if se > 0 else float("nan")
         tc = stats.t.ppf(0.5 + ci / 2, n - 1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import numpy as np
 import pandas as pd
 
+from govsurvey.data.checks import check_finite_values
 from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
 
 __all__ = ["ModelFrame", "model_frame", "formula_variables"]
@@ -57,6 +57,11 @@ def model_frame(data: pd.DataFrame, columns: list[str], *, what: str, numeric: l
     missing = [c for c in columns if c not in data.columns]
     if missing:
         raise UnknownItemError(f"{what}: column(s) not in the data: {', '.join(missing)}.")
+    repeated = set(data.columns[data.columns.duplicated()])
+    dup = [str(c) for c in dict.fromkeys(columns) if c in repeated]
+    if dup:
+        raise DataValidationError(f"{what}: column name(s) {', '.join(dup)} appear more than once in the data, so it is "
+                                  "ambiguous which to use. Fix: rename or drop the duplicated columns.")
     frame = data[list(dict.fromkeys(columns))].copy()
     for c in numeric if numeric is not None else []:
         s = frame[c]
@@ -72,8 +77,7 @@ def model_frame(data: pd.DataFrame, columns: list[str], *, what: str, numeric: l
                     "Fix: recode it, or mark it categorical with C(name) in the formula."
                 )
             frame[c] = conv
-        if np.isinf(frame[c].to_numpy(dtype=float)).any():
-            raise DataValidationError(f"{what}: {c!r} contains infinite values. Fix: correct or blank them.")
+        check_finite_values(frame[c].to_numpy(dtype=float)[:, None], [c], what)
     dropped = {c: int(frame[c].isna().sum()) for c in frame.columns}
     complete = frame.dropna()
     n_dropped = frame.shape[0] - complete.shape[0]

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
+from govsurvey.data.checks import check_finite_values
+from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError, preview
 from govsurvey.models._frame import model_frame
 from govsurvey.psychometrics._input import warn
 from govsurvey.results import Result
@@ -22,14 +23,29 @@ def _numeric_columns(data: pd.DataFrame, columns: Sequence[str] | None, what: st
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"{what}: data must be a pandas DataFrame, got {type(data).__name__}.")
     if columns is None:
-        return [c for c in data.columns if pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])]
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise UnknownItemError(f"{what}: column(s) not in the data: {', '.join(missing)}.")
-    bad = [c for c in columns if not pd.api.types.is_numeric_dtype(data[c])]
-    if bad:
-        raise DataValidationError(f"{what}: column(s) {', '.join(bad)} are not numeric. Fix: pass numeric columns (scores or codes).")
-    return list(columns)
+        cols = [c for c in dict.fromkeys(data.columns)
+                if pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])]
+    else:
+        missing = [c for c in columns if c not in data.columns]
+        if missing:
+            raise UnknownItemError(f"{what}: column(s) not in the data: {', '.join(missing)}.")
+        bad = [c for c in columns if not pd.api.types.is_numeric_dtype(data[c])]
+        if bad:
+            raise DataValidationError(f"{what}: column(s) {', '.join(bad)} are not numeric. Fix: pass numeric columns (scores or codes).")
+        cols = list(columns)
+    repeated = set(data.columns[data.columns.duplicated()])
+    dup = [str(c) for c in cols if c in repeated]
+    if dup:
+        raise DataValidationError(f"{what}: column name(s) {', '.join(dup)} appear more than once, so the rows of the "
+                                  "result would be ambiguous. Fix: rename or drop the duplicated columns.")
+    if not cols:
+        raise DataValidationError(
+            f"{what}: the data have no numeric columns (columns: {preview([str(c) for c in data.columns])}). "
+            "Fix: read the responses with their instrument so answers become codes, or convert the columns to numbers."
+        )
+    if cols:
+        check_finite_values(data[cols].to_numpy(dtype=float, na_value=np.nan), [str(c) for c in cols], what)
+    return cols
 
 
 def describe(data: pd.DataFrame, *, by: str | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -163,10 +179,18 @@ def _ncp_interval(stat_fn, observed: float, level: float, hi_start: float) -> tu
 
     def solve(target):
         f = lambda ncp: stat_fn(observed, ncp) - target
-        lo, hi = -hi_start, hi_start
-        if f(lo) * f(hi) > 0:
-            return np.nan
-        return optimize.brentq(f, lo, hi, xtol=1e-10)
+        # widen a bracket around the observed value until it holds the root: the CDFs lose accuracy
+        # (and return NaN) far out in the noncentrality, so never start at ±hi_start
+        width = 1.0
+        while width <= 2 * hi_start:
+            lo, hi = observed - width, observed + width
+            flo, fhi = f(lo), f(hi)
+            if not (np.isfinite(flo) and np.isfinite(fhi)):
+                return np.nan
+            if flo * fhi <= 0:
+                return optimize.brentq(f, lo, hi, xtol=1e-10)
+            width *= 2
+        return np.nan
 
     return solve(1 - a), solve(a)
 
@@ -261,6 +285,7 @@ def compare_groups(
                                n=mf.n, n_dropped=mf.n_dropped, warnings=tuple(msgs))
     if not numeric:
         raise DataValidationError(f"compare_groups: {dv!r} is not numeric; use test='chi2' for a categorical outcome.")
+    check_finite_values(d[dv].to_numpy(dtype=float, na_value=np.nan)[:, None], [str(dv)], "compare_groups")
     small = sizes[sizes < 2].index.tolist()
     if small:
         raise DataValidationError(f"compare_groups: group(s) {small} have fewer than 2 cases. Fix: merge or drop them.")
@@ -307,6 +332,12 @@ def compare_groups(
         elif posthoc == "games-howell":
             post = pg.pairwise_gameshowell(data=d, dv=dv, between=group)
     else:  # welch_anova
+        flat = [str(lv) for lv, smp in zip(levels, samples) if not smp.var(ddof=1) > 0]
+        if flat:
+            raise DataValidationError(
+                f"compare_groups: Welch's ANOVA weights each group by n/variance, but {dv!r} does not vary in group(s) "
+                f"{', '.join(flat)}. Fix: use test='kruskal' (rank-based), or test='anova' if the variances may be pooled."
+            )
         res = pg.welch_anova(data=d, dv=dv, between=group)
         stat, p, df1, df2 = float(res["F"].iloc[0]), float(res["p_unc"].iloc[0] if "p_unc" in res else res["p-unc"].iloc[0]), float(res["ddof1"].iloc[0]), float(res["ddof2"].iloc[0])
         eff = _eta_omega(float(stats.f_oneway(*samples).statistic), k - 1, n - k, n, ci)

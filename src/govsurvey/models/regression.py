@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from govsurvey.errors import ConvergenceWarning, DataValidationError, NotPositiveDefiniteError, SpecificationError
+from govsurvey.data.checks import check_finite_values
+from govsurvey.errors import ConvergenceWarning, DataValidationError, NotPositiveDefiniteError, SpecificationError, preview
 from govsurvey.models._frame import formula_variables, model_frame
 from govsurvey.psychometrics._input import warn
 from govsurvey.results import Result
@@ -54,7 +55,22 @@ def _design(formula: str, frame: pd.DataFrame):
         y, x = patsy.dmatrices(formula, frame, return_type="dataframe", NA_action="raise")
     except patsy.PatsyError as exc:
         raise SpecificationError(f"formula {formula!r} cannot be built: {exc}".split("\n")[0]) from None
+    values = np.column_stack([y.to_numpy(dtype=float), x.to_numpy(dtype=float)])
+    check_finite_values(values, [str(c) for c in list(y.columns) + list(x.columns)], f"formula {formula!r}")
     return y, x
+
+
+def _check_design(y: pd.DataFrame, x: pd.DataFrame, what: str) -> None:
+    """The outcome must vary, and no predictor may be constant or a combination of others."""
+    yv = y.to_numpy(dtype=float)[:, 0]
+    if not np.ptp(yv) > 0:
+        raise DataValidationError(f"{what}: the outcome {y.columns[0]!r} has the same value ({yv[0]:g}) in every used row, "
+                                  "so there is nothing to explain. Fix: check the outcome column and the rows left after missing values.")
+    xv = x.to_numpy(dtype=float)
+    if np.linalg.matrix_rank(xv) < xv.shape[1]:
+        flat = [str(c) for c, col in zip(x.columns, xv.T) if c != "Intercept" and not np.ptp(col) > 0]
+        detail = f"{', '.join(flat)} do(es) not vary in the used rows" if flat else "one predictor is a combination of others"
+        raise NotPositiveDefiniteError(f"{what}: the predictors are perfectly collinear ({detail}). Fix: drop a redundant or constant predictor.")
 
 
 def _vif(x: pd.DataFrame) -> pd.Series:
@@ -115,11 +131,25 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
             raise SpecificationError("Robust SEs and weights need the raw data, not Moments. Fix: pass the DataFrame.")
         return _regress_moments(formula, data, ci)
     cols = formula_variables(formula, data) + ([weights] if weights else [])
-    mf = model_frame(data, cols, what="regress", numeric=[weights] if weights else [])
+    outcome = cols[:1] if cols and not formula.split("~")[0].strip().startswith(("C(", "np.")) else []
+    mf = model_frame(data, cols, what="regress", numeric=outcome + ([weights] if weights else []))
     msgs = [mf.note()] if mf.note() else []
     y, x = _design(formula, mf.data)
     if x.shape[0] <= x.shape[1]:
         raise DataValidationError(f"regress: {x.shape[0]} rows for {x.shape[1]} coefficients. Fix: use fewer predictors or more data.")
+    _check_design(y, x, "regress")
+    if not [c for c in x.columns if c != "Intercept"]:
+        raise DataValidationError(f"regress: no predictor in {formula!r} varies in the used rows (a factor with one level "
+                                  "has no contrasts). Fix: check the predictors, or use gs.describe for a mean alone.")
+    if robust in ("HC2", "HC3"):
+        q, _ = np.linalg.qr(x.to_numpy(dtype=float))
+        lev = (q**2).sum(axis=1)
+        full = [str(i) for i, h in zip(x.index, lev) if h > 1 - 1e-8]
+        if full:
+            raise DataValidationError(
+                f"regress: robust={robust!r} divides by 1 − leverage, and row(s) {preview(full)} have leverage 1 (e.g. the only "
+                "case in a category), so their standard errors are undefined. Fix: merge rare categories or use robust='HC1'."
+            )
     if weights:
         w = mf.data[weights].to_numpy(dtype=float)
         if (w <= 0).any():
@@ -300,6 +330,7 @@ def logistic(formula: str, data: pd.DataFrame, *, ci: float = 0.95, weights: str
     frame = mf.data.copy()
     frame[yname] = (frame[yname] == values[1]).astype(float)
     y, x = _design(formula, frame)
+    _check_design(y, x, "logistic")
     with _warnings.catch_warnings():
         _warnings.simplefilter("error")
         try:
@@ -351,6 +382,7 @@ def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     frame = mf.data.copy()
     frame[yname] = pd.Categorical(frame[yname], categories=levels, ordered=True)
     y, x = _design(formula, frame.assign(**{yname: frame[yname].cat.codes}))
+    _check_design(y, x if "Intercept" in x.columns else x.assign(Intercept=1.0), "ordinal")
     x = x.drop(columns=[c for c in x.columns if c == "Intercept"])
     model = OrderedModel(frame[yname], x, distr="logit")
     with _warnings.catch_warnings():
@@ -362,7 +394,16 @@ def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     params = fit.params.copy()
     # statsmodels parameterises thresholds as the first plus log-increments; report the thresholds themselves
     thresholds = model.transform_threshold_params(params.to_numpy())[1:-1]
-    cov = fit.cov_params().to_numpy()
+    try:
+        cov = fit.cov_params().to_numpy()
+    except (ValueError, np.linalg.LinAlgError):
+        cov = np.full((len(params), len(params)), np.nan)
+    if not np.isfinite(cov).all() or not np.isfinite(params.to_numpy()).all():
+        raise DataValidationError(
+            f"ordinal: the model {formula!r} has no finite maximum-likelihood estimate: the predictors separate the outcome "
+            "categories (almost) perfectly, or a category has too few cases. Fix: merge sparse outcome categories, drop the "
+            "separating predictor, or collect more data."
+        )
     jac = np.eye(len(params))
     nth = len(params) - k
     for i in range(nth):  # τ_i = p_0 + Σ_{j=1..i} exp(p_j)

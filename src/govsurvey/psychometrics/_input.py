@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from govsurvey.data.checks import check_finite_values
 from govsurvey.errors import DataValidationError, DataWarning, NotPositiveDefiniteError, SpecificationError
 
 __all__ = ["ItemData", "prepare_items", "warn", "cov_to_cor", "check_positive_definite", "smc"]
@@ -67,9 +68,7 @@ def _numeric_frame(items: Any, what: str) -> pd.DataFrame:
         raise DataValidationError(f"{what}: column(s) {', '.join(dup)} appear more than once. Fix: keep one of each.")
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in items.dtypes):
         values = items.to_numpy(dtype=float)  # fast path: one conversion for all-numeric input
-        if np.isinf(values).any():
-            bad = [str(c) for c, col in zip(items.columns, values.T) if np.isinf(col).any()]
-            raise DataValidationError(f"{what}: item {bad[0]!r} contains infinite values. Fix: correct or blank them.")
+        check_finite_values(values, [str(c) for c in items.columns], what)
         return pd.DataFrame(values, index=items.index, columns=[str(c) for c in items.columns])
     out = {}
     for col in items.columns:
@@ -87,8 +86,7 @@ def _numeric_frame(items: Any, what: str) -> pd.DataFrame:
                 )
             s = conv
         v = s.astype(float)
-        if np.isinf(v.to_numpy()).any():
-            raise DataValidationError(f"{what}: item {col!r} contains infinite values. Fix: correct or blank them.")
+        check_finite_values(v.to_numpy()[:, None], [str(col)], what)
         out[str(col)] = v
     return pd.DataFrame(out, index=items.index)
 
@@ -211,6 +209,17 @@ def check_positive_definite(matrix: np.ndarray, names: tuple[str, ...], what: st
 
 
 def smc(r: np.ndarray) -> np.ndarray:
-    """Squared multiple correlations: 1 − 1/diag(R⁻¹) (psych::smc)."""
+    """Squared multiple correlations: 1 − 1/diag(R⁻¹) (psych::smc).
+
+    Raises NotPositiveDefiniteError when R is singular (an item is a linear combination of
+    others, or there are fewer cases than items): then some SMC is 1 and R⁻¹ does not exist.
+    """
+    eig = np.linalg.eigvalsh(r)
+    if not eig.min() > 1e-12 * max(1.0, eig.max()):
+        raise NotPositiveDefiniteError(
+            f"The correlation matrix is singular (smallest eigenvalue {eig.min():.3g}), so squared multiple correlations "
+            "are undefined: an item is a copy or a sum of others, or there are fewer respondents than items. "
+            "Fix: drop redundant items or collect more responses."
+        )
     inv = np.linalg.inv(r)
     return 1.0 - 1.0 / np.diag(inv)

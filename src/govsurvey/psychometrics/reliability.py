@@ -12,11 +12,14 @@ import pandas as pd
 from scipy import special, stats
 
 from govsurvey._blas import small_matrix_blas
-from govsurvey.errors import DataValidationError, SpecificationError
+from govsurvey.errors import DataValidationError, NotPositiveDefiniteError, SpecificationError
 from govsurvey.psychometrics._input import prepare_items, smc, warn
 from govsurvey.results import Result
 
 __all__ = ["item_analysis", "reliability", "Reliability", "alpha_from_cov", "feldt_ci", "split_half_max"]
+
+
+MIN_BOOT_N = 10   # fewer cases give too few distinct resamples for a percentile interval
 
 
 def alpha_from_cov(cov: np.ndarray) -> float:
@@ -183,20 +186,33 @@ def reliability(
         if data.values is None:
             raise DataValidationError("A bootstrap interval needs the raw responses (complete cases); moments or pairwise "
                                       "covariances are not enough. Fix: pass the item DataFrame with missing='listwise'.")
+        if data.n < MIN_BOOT_N:
+            raise DataValidationError(f"A bootstrap interval needs at least {MIN_BOOT_N} complete cases; there are {data.n}. "
+                                      "Fix: use Feldt's interval (n_boot=0) or collect more responses.")
         boots_alpha, boots_omega = _bootstrap(data.values, n_boot=n_boot, seed=seed)
         q = [(1 - ci) / 2, 1 - (1 - ci) / 2]
-        lo, hi = np.quantile(boots_alpha, q)
+        bad = int(np.isnan(boots_alpha).sum())
+        if bad:
+            warn(msgs, f"{bad} of {n_boot} bootstrap resamples had an item (or the total) without variance and were left out "
+                 "of the interval; with so few distinct answers the interval is rough.")
+        lo, hi = np.nanquantile(boots_alpha, q) if bad < n_boot else (np.nan, np.nan)
         alpha_ci, method = (float(lo), float(hi)), f"percentile bootstrap ({n_boot} resamples)"
-        if k >= 3:
-            omega_ci = tuple(float(v) for v in np.quantile(boots_omega, q))
+        if k >= 3 and np.isfinite(boots_omega).any():
+            omega_ci = tuple(float(v) for v in np.nanquantile(boots_omega, q))
     else:
         alpha_ci, method = feldt_ci(alpha, data.n, k, ci), "Feldt"
     table = pd.DataFrame(np.column_stack([_alpha_if_deleted(cov), r_drop]), columns=["alpha_if_deleted", "r_drop"],
                          index=pd.Index(data.names, name="item"))
+    try:
+        lambda6 = _lambda6(r)
+        omega_total = _omega_total_1f(r) if k >= 3 else float("nan")
+    except NotPositiveDefiniteError as exc:
+        lambda6 = omega_total = float("nan")
+        warn(msgs, f"{exc} Alpha does not need the inverse and is reported; lambda6 and omega_total are not.")
     return Reliability(
         alpha=alpha, alpha_std=_alpha_std(r), alpha_ci=alpha_ci, ci_method=method,
-        omega_total=_omega_total_1f(r) if k >= 3 else float("nan"),
-        split_half=split_half_max(r, seed=seed), lambda6=_lambda6(r),
+        omega_total=omega_total,
+        split_half=split_half_max(r, seed=seed), lambda6=lambda6,
         average_r=float((r.sum() - k) / (k * (k - 1))), n_obs=data.n, n_items=k, items=table, warnings=tuple(msgs),
         omega_ci=omega_ci,
     )
@@ -217,12 +233,20 @@ def _bootstrap(x: np.ndarray, *, n_boot: int, seed: int | None, omega: bool = Tr
     for cov in bootstrap_covariances(x, n_boot=n_boot, seed=seed):
         tr = np.einsum("bii->b", cov)
         tot = cov.sum(axis=(1, 2))
-        alphas.append(k / (k - 1) * (1 - tr / tot))
+        var = np.einsum("bii->bi", cov)
+        # a resample can draw one answer for every case of an item: no variance, alpha and omega undefined
+        ok = (var > 1e-12 * np.maximum(1.0, tr[:, None])).all(axis=1) & (tot > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            alphas.append(np.where(ok, k / (k - 1) * (1 - tr / tot), np.nan))
         if omega and k >= 3:
-            sd = np.sqrt(np.einsum("bii->bi", cov))
+            sd = np.sqrt(np.where(ok[:, None], var, 1.0))
             r = cov / (sd[:, :, None] * sd[:, None, :])
-            h = minres1_batch(r)
-            omegas.append(1 - (1 - h).sum(axis=1) / r.sum(axis=(1, 2)))
+            ok &= np.linalg.eigvalsh(np.where(ok[:, None, None], r, np.eye(k))).min(axis=1) > 1e-10
+            om = np.full(len(ok), np.nan)
+            if ok.any():
+                h = minres1_batch(r[ok])
+                om[ok] = 1 - (1 - h).sum(axis=1) / r[ok].sum(axis=(1, 2))
+            omegas.append(om)
     return np.concatenate(alphas), (np.concatenate(omegas) if omegas else np.array([]))
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from govsurvey.data.checks import check_finite_values
 from govsurvey.errors import DataValidationError, OutOfRangeError, SpecificationError, UnknownItemError, preview
 from govsurvey.instrument.model import Instrument
 
@@ -41,8 +42,7 @@ def item_frame(data: pd.DataFrame, instrument: Instrument, ids: Iterable[str], *
                 )
             col = converted
         values = col.astype(float)
-        if np.isinf(values.to_numpy()).any():
-            raise DataValidationError(f"Item {i!r} contains infinite values. Fix: correct or blank them.")
+        check_finite_values(values.to_numpy()[:, None], [i], "score")
         out[i] = values
     return pd.DataFrame(out, index=data.index)
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from govsurvey.data.checks import check_finite_values
 from govsurvey.errors import (
     ConvergenceError, ConvergenceWarning, DataValidationError, HeywoodCaseWarning, ModelSyntaxError,
     NotPositiveDefiniteError, SpecificationError, UnknownItemError,
@@ -76,9 +77,7 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
     dtypes = data.dtypes
     if not group and all(pd.api.types.is_float_dtype(dtypes[c]) or pd.api.types.is_integer_dtype(dtypes[c]) for c in needed):
         x = data[needed].to_numpy(dtype=float)
-        if np.isinf(x).any():
-            bad = [c for c, col in zip(needed, x.T) if np.isinf(col).any()]
-            raise DataValidationError(f"Variable(s) {', '.join(bad)} contain infinite values.")
+        check_finite_values(x, needed, "model data")
         complete = ~np.isnan(x).any(axis=1)
         if not complete.all():
             msgs.append(f"{int((~complete).sum())} of {len(x)} cases with missing values were left out (listwise deletion).")
@@ -96,8 +95,7 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
             if (conv.isna() & frame[c].notna()).any():
                 raise DataValidationError(f"Variable {c!r} has non-numeric values. Fix: read the data with the instrument so answers become codes.")
             frame[c] = conv
-        if np.isinf(frame[c].to_numpy(dtype=float)).any():
-            raise DataValidationError(f"Variable {c!r} contains infinite values.")
+        check_finite_values(frame[c].to_numpy(dtype=float)[:, None], [c], "model data")
     n0 = frame.shape[0]
     frame = frame.dropna()
     if frame.shape[0] < n0:

@@ -1,0 +1,46 @@
+"""Checks on numeric values shared by every stage that computes with them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from govsurvey.errors import DataValidationError
+
+__all__ = ["MAX_ABS", "MIN_ABS", "check_finite_values"]
+
+# Squares and cross-products of values beyond this overflow double precision (max ≈ 1.8e308)
+# once summed over cases, so variances, covariances and sums of squares become inf or NaN.
+MAX_ABS = 1e150
+# ... and squares of values all below this underflow to zero, so the variance vanishes.
+MIN_ABS = 1e-150
+
+
+def check_finite_values(x: np.ndarray, names: Sequence[str], what: str) -> None:
+    """Raise :class:`DataValidationError` for ±inf, for values so large that second moments
+    overflow, or for a column whose values are all so small (but not all zero) that they
+    underflow. ``x`` is cases × variables (NaN allowed: missing); ``names`` label the columns."""
+    if x.size == 0:
+        return
+    with np.errstate(invalid="ignore"):
+        peak = np.nanmax(np.abs(x), axis=0, initial=0.0)
+    tiny = (peak > 0) & (peak < MIN_ABS)
+    if np.all(peak <= MAX_ABS) and not tiny.any():
+        return
+    for name, col, top in zip(names, x.T, peak):
+        if np.isinf(col).any():
+            raise DataValidationError(f"{what}: {str(name)!r} contains infinite values. Fix: correct or blank them.")
+    if tiny.any():
+        j = int(np.argmax(tiny))
+        raise DataValidationError(
+            f"{what}: {str(names[j])!r} has no value larger than {peak[j]:.3g} in magnitude; their squares underflow to zero "
+            "in double precision, so its variance cannot be computed. Fix: rescale the variable (e.g. multiply by a power "
+            "of ten) or correct the data."
+        )
+    j = int(np.argmax(peak))
+    raise DataValidationError(
+        f"{what}: {str(names[j])!r} has values as large as {peak[j]:.3g}; their squares overflow double precision, so "
+        "variances and covariances cannot be computed. Fix: rescale the variable (e.g. divide by a power of ten) or "
+        "correct the data."
+    )
