@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -17,18 +18,80 @@ ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
+def _input_hashes() -> dict[str, str]:
+    """Every file the example study reads: the spec, the instruments, the survey and interview files."""
+    paths = [ROOT / "analyses" / "example.yaml", *sorted((ROOT / "instruments").rglob("*")),
+             *sorted(gs.datasets.example_dir().rglob("*"))]
+    return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
+
+
+def _no_network(*args, **kwargs):
+    raise AssertionError(f"network access attempted: {args[:2]}")
+
+
 @pytest.fixture(scope="module")
 def example_run(tmp_path_factory):
-    """The README's main job, once: the full example study through the CLI."""
+    """The README's main job, once: the full example study through the CLI — with every socket
+    connection and name lookup turned into a failure, so the run proves it needs no network."""
+    import socket
+
     out = tmp_path_factory.mktemp("example")
     (out / "mine.txt").write_text("not govsurvey's")
-    before = hashlib.sha256(gs.datasets.example_files()["xlsx"].read_bytes()).hexdigest()
-    result = runner.invoke(app, ["run", str(ROOT / "analyses" / "example.yaml"), "--out", str(out)])
-    return out, result, before
+    hashes = _input_hashes()
+    before = hashes[str(gs.datasets.example_files()["xlsx"].relative_to(ROOT))]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", _no_network)
+        mp.setattr(socket.socket, "connect_ex", _no_network)
+        mp.setattr(socket, "create_connection", _no_network)
+        mp.setattr(socket, "getaddrinfo", _no_network)
+        result = runner.invoke(app, ["run", str(ROOT / "analyses" / "example.yaml"), "--out", str(out)])
+    return out, result, before, hashes
+
+
+def test_inputs_are_never_modified(example_run):
+    out, result, _, hashes = example_run
+    assert result.exit_code == 0, result.output
+    assert len(hashes) >= 8
+    assert _input_hashes() == hashes
+
+
+def test_no_interviewee_name_in_any_output_file(example_run, files):
+    """Interviewees' real names (the cases file's name column) appear in no file the study wrote."""
+    import shutil
+    import subprocess
+    import zipfile
+
+    out, result, _, _ = example_run
+    assert result.exit_code == 0, result.output
+    names = [n for n in pd.read_csv(files["cases"])["name"].dropna().astype(str) if len(n) >= 2]
+    assert names
+    texts = {}
+    for path in out.iterdir():
+        if path.name == "mine.txt":
+            continue
+        if path.suffix in (".html", ".json", ".csv"):
+            texts[path.name] = path.read_text(encoding="utf-8")
+        elif path.suffix == ".docx":
+            with zipfile.ZipFile(path) as z:
+                texts[path.name] = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+        elif path.suffix == ".pdf" and shutil.which("pdftotext"):
+            texts[path.name] = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert {"report.html", "results.json", "report.docx", "scores.csv"} <= set(texts)
+    leaked = {name: [n for n in names if n in text] for name, text in texts.items()}
+    assert not any(leaked.values()), f"real names in outputs: {leaked}"
+
+
+def test_the_package_has_no_network_code():
+    """No module of the package imports a network client (the run above also blocks sockets)."""
+    import re
+
+    pattern = re.compile(r"^\s*(import|from)\s+(socket|urllib\.request|http\.client|requests|httpx|aiohttp|ftplib|smtplib)\b", re.M)
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "src" / "govsurvey").rglob("*.py") if pattern.search(p.read_text(encoding="utf-8"))]
+    assert not offenders, offenders
 
 
 def test_run_example_study(example_run, files):
-    out, result, before = example_run
+    out, result, before, _ = example_run
     assert result.exit_code == 0, result.output
     assert "excluded 40" in result.output
     for name in ("report.html", "report.pdf", "report.docx", "results.json", "scores.csv", "exclusions.csv", "failure_cases.csv"):
@@ -45,7 +108,7 @@ def test_run_example_study(example_run, files):
 
 
 def test_study_results_api(example_run):
-    out, _, _ = example_run
+    out, _, _, _ = example_run
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     spec = Study.from_yaml(ROOT / "analyses" / "example.yaml")
     assert spec.seed == 20261124 and "cfa" in spec.analyses

@@ -16,3 +16,17 @@ def test_every_subpackage_is_listed():
     assert found <= listed, f"add to pyproject.toml [tool.setuptools] packages: {sorted(found - listed)}"
     assert "govsurvey.bundled_instruments" in listed
     assert config["tool"]["setuptools"]["package-dir"]["govsurvey.bundled_instruments"] == "instruments"
+
+
+API_NAMES = """load_instrument read_responses screen reverse_code score item_analysis reliability kmo bartlett
+parallel_analysis efa omega cfa sem htmt fornell_larcker invariance harman_test content_validity describe correlations
+compare_groups regress hierarchical_regression logistic ordinal multilevel mediation moderation read_codes code_matrix
+cooccurrence intercoder_agreement quotes capacity_gaps joint_display link_codes Study StudyResults Moments""".split()
+
+
+def test_the_public_api_names_of_the_contract_exist():
+    import govsurvey as gs
+
+    missing = [n for n in API_NAMES if not hasattr(gs, n) or n not in gs.__all__]
+    assert not missing, missing
+    assert callable(gs.Study.from_yaml) and callable(gs.StudyResults.to_html)

@@ -47,11 +47,14 @@ from govsurvey.integration import capacity_gaps, joint_display, link_codes
 from govsurvey.qualitative import Agreement, CodedInterviews, code_matrix, cooccurrence, intercoder_agreement, quotes
 from govsurvey.scoring import reverse_code, score, score_importance
 from govsurvey.screening import Screening, screen
+from govsurvey.study import Study, StudyResults
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "Study",
+    "StudyResults",
     "datasets",
     "load_instrument",
     "Instrument",

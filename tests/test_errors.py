@@ -1,0 +1,144 @@
+"""Every GovsurveyError subclass is raised by a real call here, with its message checked.
+
+``test_every_error_class_is_raised_by_a_test`` fails when a new subclass appears without an
+entry in TRIGGERS, so the table stays complete. Messages must name the problem and, where the
+user can act, say "Fix:".
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from types import SimpleNamespace
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import govsurvey as gs
+from govsurvey import errors
+
+
+def _likert(n: int = 60, k: int = 4, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    f = rng.standard_normal(n)
+    return pd.DataFrame({f"x{j + 1}": np.clip(np.round(3 + f + rng.standard_normal(n)), 1, 5) for j in range(k)})
+
+
+def _instrument_error(ctx):
+    path = ctx.tmp / "broken.yaml"
+    path.write_text("name: [unclosed\n", encoding="utf-8")
+    gs.load_instrument(path)
+
+
+def _unknown_item(ctx):
+    gs.cfa(_likert(), "f =~ x1 + x2 + nosuchitem")
+
+
+def _data_format(ctx):
+    path = ctx.tmp / "fake.xlsx"
+    path.write_bytes(b"this is not a spreadsheet" * 20)
+    gs.read_responses(path, ctx.mini)
+
+
+def _encoding(ctx):
+    path = ctx.tmp / "gbk.csv"
+    path.write_bytes("A1,A2,A3\n同意,同意,一般\n".encode("gbk"))
+    gs.read_responses(path, ctx.mini, encoding="utf-8")
+
+
+def _data_validation(ctx):
+    frame = _likert()
+    frame["x2"] = frame["x2"].astype(object)
+    frame.loc[3, "x2"] = "n/a"
+    gs.reliability(frame)
+
+
+def _unmapped(ctx):
+    gs.read_responses(pd.DataFrame({"A1": ["同意", "很同意"], "A2": ["一般", "一般"], "A3": ["同意", "同意"]}), ctx.mini)
+
+
+def _out_of_range(ctx):
+    gs.score(pd.DataFrame({"A1": [1.0, 7.0], "A2": [2.0, 3.0], "A3": [4.0, 4.0]}), ctx.mini)
+
+
+def _file_not_found(ctx):
+    gs.read_responses(ctx.tmp / "no_such_file.csv", ctx.mini)
+
+
+def _specification(ctx):
+    gs.reliability(_likert(), ci=1.5)
+
+
+def _not_positive_definite(ctx):
+    frame = _likert()
+    frame["x5"] = frame["x1"] + frame["x2"]      # a sum of two other items
+    gs.kmo(frame)
+
+
+def _convergence(ctx):
+    from govsurvey.psychometrics.sem import engine
+
+    real_fit = engine.Model.fit
+    with mock.patch.object(engine.Model, "fit", lambda self, *a, **k: real_fit(self, max_iter=1)):
+        gs.cfa(_likert(200, 6), "f1 =~ x1 + x2 + x3\nf2 =~ x4 + x5 + x6")
+
+
+def _model_syntax(ctx):
+    gs.cfa(_likert(), "f =~ x1 + + x2")
+
+
+def _report(ctx):
+    from govsurvey.report.pdf import _no_network
+
+    _no_network("https://example.org/tracker.png")
+
+
+# error class → (a call that raises it, the message it must carry)
+TRIGGERS = {
+    errors.InstrumentError: (_instrument_error, r"broken\.yaml"),
+    errors.UnknownItemError: (_unknown_item, r"nosuchitem.*Fix:"),
+    errors.DataFormatError: (_data_format, r"fake\.xlsx"),
+    errors.EncodingDetectionError: (_encoding, r"not valid utf-8.*Fix: pass encoding="),
+    errors.DataValidationError: (_data_validation, r"'x2' has non-numeric values \('n/a'\).*Fix:"),
+    errors.UnmappedAnswerError: (_unmapped, r"(?s)'很同意'.*Fix: add the text as a label"),
+    errors.OutOfRangeError: (_out_of_range, r"A1.*7.*Fix:"),
+    errors.InputFileNotFoundError: (_file_not_found, r"no_such_file\.csv does not exist"),
+    errors.SpecificationError: (_specification, r"ci=1\.5 must be a level between 0 and 1"),
+    errors.NotPositiveDefiniteError: (_not_positive_definite, r"singular.*items involved: .*x5.*Fix: drop redundant items"),
+    errors.ConvergenceError: (_convergence, r"did not converge in 1 iterations .*Fix: check the items' correlations"),
+    errors.ModelSyntaxError: (_model_syntax, r"line 1"),
+    errors.ReportError: (_report, r"tried to fetch 'https://example\.org/tracker\.png'; reports never load external resources"),
+}
+
+
+@pytest.fixture
+def ctx(tmp_path, mini):
+    return SimpleNamespace(tmp=Path(tmp_path), mini=mini)
+
+
+@pytest.mark.parametrize("error", list(TRIGGERS), ids=[e.__name__ for e in TRIGGERS])
+def test_error_is_raised_with_a_message_that_names_the_problem(ctx, error):
+    trigger, pattern = TRIGGERS[error]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")       # data warnings on the way are not the point here
+        with pytest.raises(error, match=pattern) as info:
+            trigger(ctx)
+    assert type(info.value) is error or issubclass(type(info.value), error)
+    assert len(str(info.value)) >= 30
+
+
+def _subclasses(cls: type) -> set[type]:
+    out = set()
+    for sub in cls.__subclasses__():
+        out |= {sub} | _subclasses(sub)
+    return out
+
+
+def test_every_error_class_is_raised_by_a_test():
+    defined = {c for c in _subclasses(errors.GovsurveyError) if c.__module__ == "govsurvey.errors"}
+    assert defined == set(TRIGGERS), f"add a trigger for {sorted(c.__name__ for c in defined - set(TRIGGERS))}"
+    for cls in defined:
+        assert getattr(gs, cls.__name__) is cls, f"{cls.__name__} is not exported as gs.{cls.__name__}"
+        assert issubclass(cls, (ValueError, KeyError, RuntimeError, FileNotFoundError, UnicodeError)), cls
