@@ -132,3 +132,21 @@ def test_weighted_regressions(study):
     assert np.isfinite(lg.table.loc["trust", "b"])
     with pytest.raises(gs.DataValidationError, match="must be positive"):
         gs.regress("trust ~ capacity", data.assign(w=-1.0), weights="w")
+
+
+def test_empty_groups_are_left_out_with_a_note():
+    """A categorical group with an unused level (an empty group) is left out and said so, as
+    R's droplevels() would; a group with a single case is an error that names it."""
+    rng = np.random.default_rng(3)
+    n = 120
+    d = pd.DataFrame({"y": rng.standard_normal(n), "x": rng.standard_normal(n)})
+    d["g"] = pd.Categorical(np.where(np.arange(n) % 2, "a", "b"), categories=["a", "b", "empty"])
+    comp = gs.compare_groups(d, "y", "g")
+    assert comp.test == "welch" and list(comp.groups.index) == ["a", "b"]
+    assert any("empty of 'g' have no cases" in w for w in comp.warnings)
+    fit = gs.regress("y ~ x + C(g)", d)
+    assert list(fit.table.index) == ["Intercept", "C(g)[T.b]", "x"]
+    assert any("empty" in w for w in fit.warnings)
+    d.loc[0, "g"] = "empty"
+    with pytest.raises(gs.DataValidationError, match=r"group\(s\) \['empty'\] have fewer than 2 cases"):
+        gs.compare_groups(d, "y", "g")

@@ -22,12 +22,17 @@ class ModelFrame:
     n: int
     n_dropped: int
     dropped: dict[str, int]   # column → rows it made incomplete
+    empty_levels: dict[str, list[str]] = dataclasses.field(default_factory=dict)   # categorical column → unused levels
 
     def note(self) -> str | None:
-        if not self.n_dropped:
-            return None
-        parts = ", ".join(f"{c}: {k}" for c, k in self.dropped.items() if k)
-        return f"{self.n_dropped} of {self.n + self.n_dropped} rows had missing values and were left out (listwise; missing by column — {parts})."
+        notes = []
+        if self.n_dropped:
+            parts = ", ".join(f"{c}: {k}" for c, k in self.dropped.items() if k)
+            notes.append(f"{self.n_dropped} of {self.n + self.n_dropped} rows had missing values and were left out "
+                         f"(listwise; missing by column — {parts}).")
+        for c, levels in self.empty_levels.items():
+            notes.append(f"Level(s) {', '.join(levels)} of {c!r} have no cases here and were left out.")
+        return " ".join(notes) or None
 
 
 def formula_variables(formula: str, data: pd.DataFrame) -> list[str]:
@@ -83,4 +88,11 @@ def model_frame(data: pd.DataFrame, columns: list[str], *, what: str, numeric: l
     n_dropped = frame.shape[0] - complete.shape[0]
     if complete.shape[0] < min_n:
         raise DataValidationError(f"{what}: only {complete.shape[0]} complete rows; at least {min_n} are needed.")
-    return ModelFrame(data=complete, n=int(complete.shape[0]), n_dropped=int(n_dropped), dropped=dropped)
+    empty: dict[str, list[str]] = {}
+    for c in complete.columns:
+        if isinstance(complete[c].dtype, pd.CategoricalDtype):
+            unused = [str(v) for v in complete[c].cat.categories if not (complete[c] == v).any()]
+            if unused:      # an empty group: no cases, so no contrast, mean or variance to estimate
+                complete = complete.assign(**{c: complete[c].cat.remove_unused_categories()})
+                empty[str(c)] = unused
+    return ModelFrame(data=complete, n=int(complete.shape[0]), n_dropped=int(n_dropped), dropped=dropped, empty_levels=empty)
