@@ -4,9 +4,11 @@
 
 Workloads
 - validation pipeline on bfi-sized data (2,436 × 25, five factors): five alphas, KMO, Bartlett,
-  5-factor CFA — govsurvey vs pingouin.cronbach_alpha + factor_analyzer's calculate_kmo /
-  calculate_bartlett_sphericity + semopy; also govsurvey's full pipeline (adding EFA, omega and
-  a 20-iteration parallel analysis) and, when Rscript is on the PATH, R psych + lavaan;
+  5-factor CFA — govsurvey (from the DataFrame, and from one gs.Moments pass) vs
+  pingouin.cronbach_alpha + factor_analyzer's calculate_kmo / calculate_bartlett_sphericity +
+  semopy (fit, calc_stats, inspect(std_est=True): fit indices and standardized loadings, as
+  gs.cfa returns); also govsurvey's full pipeline (adding EFA, omega and a 20-iteration
+  parallel analysis) and, when Rscript is on the PATH, R psych + lavaan;
 - alpha bootstrap, 1,000 resamples: govsurvey vs pingouin.cronbach_alpha in a resampling loop;
 - mediation bootstrap, n = 1,000, 5,000 resamples: govsurvey vs pingouin.mediation_analysis;
 - OLS on 1,000,000 rows: govsurvey.regress vs statsmodels OLS;

@@ -111,3 +111,13 @@ def test_moments_from_dask_on_a_local_cluster(hs):
     assert m.n == whole.n
     _same(m.m2, whole.m2, 1e-11)
     _same(gs.cfa(m, MODEL).fit["chisq"], gs.cfa(big, MODEL).fit["chisq"])
+
+
+def test_duplicated_or_missing_columns_are_errors_not_silently_dropped():
+    frame = pd.DataFrame(np.random.default_rng(0).random((6, 3)), columns=["x1", "x2", "x1"])
+    with pytest.raises(gs.DataValidationError, match="x1 appear more than once"):
+        gs.Moments.from_frame(frame)
+    with pytest.raises(gs.UnknownItemError, match="not in the data: zz"):
+        gs.Moments.from_frame(frame, ["x2", "zz"])
+    with pytest.raises(gs.DataValidationError, match="no numeric columns"):
+        gs.Moments.from_frame(pd.DataFrame({"a": ["x", "y"]}))

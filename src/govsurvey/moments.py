@@ -58,15 +58,9 @@ class Moments:
         """Moments of ``columns`` (default: every numeric column) of a DataFrame."""
         if not isinstance(data, pd.DataFrame):
             raise SpecificationError(f"Moments.from_frame needs a DataFrame, got {type(data).__name__}.")
-        cols = list(columns) if columns is not None else [c for c in data.columns if pd.api.types.is_numeric_dtype(data[c])]
-        missing = [c for c in cols if c not in data.columns]
-        if missing:
-            from govsurvey.errors import UnknownItemError
+        from govsurvey.data.checks import numeric_columns
 
-            raise UnknownItemError(f"Moments: column(s) not in the data: {', '.join(map(str, missing))}.")
-        bad = [c for c in cols if not pd.api.types.is_numeric_dtype(data[c])]
-        if bad:
-            raise DataValidationError(f"Moments: column(s) {', '.join(map(str, bad))} are not numeric.")
+        cols = numeric_columns(data, columns, "Moments", allow_bool=True)
         acc = _Accumulator(tuple(str(c) for c in cols))
         values = data[cols]
         for start in range(0, len(values), chunk_rows):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
-from govsurvey.errors import DataValidationError
+from govsurvey.errors import DataValidationError, UnknownItemError, preview
 
-__all__ = ["MAX_ABS", "MIN_ABS", "check_finite_values"]
+__all__ = ["MAX_ABS", "MIN_ABS", "check_finite_values", "numeric_columns"]
 
 # Squares and cross-products of values beyond this overflow double precision (max ≈ 1.8e308)
 # once summed over cases, so variances, covariances and sums of squares become inf or NaN.
@@ -44,3 +45,31 @@ def check_finite_values(x: np.ndarray, names: Sequence[str], what: str) -> None:
         "variances and covariances cannot be computed. Fix: rescale the variable (e.g. divide by a power of ten) or "
         "correct the data."
     )
+
+
+def numeric_columns(data: pd.DataFrame, columns: Sequence[str] | None, what: str, *, allow_bool: bool) -> list:
+    """The columns a statistic uses: ``columns``, or every numeric one (booleans only with
+    ``allow_bool``). Unknown, non-numeric or duplicated names, or none at all, are errors."""
+    if columns is None:
+        dtypes = [(c, t) for c, t in zip(data.columns, data.dtypes)]
+        cols = list(dict.fromkeys(c for c, t in dtypes
+                                  if pd.api.types.is_numeric_dtype(t) and (allow_bool or not pd.api.types.is_bool_dtype(t))))
+    else:
+        cols = list(columns)
+        missing = [str(c) for c in cols if c not in data.columns]
+        if missing:
+            raise UnknownItemError(f"{what}: column(s) not in the data: {', '.join(missing)}.")
+    repeated = set(data.columns[data.columns.duplicated()])
+    dup = [str(c) for c in cols if c in repeated]
+    if dup:
+        raise DataValidationError(f"{what}: column name(s) {', '.join(dup)} appear more than once, so it is ambiguous which "
+                                  "to use. Fix: rename or drop the duplicated columns.")
+    bad = [str(c) for c in cols if not pd.api.types.is_numeric_dtype(data[c].dtype)]
+    if bad:
+        raise DataValidationError(f"{what}: column(s) {', '.join(bad)} are not numeric. Fix: pass numeric columns (scores or codes).")
+    if not cols:
+        raise DataValidationError(
+            f"{what}: the data have no numeric columns (columns: {preview([str(c) for c in data.columns])}). "
+            "Fix: read the responses with their instrument so answers become codes, or convert the columns to numbers."
+        )
+    return cols

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from govsurvey.data.checks import check_finite_values
+from govsurvey.data.checks import check_finite_values, numeric_columns
 from govsurvey.errors import DataValidationError, DataWarning, SpecificationError, UnknownItemError, preview
 from govsurvey.qualitative.coded import CodedInterviews, quotes
 
@@ -37,19 +37,16 @@ CONVERGENCE_RULE = (
 def _dimension_columns(scores: pd.DataFrame, dims: Sequence[str] | None) -> list[str]:
     if not isinstance(scores, pd.DataFrame):
         raise SpecificationError(f"scores must be a DataFrame of dimension scores, got {type(scores).__name__}.")
-    cols = list(dims) if dims is not None else [c for c in dict.fromkeys(scores.columns)
-                                                if pd.api.types.is_numeric_dtype(scores[c]) and not pd.api.types.is_bool_dtype(scores[c])]
-    missing = [c for c in cols if c not in scores.columns]
-    if missing:
-        raise UnknownItemError(f"capacity_gaps: dimension(s) not in scores: {', '.join(missing)}.")
-    if not cols:
-        raise DataValidationError(f"capacity_gaps: scores has no numeric columns (columns: {preview([str(c) for c in scores.columns])}). "
-                                  "Fix: pass dimension scores, e.g. from gs.score.")
-    repeated = set(scores.columns[scores.columns.duplicated()])
-    dup = [str(c) for c in cols if c in repeated]
-    if dup:
-        raise DataValidationError(f"capacity_gaps: column name(s) {', '.join(dup)} appear more than once. Fix: keep one of each.")
-    return cols
+    if dims is not None:   # named dimensions may hold numeric text; _numeric() converts or refuses it
+        missing = [str(c) for c in dims if c not in scores.columns]
+        if missing:
+            raise UnknownItemError(f"capacity_gaps: dimension(s) not in scores: {', '.join(missing)}.")
+        repeated = set(scores.columns[scores.columns.duplicated()])
+        dup = [str(c) for c in dims if c in repeated]
+        if dup:
+            raise DataValidationError(f"capacity_gaps: column name(s) {', '.join(dup)} appear more than once. Fix: keep one of each.")
+        return list(dims)
+    return numeric_columns(scores, None, "capacity_gaps", allow_bool=False)
 
 
 def _numeric(values: pd.Series, what: str) -> pd.Series:

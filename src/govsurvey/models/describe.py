@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from govsurvey.data.checks import check_finite_values
-from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError, preview
+from govsurvey.data.checks import check_finite_values, numeric_columns
+from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
 from govsurvey.models._frame import model_frame
 from govsurvey.psychometrics._input import warn
 from govsurvey.results import Result
@@ -22,29 +22,8 @@ __all__ = ["describe", "Correlations", "correlations", "GroupComparison", "compa
 def _numeric_columns(data: pd.DataFrame, columns: Sequence[str] | None, what: str) -> list[str]:
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"{what}: data must be a pandas DataFrame, got {type(data).__name__}.")
-    if columns is None:
-        cols = [c for c in dict.fromkeys(data.columns)
-                if pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])]
-    else:
-        missing = [c for c in columns if c not in data.columns]
-        if missing:
-            raise UnknownItemError(f"{what}: column(s) not in the data: {', '.join(missing)}.")
-        bad = [c for c in columns if not pd.api.types.is_numeric_dtype(data[c])]
-        if bad:
-            raise DataValidationError(f"{what}: column(s) {', '.join(bad)} are not numeric. Fix: pass numeric columns (scores or codes).")
-        cols = list(columns)
-    repeated = set(data.columns[data.columns.duplicated()])
-    dup = [str(c) for c in cols if c in repeated]
-    if dup:
-        raise DataValidationError(f"{what}: column name(s) {', '.join(dup)} appear more than once, so the rows of the "
-                                  "result would be ambiguous. Fix: rename or drop the duplicated columns.")
-    if not cols:
-        raise DataValidationError(
-            f"{what}: the data have no numeric columns (columns: {preview([str(c) for c in data.columns])}). "
-            "Fix: read the responses with their instrument so answers become codes, or convert the columns to numbers."
-        )
-    if cols:
-        check_finite_values(data[cols].to_numpy(dtype=float, na_value=np.nan), [str(c) for c in cols], what)
+    cols = numeric_columns(data, columns, what, allow_bool=False)
+    check_finite_values(data[cols].to_numpy(dtype=float, na_value=np.nan), [str(c) for c in cols], what)
     return cols
 
 
