@@ -150,3 +150,21 @@ def test_empty_groups_are_left_out_with_a_note():
     d.loc[0, "g"] = "empty"
     with pytest.raises(gs.DataValidationError, match=r"group\(s\) \['empty'\] have fewer than 2 cases"):
         gs.compare_groups(d, "y", "g")
+
+
+def test_mediation_bootstrap_survives_singular_resamples():
+    """Found by the property suite: with few distinct predictor values some resamples have a
+    singular design; they are left out (with a warning) instead of failing the whole batch."""
+    from govsurvey.models.mediation import bootstrap_paths
+
+    rng = np.random.default_rng(0)
+    n = 12
+    x = np.r_[np.zeros(n - 2), 1.0, 1.0]          # most resamples miss both x = 1 cases
+    m = x + rng.standard_normal(n)
+    y = m + rng.standard_normal(n)
+    z = np.column_stack([np.ones(n), x, m, y])
+    draws = bootstrap_paths(z, 1, 0, n_boot=400, seed=1)
+    bad = ~np.isfinite(draws).all(axis=1)
+    assert 0 < bad.sum() < 400 and np.isfinite(draws[~bad]).all()
+    with pytest.raises(gs.DataValidationError, match="at least 10 complete cases"):
+        gs.mediation(pd.DataFrame({"x": [0.0, 1, 0, 1, 0, 1], "m": m[:6], "y": y[:6]}), x="x", m="m", y="y", n_boot=100, seed=1)

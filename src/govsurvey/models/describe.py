@@ -250,7 +250,7 @@ def compare_groups(
     sizes = d[group].value_counts()
     if len(levels) < 2:
         raise DataValidationError(f"compare_groups: {group!r} has {len(levels)} group(s) with data; at least two are needed.")
-    numeric = pd.api.types.is_numeric_dtype(d[dv])
+    numeric = pd.api.types.is_numeric_dtype(d[dv]) and not pd.api.types.is_bool_dtype(d[dv])  # yes/no is categorical
     if test == "auto":
         test = "chi2" if not numeric else None
     if test == "chi2":

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from govsurvey.errors import SpecificationError
+from govsurvey.errors import DataValidationError, SpecificationError
 from govsurvey.models._frame import model_frame
 from govsurvey.psychometrics._input import warn
 from govsurvey.resampling import resample_counts
@@ -45,6 +45,9 @@ class Mediation(Result):
                 f"[{ind['ci_low']:.4f}, {ind['ci_high']:.4f}], {self.ci_method})")
 
 
+MIN_BOOT_N = 10   # fewer cases give too few distinct resamples for a percentile interval
+
+
 def bootstrap_paths(z: np.ndarray, n_med: int, n_cov: int, *, n_boot: int, seed: int | None, chunk: int | None = None) -> np.ndarray:
     """Bootstrap the path coefficients of a (parallel) mediation model, all resamples at once.
 
@@ -71,12 +74,26 @@ def bootstrap_paths(z: np.ndarray, n_med: int, n_cov: int, *, n_boot: int, seed:
         c[:, iu[1], iu[0]] = upper
         for j in range(n_med):
             mcol = 2 + n_cov + j
-            coef = np.linalg.solve(c[:, pred_a][:, :, pred_a], c[:, pred_a, mcol][..., None])[..., 0]
+            coef = _solve_batch(c[:, pred_a][:, :, pred_a], c[:, pred_a, mcol])
             out[start:start + b, j] = coef[:, 1]
-        coef = np.linalg.solve(c[:, pred_y][:, :, pred_y], c[:, pred_y, ycol][..., None])[..., 0]
+        coef = _solve_batch(c[:, pred_y][:, :, pred_y], c[:, pred_y, ycol])
         out[start:start + b, n_med:2 * n_med] = coef[:, 2 + n_cov:]
         out[start:start + b, 2 * n_med] = coef[:, 1]
     return out
+
+
+def _solve_batch(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve a stack of normal equations; a resample whose design is singular (it drew one
+    value of a predictor for every case) gets NaN coefficients instead of failing the batch."""
+    try:
+        return np.linalg.solve(a, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        eig = np.linalg.eigvalsh(a)
+        ok = eig[:, 0] > 1e-12 * np.maximum(eig[:, -1], 1e-300)
+        out = np.full(rhs.shape, np.nan)
+        if ok.any():
+            out[ok] = np.linalg.solve(a[ok], rhs[ok][..., None])[..., 0]
+        return out
 
 
 def _interval(draws: np.ndarray, estimate: float, level: float, method: str) -> tuple[float, float]:
@@ -176,6 +193,9 @@ def mediation(
     table["ci_low"] = np.nan
     table["ci_high"] = np.nan
     if n_boot > 0:
+        if mf.n < MIN_BOOT_N:
+            raise DataValidationError(f"mediation: a bootstrap interval needs at least {MIN_BOOT_N} complete cases; there are "
+                                      f"{mf.n}. Fix: collect more responses, or use n_boot=0 for the delta-method SEs alone.")
         z = np.column_stack([np.ones(mf.n), frame[X], *(frame[c] for c in Cs), *(frame[mj] for mj in Ms), frame[Y]])
         draws = bootstrap_paths(z.astype(float), len(Ms), len(Cs), n_boot=n_boot, seed=seed)
         k = len(Ms)
@@ -192,6 +212,9 @@ def mediation(
         bad = ~np.isfinite(series["indirect"])
         if bad.any():
             warn(msgs, f"{int(bad.sum())} bootstrap resamples were degenerate and were left out.")
+        if bad.mean() > 0.5:
+            raise DataValidationError(f"mediation: {int(bad.sum())} of {n_boot} bootstrap resamples had a predictor without "
+                                      "variance, so the interval would rest on a few resamples. Fix: collect more responses.")
         bounds = {name: _interval(d[np.isfinite(d)], float(table.at[name, "estimate"]), ci, ci_method) for name, d in series.items()}
         table["ci_low"] = [bounds[name][0] for name in table.index]
         table["ci_high"] = [bounds[name][1] for name in table.index]

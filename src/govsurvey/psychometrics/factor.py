@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from govsurvey._blas import small_matrix_blas
-from govsurvey.errors import ConvergenceWarning, HeywoodCaseWarning, SpecificationError
+from govsurvey.errors import ConvergenceWarning, DataValidationError, HeywoodCaseWarning, SpecificationError
 from govsurvey.psychometrics._input import check_positive_definite, prepare_items, smc, warn
 from govsurvey.psychometrics.rotation import oblimin, promax, varimax
 from govsurvey.results import Result
@@ -370,6 +370,12 @@ def kmo(items: pd.DataFrame, *, missing: str = "listwise") -> KMO:
     r0 = r.copy()
     np.fill_diagonal(r0, 0)
     r2, q2 = (r0**2), (q**2)
+    alone = [data.names[j] for j in range(data.k) if not (r2[:, j].sum() + q2[:, j].sum()) > 0]
+    if alone:
+        raise DataValidationError(
+            f"kmo: item(s) {', '.join(alone)} are uncorrelated with every other item (all correlations exactly 0), so their "
+            "sampling adequacy is 0/0, undefined. Fix: check those items; a factor analysis has nothing to share with them."
+        )
     overall = float(r2.sum() / (r2.sum() + q2.sum()))
     per = r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0))
     return KMO(overall=overall, per_item=pd.Series(per, index=list(data.names), name="msa"), warnings=data.warnings)
