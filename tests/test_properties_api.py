@@ -135,7 +135,8 @@ def _warned(res: Any) -> bool:
 
 
 def check_reliability(res, frame):
-    assert _finite(res.alpha, res.alpha_std, *res.alpha_ci, res.split_half, res.average_r)
+    assert _finite(res.alpha, *res.alpha_ci, res.average_r)
+    assert _finite(res.alpha_std, res.split_half) or _warned(res)
     assert res.alpha_ci[0] <= res.alpha + 1e-12 and res.alpha <= res.alpha_ci[1] + 1e-12
     assert res.n_obs >= 2 and res.n_items >= 2
     assert _finite(res.lambda6) or _warned(res)

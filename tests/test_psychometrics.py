@@ -283,3 +283,16 @@ def test_minres_falls_back_to_lbfgs_where_newton_stops(hs_like):
     assert factor._minres_newton(r, 2, np.clip(1 - factor.smc(r), factor.LOWER, 1.0)) is None
     loadings, info = factor.fit_minres(r, 2)
     assert info["converged"] and info["iterations"] > 0
+
+
+def test_reliability_when_standardized_items_cancel():
+    """Found by the property suite: correlations that sum to zero make ΣR = 0, so standardized
+    alpha and split-half are undefined — NaN with a warning, not ±inf; a constant total is an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rel = gs.reliability(pd.DataFrame({"x1": [3.0, 2, 2], "x2": [1.0, 1, 3], "x3": [2.0, 3, 2]}))
+    assert rel.alpha == pytest.approx(-7.5)
+    assert math.isnan(rel.alpha_std) and math.isnan(rel.split_half)
+    assert any("standardized items sum to a constant" in w for w in rel.warnings)
+    with pytest.raises(gs.DataValidationError, match="scale total does not vary"):
+        gs.reliability(pd.DataFrame({"x1": [1.0, 2, 3, 4], "x2": [4.0, 3, 2, 1]}))

@@ -174,6 +174,11 @@ def reliability(
     data = prepare_items(items, what="reliability", missing=missing, drop_constant=True, min_items=2)
     msgs = list(data.warnings)
     cov, r, k = data.cov, data.cor, data.k
+    if not cov.sum() > 1e-12 * np.trace(cov):
+        raise DataValidationError(
+            f"reliability: the scale total does not vary (the items' covariances cancel their variances exactly), so "
+            f"alpha is undefined. Items: {', '.join(data.names)}. Fix: check reverse keys and the data."
+        )
     alpha = alpha_from_cov(cov)
     r_drop = _r_drop(cov)
     negative = [data.names[j] for j in range(k) if r_drop[j] < 0]
@@ -209,10 +214,16 @@ def reliability(
     except NotPositiveDefiniteError as exc:
         lambda6 = omega_total = float("nan")
         warn(msgs, f"{exc} Alpha does not need the inverse and is reported; lambda6 and omega_total are not.")
+    if r.sum() > 1e-12 * k:
+        alpha_std, split_half = _alpha_std(r), split_half_max(r, seed=seed)
+    else:   # the standardized total does not vary: both divide by ΣR = 0
+        alpha_std = split_half = float("nan")
+        warn(msgs, "The standardized items sum to a constant (their correlations cancel), so standardized alpha and "
+                   "split-half reliability are undefined. Check reverse keys.")
     return Reliability(
-        alpha=alpha, alpha_std=_alpha_std(r), alpha_ci=alpha_ci, ci_method=method,
+        alpha=alpha, alpha_std=alpha_std, alpha_ci=alpha_ci, ci_method=method,
         omega_total=omega_total,
-        split_half=split_half_max(r, seed=seed), lambda6=lambda6,
+        split_half=split_half, lambda6=lambda6,
         average_r=float((r.sum() - k) / (k * (k - 1))), n_obs=data.n, n_items=k, items=table, warnings=tuple(msgs),
         omega_ci=omega_ci,
     )
