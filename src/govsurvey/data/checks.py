@@ -47,9 +47,11 @@ def check_finite_values(x: np.ndarray, names: Sequence[str], what: str) -> None:
     )
 
 
-def numeric_columns(data: pd.DataFrame, columns: Sequence[str] | None, what: str, *, allow_bool: bool) -> list:
+def numeric_columns(data: pd.DataFrame, columns: Sequence[str] | None, what: str, *, allow_bool: bool,
+                    check_dtype: bool = True) -> list:
     """The columns a statistic uses: ``columns``, or every numeric one (booleans only with
-    ``allow_bool``). Unknown, non-numeric or duplicated names, or none at all, are errors."""
+    ``allow_bool``). Unknown, duplicated or (with ``check_dtype``) non-numeric names, or none at
+    all, are errors; without ``check_dtype`` the caller converts text columns itself."""
     if columns is None:
         dtypes = [(c, t) for c, t in zip(data.columns, data.dtypes)]
         cols = list(dict.fromkeys(c for c, t in dtypes
@@ -64,7 +66,7 @@ def numeric_columns(data: pd.DataFrame, columns: Sequence[str] | None, what: str
     if dup:
         raise DataValidationError(f"{what}: column name(s) {', '.join(dup)} appear more than once, so it is ambiguous which "
                                   "to use. Fix: rename or drop the duplicated columns.")
-    bad = [str(c) for c in cols if not pd.api.types.is_numeric_dtype(data[c].dtype)]
+    bad = [str(c) for c in cols if check_dtype and not pd.api.types.is_numeric_dtype(data[c].dtype)]
     if bad:
         raise DataValidationError(f"{what}: column(s) {', '.join(bad)} are not numeric. Fix: pass numeric columns (scores or codes).")
     if not cols:

@@ -37,16 +37,8 @@ CONVERGENCE_RULE = (
 def _dimension_columns(scores: pd.DataFrame, dims: Sequence[str] | None) -> list[str]:
     if not isinstance(scores, pd.DataFrame):
         raise SpecificationError(f"scores must be a DataFrame of dimension scores, got {type(scores).__name__}.")
-    if dims is not None:   # named dimensions may hold numeric text; _numeric() converts or refuses it
-        missing = [str(c) for c in dims if c not in scores.columns]
-        if missing:
-            raise UnknownItemError(f"capacity_gaps: dimension(s) not in scores: {', '.join(missing)}.")
-        repeated = set(scores.columns[scores.columns.duplicated()])
-        dup = [str(c) for c in dims if c in repeated]
-        if dup:
-            raise DataValidationError(f"capacity_gaps: column name(s) {', '.join(dup)} appear more than once. Fix: keep one of each.")
-        return list(dims)
-    return numeric_columns(scores, None, "capacity_gaps", allow_bool=False)
+    # named dimensions may hold numeric text: _numeric() converts it or refuses it
+    return numeric_columns(scores, dims, "capacity_gaps", allow_bool=False, check_dtype=dims is None)
 
 
 def _numeric(values: pd.Series, what: str) -> pd.Series:
