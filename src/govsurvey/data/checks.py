@@ -9,7 +9,7 @@ import pandas as pd
 
 from govsurvey.errors import DataValidationError, UnknownItemError, preview
 
-__all__ = ["MAX_ABS", "MIN_ABS", "check_finite_values", "numeric_columns"]
+__all__ = ["MAX_ABS", "MIN_ABS", "check_finite_values", "check_unique_columns", "numeric_columns"]
 
 # Squares and cross-products of values beyond this overflow double precision (max ≈ 1.8e308)
 # once summed over cases, so variances, covariances and sums of squares become inf or NaN.
@@ -61,11 +61,7 @@ def numeric_columns(data: pd.DataFrame, columns: Sequence[str] | None, what: str
         missing = [str(c) for c in cols if c not in data.columns]
         if missing:
             raise UnknownItemError(f"{what}: column(s) not in the data: {', '.join(missing)}.")
-    repeated = set(data.columns[data.columns.duplicated()])
-    dup = [str(c) for c in cols if c in repeated]
-    if dup:
-        raise DataValidationError(f"{what}: column name(s) {', '.join(dup)} appear more than once, so it is ambiguous which "
-                                  "to use. Fix: rename or drop the duplicated columns.")
+    check_unique_columns(data, cols, what)
     bad = [str(c) for c in cols if check_dtype and not pd.api.types.is_numeric_dtype(data[c].dtype)]
     if bad:
         raise DataValidationError(f"{what}: column(s) {', '.join(bad)} are not numeric. Fix: pass numeric columns (scores or codes).")
@@ -75,3 +71,13 @@ def numeric_columns(data: pd.DataFrame, columns: Sequence[str] | None, what: str
             "Fix: read the responses with their instrument so answers become codes, or convert the columns to numbers."
         )
     return cols
+
+
+def check_unique_columns(data: pd.DataFrame, columns: Sequence, what: str) -> None:
+    """Raise :class:`DataValidationError` when a name in ``columns`` labels more than one column
+    of ``data`` (pandas then returns a table where a column is expected)."""
+    repeated = set(data.columns[data.columns.duplicated()])
+    dup = [str(c) for c in dict.fromkeys(columns) if c in repeated]
+    if dup:
+        raise DataValidationError(f"{what}: column name(s) {', '.join(dup)} appear more than once, so it is ambiguous which "
+                                  "to use. Fix: rename or drop the duplicated columns.")

@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from govsurvey.data.checks import check_finite_values
+from govsurvey.data.checks import check_finite_values, check_unique_columns
 from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
 
 __all__ = ["ModelFrame", "model_frame", "formula_variables"]
@@ -62,11 +62,7 @@ def model_frame(data: pd.DataFrame, columns: list[str], *, what: str, numeric: l
     missing = [c for c in columns if c not in data.columns]
     if missing:
         raise UnknownItemError(f"{what}: column(s) not in the data: {', '.join(missing)}.")
-    repeated = set(data.columns[data.columns.duplicated()])
-    dup = [str(c) for c in dict.fromkeys(columns) if c in repeated]
-    if dup:
-        raise DataValidationError(f"{what}: column name(s) {', '.join(dup)} appear more than once in the data, so it is "
-                                  "ambiguous which to use. Fix: rename or drop the duplicated columns.")
+    check_unique_columns(data, columns, what)
     frame = data[list(dict.fromkeys(columns))].copy()
     for c in numeric if numeric is not None else []:
         s = frame[c]

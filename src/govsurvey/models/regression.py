@@ -159,8 +159,6 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
         model = sm.OLS(y, x)
     vif = _vif(x)
     fit = model.fit(cov_type=robust or "nonrobust")
-    if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
-        raise NotPositiveDefiniteError("regress: the predictors are perfectly collinear. Fix: drop a redundant predictor.")
     conf = fit.conf_int(alpha=1 - ci)
     ysd = float(y.iloc[:, 0].std(ddof=1))
     beta = x.std(ddof=1) / ysd * fit.params

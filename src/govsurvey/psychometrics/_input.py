@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from govsurvey.data.checks import check_finite_values
+from govsurvey.data.checks import check_finite_values, check_unique_columns
 from govsurvey.errors import DataValidationError, DataWarning, NotPositiveDefiniteError, SpecificationError
 
 __all__ = ["ItemData", "prepare_items", "warn", "cov_to_cor", "check_positive_definite", "smc"]
@@ -63,9 +63,7 @@ def _numeric_frame(items: Any, what: str) -> pd.DataFrame:
         items = pd.DataFrame(items, columns=[f"V{j + 1}" for j in range(items.shape[1])])
     if not isinstance(items, pd.DataFrame):
         raise SpecificationError(f"{what}: items must be a pandas DataFrame of item columns, got {type(items).__name__}.")
-    if items.columns.duplicated().any():
-        dup = sorted({str(c) for c in items.columns[items.columns.duplicated()]})
-        raise DataValidationError(f"{what}: column(s) {', '.join(dup)} appear more than once. Fix: keep one of each.")
+    check_unique_columns(items, items.columns, what)
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in items.dtypes):
         values = items.to_numpy(dtype=float)  # fast path: one conversion for all-numeric input
         check_finite_values(values, [str(c) for c in items.columns], what)

@@ -238,7 +238,7 @@ class Model:
             e = 2 * (guw.T * guw + gww * guu)
             x = kuw.T * guw + kww * guu + kuu * gww + kuw * guw.T
             gcell = 2 * np.sum(u * (mmat @ w), axis=0)
-            hcell = x + x.T - e + self._second_term(imp, mmat, g)
+            hcell = x + x.T - e + self._second_term(imp, mmat, kind, ii, jj)
             if len(par) == q and ix.setdefault("_unique", len(np.unique(par)) == len(par)):
                 order = np.argsort(par)                       # one cell per parameter: a permutation
                 grad += wg * gcell[order]
@@ -252,11 +252,9 @@ class Model:
                 hess += wg * (inc.T @ hcell @ inc)
         return grad, (info + info.T) / 2, (hess + hess.T) / 2
 
-    def _second_term(self, imp: dict, mmat: np.ndarray, g: int) -> np.ndarray:
-        """tr(M Σ_ab) over pairs of free cells of group g (see :meth:`hessian`)."""
-        ix = self.index[g]
-        free = ix["par"] >= 0
-        kind, ii, jj = ix["kind"][free], ix["i"][free], ix["j"][free]
+    @staticmethod
+    def _second_term(imp: dict, mmat: np.ndarray, kind: np.ndarray, ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
+        """tr(M Σ_ab) over pairs of a group's free cells (kind, row, column; see :meth:`hessian`)."""
         b, s, fb = imp["B"], imp["S"], imp["FB"]
         t = imp["total"]
         gmat = fb.T @ mmat @ fb

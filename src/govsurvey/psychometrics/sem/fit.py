@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from govsurvey.data.checks import check_finite_values
+from govsurvey.data.checks import check_finite_values, check_unique_columns
 from govsurvey.errors import (
     ConvergenceError, ConvergenceWarning, DataValidationError, HeywoodCaseWarning, ModelSyntaxError,
     NotPositiveDefiniteError, SpecificationError, UnknownItemError,
@@ -69,11 +69,7 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise UnknownItemError(f"The model or group= names column(s) not in the data: {', '.join(missing[:5])}. Fix: check the names.")
-    repeated = set(data.columns[data.columns.duplicated()])
-    dup = sorted({str(c) for c in cols if c in repeated})
-    if dup:
-        raise DataValidationError(f"Column name(s) {', '.join(dup[:5])} appear more than once in the data, so the model's "
-                                  "variables are ambiguous. Fix: rename or drop the duplicated columns.")
+    check_unique_columns(data, cols, "model data")
     dtypes = data.dtypes
     if not group and all(pd.api.types.is_float_dtype(dtypes[c]) or pd.api.types.is_integer_dtype(dtypes[c]) for c in needed):
         x = data[needed].to_numpy(dtype=float)
@@ -290,9 +286,8 @@ def _std_jacobian(model: Model, theta: np.ndarray) -> np.ndarray:
     out = np.zeros((len(model.pt.rows), model.q))
     lv = np.array([v in model.pt.lv for v in model.vars])
     for g in range(model.pt.n_groups):
-        a, s, m = model.matrices(theta, g)
-        b = np.linalg.inv(np.eye(model.v) - a)
-        t = b @ s @ b.T
+        imp = model.implied(theta, g)
+        a, s, m, b, t = imp["A"], imp["S"], imp["m"], imp["B"], imp["total"]
         tot = np.diag(t)
         sd = np.sqrt(np.maximum(tot, 0))
         ix = model.index[g]
