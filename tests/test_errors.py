@@ -142,3 +142,52 @@ def test_every_error_class_is_raised_by_a_test():
     for cls in defined:
         assert getattr(gs, cls.__name__) is cls, f"{cls.__name__} is not exported as gs.{cls.__name__}"
         assert issubclass(cls, (ValueError, KeyError, RuntimeError, FileNotFoundError, UnicodeError)), cls
+
+
+def _frame(**cols) -> pd.DataFrame:
+    return pd.DataFrame(cols)
+
+
+_rng = np.random.default_rng(5)
+_n = 40
+_x = _rng.standard_normal(_n)
+_y = _x + _rng.standard_normal(_n)
+
+# The bad inputs the hardening pass added checks for, each with the message a user sees.
+BAD_INPUTS = [
+    ("huge values", lambda: gs.reliability(_likert().assign(x2=lambda d: d["x2"] * 1e200)),
+     gs.DataValidationError, r"'x2' has values as large as .*overflow double precision.*Fix: rescale"),
+    ("tiny values", lambda: gs.regress("y ~ x", _frame(y=_y, x=_x * 1e-200)),
+     gs.DataValidationError, r"'x' has no value larger than .*underflow.*Fix: rescale"),
+    ("inf in a group comparison", lambda: gs.compare_groups(_frame(y=np.r_[_y[:-1], np.inf], g=["a", "b"] * 20), "y", "g"),
+     gs.DataValidationError, r"'y' contains infinite values"),
+    ("constant outcome", lambda: gs.regress("y ~ x", _frame(y=np.ones(_n), x=_x)),
+     gs.DataValidationError, r"outcome 'y' has the same value \(1\) in every used row"),
+    ("intercept-only design", lambda: gs.regress("y ~ C(g)", _frame(y=_y, g=["a"] * _n)),
+     gs.DataValidationError, r"no predictor in 'y ~ C\(g\)' varies"),
+    ("HC3 with a leverage-1 row", lambda: gs.regress("y ~ C(g)", _frame(y=_y, g=["a"] * (_n - 1) + ["b"]), robust="HC3"),
+     gs.DataValidationError, r"leverage 1.*Fix: merge rare categories or use robust='HC1'"),
+    ("Welch ANOVA with a flat group", lambda: gs.compare_groups(
+        _frame(y=np.r_[_y[:30], np.full(10, 2.0)], g=["a", "b", "c"] * 10 + ["d"] * 10), "y", "g", test="welch_anova"),
+     gs.DataValidationError, r"does not vary in group\(s\) d.*Fix: use test='kruskal'"),
+    ("exact multilevel fit", lambda: gs.multilevel("y ~ C(k)", _frame(y=[1.0, 2, 3, 1, 2, 3], k=list("abcabc"), g=list("aabbcc")), groups="g"),
+     gs.DataValidationError, r"reproduce the outcome exactly"),
+    ("uncorrelated items in KMO", lambda: gs.kmo(_frame(x1=[0.0, 0, 1, 1] * 5, x2=[4.0, 3, 4, 3] * 5)),
+     gs.DataValidationError, r"x1, x2 are uncorrelated with every other item.*undefined"),
+    ("bootstrap with too few cases", lambda: gs.reliability(_likert(8), n_boot=100, seed=1),
+     gs.DataValidationError, r"at least 10 complete cases; there are 8"),
+    ("text scores in capacity_gaps", lambda: gs.capacity_gaps(_frame(a=["3", "4", "high"]), target=4.0, dimensions=["a"]),
+     gs.DataValidationError, r"'a' has non-numeric values \(high\). Fix: pass numeric scores"),
+    ("separation in an ordinal model", lambda: gs.ordinal("y ~ x", _frame(y=[1.0, 1, 2, 2, 3, 3] * 3, x=[1.0, 1, 2, 2, 3, 3] * 3)),
+     gs.DataValidationError, r"separate the outcome categories perfectly"),
+    ("duplicated columns in Moments", lambda: gs.Moments.from_frame(pd.DataFrame(np.ones((3, 2)), columns=["x", "x"])),
+     gs.DataValidationError, r"x appear more than once"),
+]
+
+
+@pytest.mark.parametrize("call, error, pattern", [b[1:] for b in BAD_INPUTS], ids=[b[0] for b in BAD_INPUTS])
+def test_bad_inputs_of_the_hardening_pass(call, error, pattern):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(error, match=pattern):
+            call()

@@ -388,6 +388,17 @@ def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
         fit = model.fit(method="bfgs", disp=False, maxiter=5000, gtol=1e-7)
     if not fit.mle_retvals.get("converged", True):
         warn(msgs, "The ordinal regression did not converge; estimates are unreliable.", ConvergenceWarning)
+    # separation: the MLE runs off to infinity, so the optimiser stops where every (complete) or
+    # some (quasi-) observed category has fitted probability 1 — as glm's "fitted probabilities 0 or 1"
+    p_obs = np.asarray(fit.predict())[np.arange(len(frame)), frame[yname].cat.codes.to_numpy()]
+    if (p_obs > 1 - 1e-6).all():
+        raise DataValidationError(
+            f"ordinal: the predictors in {formula!r} separate the outcome categories perfectly, so the estimates are "
+            "infinite. Fix: drop or merge the separating predictor, or merge outcome categories."
+        )
+    if (p_obs > 1 - 1e-8).any():
+        warn(msgs, "Fitted probabilities of 0 or 1 occurred: the predictors (quasi-)separate some outcome categories; "
+                   "estimates and standard errors are unreliable.")
     k = x.shape[1]
     params = fit.params.copy()
     # statsmodels parameterises thresholds as the first plus log-increments; report the thresholds themselves
