@@ -76,6 +76,8 @@ def numeric_columns(data: pd.DataFrame, columns: Sequence[str] | None, what: str
 def check_unique_columns(data: pd.DataFrame, columns: Sequence, what: str) -> None:
     """Raise :class:`DataValidationError` when a name in ``columns`` labels more than one column
     of ``data`` (pandas then returns a table where a column is expected)."""
+    if data.columns.is_unique:
+        return
     repeated = set(data.columns[data.columns.duplicated()])
     dup = [str(c) for c in dict.fromkeys(columns) if c in repeated]
     if dup:

@@ -56,7 +56,8 @@ def cov_to_cor(cov: np.ndarray) -> np.ndarray:
     return r
 
 
-def _numeric_frame(items: Any, what: str) -> pd.DataFrame:
+def _numeric_matrix(items: Any, what: str) -> tuple[list[str], np.ndarray]:
+    """Item names and a float matrix (cases × items, NaN for missing) after the checks."""
     if isinstance(items, np.ndarray):
         if items.ndim != 2:
             raise SpecificationError(f"{what}: items must be a 2-D table (respondents × items), got {items.ndim}-D.")
@@ -64,13 +65,16 @@ def _numeric_frame(items: Any, what: str) -> pd.DataFrame:
     if not isinstance(items, pd.DataFrame):
         raise SpecificationError(f"{what}: items must be a pandas DataFrame of item columns, got {type(items).__name__}.")
     check_unique_columns(items, items.columns, what)
-    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in items.dtypes):
-        values = items.to_numpy(dtype=float)  # fast path: one conversion for all-numeric input
-        check_finite_values(values, [str(c) for c in items.columns], what)
-        return pd.DataFrame(values, index=items.index, columns=[str(c) for c in items.columns])
-    out = {}
-    for col in items.columns:
-        s = items[col]
+    names = [str(c) for c in items.columns]
+    dtypes = items.dtypes
+    if all(t.kind in "iuf" for t in dtypes) or all(
+            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in dtypes):
+        values = items.to_numpy(dtype=float, na_value=np.nan)  # fast path: one conversion for all-numeric input
+        check_finite_values(values, names, what)
+        return names, values
+    out = np.empty(items.shape, dtype=float)
+    for j, col in enumerate(items.columns):
+        s = items.iloc[:, j]
         if pd.api.types.is_bool_dtype(s):
             s = s.astype(float)
         if not pd.api.types.is_numeric_dtype(s):
@@ -83,10 +87,10 @@ def _numeric_frame(items: Any, what: str) -> pd.DataFrame:
                     "Fix: read the data with gs.read_responses(path, instrument) so answers become codes."
                 )
             s = conv
-        v = s.astype(float)
-        check_finite_values(v.to_numpy()[:, None], [str(col)], what)
-        out[str(col)] = v
-    return pd.DataFrame(out, index=items.index)
+        v = s.astype(float).to_numpy(dtype=float, na_value=np.nan)
+        check_finite_values(v[:, None], [str(col)], what)
+        out[:, j] = v
+    return names, out
 
 
 def prepare_items(
@@ -111,13 +115,12 @@ def prepare_items(
 
     if isinstance(items, Moments):
         return _from_moments(items, what=what, min_items=min_items, drop_constant=drop_constant, min_n=min_n)
-    frame = _numeric_frame(items, what)
+    names, x = _numeric_matrix(items, what)
     msgs: list[str] = []
-    if frame.shape[1] < min_items:
-        raise DataValidationError(f"{what} needs at least {min_items} items, got {frame.shape[1]}. Fix: pass more item columns.")
-    n_total = frame.shape[0]
+    if x.shape[1] < min_items:
+        raise DataValidationError(f"{what} needs at least {min_items} items, got {x.shape[1]}. Fix: pass more item columns.")
+    n_total = x.shape[0]
     if missing == "listwise":
-        x = frame.to_numpy()
         keep = ~np.isnan(x).any(axis=1)
         n_dropped = n_total - int(keep.sum())
         if n_dropped:
@@ -135,6 +138,7 @@ def prepare_items(
         values = x
     else:
         n_dropped = 0
+        frame = pd.DataFrame(x, columns=names)
         counts = frame.notna().astype(float).T @ frame.notna().astype(float)
         if counts.to_numpy().min() < min_n:
             raise DataValidationError(f"{what}: some pairs of items are answered together by fewer than {min_n} respondents. Fix: drop sparse items.")
@@ -144,7 +148,6 @@ def prepare_items(
         values = None
         if frame.isna().any().any():
             msgs.append("Covariances were computed pairwise (psych's use='pairwise').")
-    names = list(frame.columns)
     var = np.diag(cov)
     constant = [names[j] for j in range(len(names)) if not var[j] > 1e-12 * max(1.0, float(np.abs(means[j])) ** 2)]
     if constant:

@@ -127,6 +127,53 @@ def _minres_newton(r: np.ndarray, nf: int, start: np.ndarray, max_iter: int = 50
     return None
 
 
+def one_factor_uls(c: np.ndarray, *, max_iter: int = 50) -> np.ndarray | None:
+    """Loadings l of one factor by unweighted least squares on the off-diagonal,
+    min ¼ Σ_{i≠j} (c_ij − l_i l_j)², for a covariance or correlation matrix ``c``; or None
+    when Newton's method does not reach a minimum (the caller then uses a bounded method).
+
+    This is the one-factor minres solution (psych::fa(fm="minres", nfactors=1)) whenever its
+    uniquenesses lie inside the bounds, solved in loading space where the gradient
+    g_i = −Σ_{j≠i} e_ij l_j (e = c − llᵀ off the diagonal) and Hessian
+    H = diag(Σ_{j≠i} l_j²) + (llᵀ − e) off the diagonal need no eigendecomposition.
+    The start is the first principal axis with each item's largest absolute off-diagonal
+    entry as its communality.
+    """
+    k = c.shape[0]
+    if k < 3:
+        return None
+    eye = np.eye(k, dtype=bool)
+    off = np.where(eye, 0.0, c)
+    m = off + np.diag(np.abs(off).max(axis=1))
+    vals, vecs = np.linalg.eigh(m)
+    if not vals[-1] > 0:
+        return None
+    l = vecs[:, -1] * np.sqrt(vals[-1])
+    scale = float(np.abs(off).max())
+    if not scale > 0:
+        return None
+    diag = np.arange(k)
+    for _ in range(max_iter):
+        ll = l[:, None] * l
+        ll[diag, diag] = 0.0
+        e = off - ll
+        grad = -(e @ l)
+        l2 = l * l
+        hess = ll + ll - off              # llᵀ − e off the diagonal
+        hess[diag, diag] = l2.sum() - l2
+        if np.abs(grad).max() < 1e-14 * scale * max(1.0, float(np.abs(l).max())):
+            try:
+                np.linalg.cholesky(hess)  # a minimum, not a saddle
+            except np.linalg.LinAlgError:
+                return None
+            return l if l.sum() >= 0 else -l
+        try:
+            l = l - np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            return None
+    return None
+
+
 def fit_ml(r: np.ndarray, nf: int, *, max_iter: int = 20000) -> tuple[np.ndarray, dict[str, Any]]:
     """Maximum-likelihood loadings (factanal's objective and gradient, as psych fm="ml")."""
     p = r.shape[0]

@@ -19,6 +19,7 @@ from govsurvey.results import Result
 __all__ = ["item_analysis", "reliability", "Reliability", "alpha_from_cov", "feldt_ci", "split_half_max"]
 
 
+_TABLE_COLUMNS = pd.Index(["alpha_if_deleted", "r_drop"])   # (a view per table: no shared mutable name)
 MIN_BOOT_N = 10   # fewer cases give too few distinct resamples for a percentile interval
 
 
@@ -43,11 +44,14 @@ def _r_drop(cov: np.ndarray) -> np.ndarray:
 
 
 def _alpha_if_deleted(cov: np.ndarray) -> np.ndarray:
+    """Alpha of the k − 1 remaining items for each item left out, from C alone: leaving out
+    item i removes C_ii from the trace and its row and column from the total."""
     k = cov.shape[0]
     if k < 3:
         return np.full(k, np.nan)
-    keep = ~np.eye(k, dtype=bool)
-    return np.array([alpha_from_cov(cov[np.ix_(keep[i], keep[i])]) for i in range(k)])
+    d = np.diag(cov)
+    rest_total = cov.sum() - 2 * cov.sum(axis=0) + d
+    return (k - 1) / (k - 2) * (1.0 - (np.trace(cov) - d) / rest_total)
 
 
 def feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
@@ -76,13 +80,11 @@ def split_half_max(r: np.ndarray, *, n_sample: int = 10000, seed: int | None = N
     else:
         rng = np.random.default_rng(seed)
         splits = [tuple(rng.choice(k, size=m, replace=False)) for _ in range(n_sample)]
-    best = -np.inf
-    for a in splits:
-        mask = np.zeros(k, dtype=bool)
-        mask[list(a)] = True
-        rab = r[np.ix_(mask, ~mask)].sum()
-        best = max(best, 4 * rab / total)
-    return float(best)
+    # r_AB for every split at once: with indicator rows a, r_AB = a R (1 − a)ᵀ
+    a = np.zeros((len(splits), k))
+    a[np.repeat(np.arange(len(splits)), m), np.asarray(splits, dtype=int).ravel()] = 1.0
+    rab = ((a @ r) * (1.0 - a)).sum(axis=1)
+    return float(4 * rab.max() / total)
 
 
 def _lambda6(r: np.ndarray) -> float:
@@ -91,11 +93,12 @@ def _lambda6(r: np.ndarray) -> float:
 
 
 def _omega_total_1f(r: np.ndarray) -> float:
-    from govsurvey.psychometrics.factor import fit_minres
+    from govsurvey.psychometrics.factor import LOWER, fit_minres, one_factor_uls
 
-    loadings, _ = fit_minres(r, 1)
-    uniq = 1 - (loadings**2).sum(axis=1)
-    return float(1 - uniq.sum() / r.sum())
+    l = one_factor_uls(r)
+    if l is None or (l**2).max() >= 1 - LOWER:   # no interior minimum: psych's bounded minres
+        l = fit_minres(r, 1)[0][:, 0]
+    return float(1 - (1 - l**2).sum() / r.sum())
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -206,7 +209,7 @@ def reliability(
             omega_ci = tuple(float(v) for v in np.nanquantile(boots_omega, q))
     else:
         alpha_ci, method = feldt_ci(alpha, data.n, k, ci), "Feldt"
-    table = pd.DataFrame(np.column_stack([_alpha_if_deleted(cov), r_drop]), columns=["alpha_if_deleted", "r_drop"],
+    table = pd.DataFrame(np.column_stack([_alpha_if_deleted(cov), r_drop]), columns=_TABLE_COLUMNS.view(),
                          index=pd.Index(data.names, name="item"))
     try:
         lambda6 = _lambda6(r)
