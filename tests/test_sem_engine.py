@@ -84,6 +84,7 @@ def test_diverging_fit_raises_convergence_error(monkeypatch, data):
 
     real_fit = engine.Model.fit
     monkeypatch.setattr(engine.Model, "fit", lambda self, *a, **k: real_fit(self, max_iter=2))
+    monkeypatch.setattr(engine.Model, "_block_starts", lambda self, theta, g: None)   # the simple (far) starts
     with pytest.raises(gs.ConvergenceError, match="did not converge in 2 iterations .* Fix:"):
         gs.cfa(data, MODELS["cfa"][0])
 

@@ -64,12 +64,13 @@ def _numeric_matrix(items: Any, what: str) -> tuple[list[str], np.ndarray]:
         items = pd.DataFrame(items, columns=[f"V{j + 1}" for j in range(items.shape[1])])
     if not isinstance(items, pd.DataFrame):
         raise SpecificationError(f"{what}: items must be a pandas DataFrame of item columns, got {type(items).__name__}.")
-    check_unique_columns(items, items.columns, what)
-    names = [str(c) for c in items.columns]
-    dtypes = items.dtypes
-    if all(t.kind in "iuf" for t in dtypes) or all(
-            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in dtypes):
-        values = items.to_numpy(dtype=float, na_value=np.nan)  # fast path: one conversion for all-numeric input
+    labels = items.columns.tolist()
+    if len(set(labels)) < len(labels):
+        check_unique_columns(items, labels, what)
+    names = [str(c) for c in labels]
+    values = items.to_numpy()
+    if values.dtype.kind in "iuf":      # fast path: every column numeric (not boolean), one conversion
+        values = np.array(values, dtype=float)     # (a copy: never a view of the caller's frame)
         check_finite_values(values, names, what)
         return names, values
     out = np.empty(items.shape, dtype=float)
@@ -148,8 +149,8 @@ def prepare_items(
         values = None
         if frame.isna().any().any():
             msgs.append("Covariances were computed pairwise (psych's use='pairwise').")
-    var = np.diag(cov)
-    constant = [names[j] for j in range(len(names)) if not var[j] > 1e-12 * max(1.0, float(np.abs(means[j])) ** 2)]
+    flat = ~(np.diag(cov) > 1e-12 * np.maximum(1.0, means**2))
+    constant = [names[j] for j in np.flatnonzero(flat)]
     if constant:
         if not drop_constant:
             raise DataValidationError(
@@ -181,8 +182,7 @@ def _from_moments(m, *, what: str, min_items: int, drop_constant: bool, min_n: i
         msgs.append(f"{m.n_dropped} rows with missing answers were left out (listwise deletion).")
     cov = m.m2 / (m.n - 1)
     names, means = list(m.names), m.mean.copy()
-    var = np.diag(cov)
-    constant = [names[j] for j in range(len(names)) if not var[j] > 1e-12 * max(1.0, float(abs(means[j])) ** 2)]
+    constant = [names[j] for j in np.flatnonzero(~(np.diag(cov) > 1e-12 * np.maximum(1.0, means**2)))]
     if constant:
         if not drop_constant:
             raise DataValidationError(f"{what}: item(s) {', '.join(constant)} have zero variance. Fix: drop them from the analysis.")
@@ -195,11 +195,13 @@ def _from_moments(m, *, what: str, min_items: int, drop_constant: bool, min_n: i
     return ItemData(names=tuple(names), values=None, n=int(m.n), means=means, cov=cov, n_dropped=int(m.n_dropped), warnings=tuple(msgs))
 
 
-def check_positive_definite(matrix: np.ndarray, names: tuple[str, ...], what: str) -> None:
-    """Raise NotPositiveDefiniteError naming the items involved when the matrix is singular."""
-    eig, vec = np.linalg.eigh(matrix)
+def check_positive_definite(matrix: np.ndarray, names: tuple[str, ...], what: str) -> np.ndarray:
+    """The eigenvalues of ``matrix`` (ascending); raise NotPositiveDefiniteError naming the
+    items involved when the matrix is singular."""
+    eig = np.linalg.eigvalsh(matrix)
     if eig.min() > 1e-10 * max(1.0, eig.max()):
-        return
+        return eig
+    eig, vec = np.linalg.eigh(matrix)
     weights = np.abs(vec[:, 0])
     involved = [names[j] for j in np.argsort(-weights)[:4] if weights[j] > 0.2]
     raise NotPositiveDefiniteError(

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from govsurvey._blas import small_matrix_blas
 from govsurvey.errors import ConvergenceWarning, DataValidationError, HeywoodCaseWarning, SpecificationError
@@ -127,7 +127,7 @@ def _minres_newton(r: np.ndarray, nf: int, start: np.ndarray, max_iter: int = 50
     return None
 
 
-def one_factor_uls(c: np.ndarray, *, max_iter: int = 50) -> np.ndarray | None:
+def one_factor_uls(c: np.ndarray, *, max_iter: int = 50, approximate: bool = False) -> np.ndarray | None:
     """Loadings l of one factor by unweighted least squares on the off-diagonal,
     min ¼ Σ_{i≠j} (c_ij − l_i l_j)², for a covariance or correlation matrix ``c``; or None
     when Newton's method does not reach a minimum (the caller then uses a bounded method).
@@ -137,7 +137,8 @@ def one_factor_uls(c: np.ndarray, *, max_iter: int = 50) -> np.ndarray | None:
     g_i = −Σ_{j≠i} e_ij l_j (e = c − llᵀ off the diagonal) and Hessian
     H = diag(Σ_{j≠i} l_j²) + (llᵀ − e) off the diagonal need no eigendecomposition.
     The start is the first principal axis with each item's largest absolute off-diagonal
-    entry as its communality.
+    entry as its communality. With ``approximate``, the loadings after ``max_iter`` Newton
+    steps are returned as they are (starting values for an iterative fit).
     """
     k = c.shape[0]
     if k < 3:
@@ -171,6 +172,8 @@ def one_factor_uls(c: np.ndarray, *, max_iter: int = 50) -> np.ndarray | None:
             l = l - np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
             return None
+    if approximate and np.all(np.isfinite(l)):
+        return l if l.sum() >= 0 else -l
     return None
 
 
@@ -417,14 +420,15 @@ def kmo(items: pd.DataFrame, *, missing: str = "listwise") -> KMO:
     r0 = r.copy()
     np.fill_diagonal(r0, 0)
     r2, q2 = (r0**2), (q**2)
-    alone = [data.names[j] for j in range(data.k) if not (r2[:, j].sum() + q2[:, j].sum()) > 0]
+    r2_col, q2_col = r2.sum(axis=0), q2.sum(axis=0)
+    alone = [data.names[j] for j in np.flatnonzero(~(r2_col + q2_col > 0))]
     if alone:
         raise DataValidationError(
             f"kmo: item(s) {', '.join(alone)} are uncorrelated with every other item (all correlations exactly 0), so their "
             "sampling adequacy is 0/0, undefined. Fix: check those items; a factor analysis has nothing to share with them."
         )
-    overall = float(r2.sum() / (r2.sum() + q2.sum()))
-    per = r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0))
+    overall = float(r2_col.sum() / (r2_col.sum() + q2_col.sum()))
+    per = r2_col / (r2_col + q2_col)
     return KMO(overall=overall, per_item=pd.Series(per, index=list(data.names), name="msa"), warnings=data.warnings)
 
 
@@ -453,12 +457,12 @@ def bartlett(items: pd.DataFrame, *, missing: str = "listwise") -> Bartlett:
     """
     data = prepare_items(items, what="bartlett", missing=missing)
     r = data.cor
-    check_positive_definite(r, data.names, "bartlett")
+    eig = check_positive_definite(r, data.names, "bartlett")
     p = data.k
-    sign, logdet = np.linalg.slogdet(r)
+    logdet = float(np.log(eig).sum())
     chi2 = -logdet * (data.n - 1 - (2 * p + 5) / 6)
     df = p * (p - 1) // 2
-    return Bartlett(chi2=float(chi2), df=int(df), p_value=float(stats.chi2.sf(chi2, df)), n_obs=data.n)
+    return Bartlett(chi2=float(chi2), df=int(df), p_value=float(special.chdtrc(df, chi2)), n_obs=data.n)
 
 
 def minres1_batch(r: np.ndarray, *, iters: int = 2000, tol: float = 1e-12) -> np.ndarray:

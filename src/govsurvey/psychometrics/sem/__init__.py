@@ -70,9 +70,18 @@ class CFA(SEM):
 def _table(res: FitResult, cols: list[str], keep=None, rename: dict[str, str] | None = None) -> pd.DataFrame:
     """A DataFrame of the estimates' columns ``cols`` (rows where ``keep(op)``), built once from lists."""
     src = res.columns
-    rows = range(len(src["op"])) if keep is None else [k for k, op in enumerate(src["op"]) if keep(op)]
+    rows = np.arange(len(src["op"])) if keep is None else np.array([k for k, op in enumerate(src["op"]) if keep(op)], dtype=int)
     rename = rename or {}
-    return pd.DataFrame({rename.get(c, c): [src[c][k] for k in rows] for c in cols})
+    out = {}
+    for c in cols:
+        if c in _NUMERIC:       # float columns as arrays: no per-value type inference
+            out[rename.get(c, c)] = np.asarray(src[c], dtype=float)[rows] if len(rows) else np.zeros(0)
+        else:
+            out[rename.get(c, c)] = [src[c][k] for k in rows]
+    return pd.DataFrame(out)
+
+
+_NUMERIC = frozenset({"estimate", "se", "z", "p", "std_all", "std_se"})
 
 
 def _estimates_table(res: FitResult) -> pd.DataFrame:
@@ -148,30 +157,43 @@ def _reliability(res: FitResult) -> pd.DataFrame:
     """CR (semTools ``omega``), AVE (mean squared standardized loading) and semTools ``avevar``."""
     m, theta = res.model, res.theta
     est = res.columns
-    std_of = {(g, lhs, rhs): v for g, op, lhs, rhs, v in zip(est["group"], est["op"], est["lhs"], est["rhs"], est["std_all"]) if op == "=~"}
-    rows = []
+    ov = set(m.pt.ov)
+    # each group's first-order factors and their items, with the items' standardized loadings
+    # (a higher-order factor measured by other factors has no CR/AVE of its own)
+    blocks: dict[tuple[int, str], tuple[list[str], list[float]]] = {}
+    gpos = {name: g for g, name in enumerate(res.groups)}
+    for gname, op, lhs, rhs, v in zip(est["group"], est["op"], est["lhs"], est["rhs"], est["std_all"]):
+        if op == "=~" and rhs in ov:
+            items, std = blocks.setdefault((gpos[gname], lhs), ([], []))
+            items.append(rhs)
+            std.append(v)
+    multi = len(res.groups) > 1
+    out: dict[str, list] = {"group": [], "factor": [], "cr": [], "ave": [], "avevar": [], "n_items": []}
     for g in range(len(res.groups)):
-        imp = m.implied(theta, g)
-        a, s = imp["A"], imp["S"]
+        a, s = m.matrices(theta, g)[:2]
         for f in m.pt.lv:
-            j = m.idx[f]
-            items = [r.rhs for r in m.pt.rows if r.group == g and r.op == "=~" and r.lhs == f and r.rhs in m.pt.ov]
-            if not items:  # a higher-order factor measured by other factors: CR/AVE are defined for first-order factors
+            if (g, f) not in blocks:
                 continue
+            items, std = blocks[(g, f)]
+            j = m.idx[f]
             idx = [m.idx[i] for i in items]
             lam = a[idx, j]
             psi = s[j, j]
             theta_block = s[np.ix_(idx, idx)]
             common = lam.sum() ** 2 * psi
             true_item = lam**2 * psi
-            std = np.array([std_of[(res.groups[g], f, i)] for i in items])
-            row = {"factor": f, "cr": float(common / (common + theta_block.sum())), "ave": float((std**2).mean()),
-                   "avevar": float(true_item.sum() / (true_item.sum() + np.diag(theta_block).sum())), "n_items": len(items)}
-            if len(res.groups) > 1:
-                row["group"] = res.groups[g]
-            rows.append(row)
-    out = pd.DataFrame(rows, columns=(["group"] if len(res.groups) > 1 else []) + ["factor", "cr", "ave", "avevar", "n_items"])
-    return out.set_index(["group", "factor"] if len(res.groups) > 1 else "factor")
+            out["group"].append(res.groups[g])
+            out["factor"].append(f)
+            out["cr"].append(float(common / (common + theta_block.sum())))
+            out["ave"].append(float((np.asarray(std) ** 2).mean()))
+            out["avevar"].append(float(true_item.sum() / (true_item.sum() + np.diag(theta_block).sum())))
+            out["n_items"].append(len(items))
+    cols = ["cr", "ave", "avevar", "n_items"]
+    if multi:
+        index = pd.MultiIndex.from_arrays([out["group"], out["factor"]], names=["group", "factor"])
+    else:
+        index = pd.Index(out["factor"], name="factor", dtype=None if out["factor"] else object)
+    return pd.DataFrame({c: np.asarray(out[c], dtype=int if c == "n_items" else float) for c in cols}, index=index)
 
 
 @small_matrix_blas

@@ -17,9 +17,11 @@ the expected information (N/2)·E[∂²F] (lavaan's defaults for ML with complet
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
+from scipy import linalg
 
 from govsurvey.errors import NotPositiveDefiniteError
 from govsurvey.psychometrics.sem.partable import ParTable, Row
@@ -82,7 +84,21 @@ class Model:
             jj.append(j)
             par.append(r.par if r.free else -1)
             val.append(r.value if (not r.free and r.value is not None) else 0.0)
-        return {"kind": np.array(kind), "i": np.array(ii), "j": np.array(jj), "par": np.array(par), "value": np.array(val, dtype=float)}
+        kind_a, ii_a, jj_a, par_a = np.array(kind, dtype=int), np.array(ii, dtype=int), np.array(jj, dtype=int), np.array(par, dtype=int)
+        v = self.v
+        paths, covs, means = kind_a <= 1, kind_a == 2, kind_a == 3
+        free = par_a >= 0
+        return {
+            "kind": kind_a, "i": ii_a, "j": jj_a, "par": par_a, "value": np.array(val, dtype=float),
+            # for matrices(): the rows that are free, and the flat cells of A, S (both triangles) and m they fill
+            "_free": np.flatnonzero(free), "_par_free": par_a[free],
+            "_paths": np.flatnonzero(paths), "_a_cells": ii_a[paths] * v + jj_a[paths],
+            "_covs": np.flatnonzero(covs), "_s_cells": np.concatenate([ii_a[covs] * v + jj_a[covs], jj_a[covs] * v + ii_a[covs]]),
+            "_means": np.flatnonzero(means), "_m_cells": ii_a[means],
+            # A² = 0 (no variable both receives and sends a path, as in a first-order measurement
+            # model): then B = (I − A)⁻¹ = I + A exactly
+            "_nilpotent": not (set(ii_a[paths].tolist()) & set(jj_a[paths].tolist())),
+        }
 
     def batch_matrices(self, thetas: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A, S, m for many parameter vectors at once (b × v × v, b × v × v, b × v)."""
@@ -104,17 +120,29 @@ class Model:
 
     # ------------------------------------------------------------------ matrices
     def matrices(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        a, s, m = self.batch_matrices(theta[None, :], g)
-        return a[0], s[0], m[0]
+        """A, S, m for one parameter vector (as :meth:`batch_matrices`, without the batch axis)."""
+        ix = self.index[g]
+        vals = ix["value"].copy()
+        vals[ix["_free"]] = theta[ix["_par_free"]]
+        v = self.v
+        a = np.zeros(v * v)
+        a[ix["_a_cells"]] = vals[ix["_paths"]]
+        s = np.zeros(v * v)
+        cv = vals[ix["_covs"]]
+        s[ix["_s_cells"]] = np.concatenate([cv, cv])
+        m = np.zeros(v)
+        m[ix["_m_cells"]] = vals[ix["_means"]]
+        return a.reshape(v, v), s.reshape(v, v), m
 
     def implied(self, theta: np.ndarray, g: int) -> dict[str, np.ndarray]:
         a, s, m = self.matrices(theta, g)
-        b = np.linalg.inv(self._eye - a)
+        b = self._eye + a if self.index[g]["_nilpotent"] else np.linalg.inv(self._eye - a)
         fb = b[: self.p]
-        sigma = fb @ s @ fb.T
-        mu = fb @ m if self.pt.meanstructure else self.groups[g].mean.copy()
         total = b @ s @ b.T
-        return {"A": a, "S": s, "m": m, "B": b, "FB": fb, "sigma": (sigma + sigma.T) / 2, "mu": mu, "total": total}
+        total = (total + total.T) / 2
+        sigma = total[: self.p, : self.p].copy()
+        mu = fb @ m if self.pt.meanstructure else self.groups[g].mean.copy()
+        return {"A": a, "S": s, "m": m, "B": b, "FB": fb, "sigma": sigma, "mu": mu, "total": total}
 
     def derivatives(self, theta: np.ndarray, g: int, imp: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """dΣ/dθ (q × p × p) and dμ/dθ (q × p) for group g."""
@@ -186,7 +214,7 @@ class Model:
                 info += w * (ms.reshape(q, p * p) @ ms.transpose(0, 2, 1).reshape(q, p * p).T + 2 * dmu @ inv @ dmu.T)
         return grad, info
 
-    def hessian(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def hessian(self, theta: np.ndarray, *, second_order: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Gradient, expected and observed (exact, analytic) Hessian of F, for models without a
         mean structure (then μ = x̄ and F = Σ_g w_g [log|Σ| + tr(SΣ⁻¹) − log|S| − p]).
 
@@ -203,7 +231,8 @@ class Model:
             tr(P_a P_b) = 2 (G_wu∘G_uw + G_ww∘G_uu)_ab,
             tr(P_a V Σ_b) = (K_wu∘G_uw + K_ww∘G_uu + K_uu∘G_ww + K_uw∘G_wu)_ab,
 
-        which costs O(q²p) instead of O(q²p²). Σ_ab ≠ 0 only for path × path and
+        which costs O(q²p) instead of O(q²p²). (``second_order=False``: the gradient and the
+        expected Hessian only, the observed one is None.) Σ_ab ≠ 0 only for path × path and
         path × (co)variance pairs. For paths A_ij, A_kl and (co)variance S_kl, with
         B = (I − A)⁻¹, T = B S Bᵀ, G = (FB)ᵀ M FB and K = B S G,
 
@@ -222,61 +251,100 @@ class Model:
             inv = np.linalg.inv(imp["sigma"])
             vmat = inv @ gd.cov @ inv
             mmat = inv - vmat
-            ix = self.index[g]
-            free = ix["par"] >= 0
-            kind, ii, jj, par = ix["kind"][free], ix["i"][free], ix["j"][free], ix["par"][free]
+            plan = self._hessian_plan(g)
+            kind, ii, jj, par = plan["kind"], plan["i"], plan["j"], plan["par"]
             fb = imp["FB"]
             c = imp["B"] @ imp["S"] @ fb.T                        # v × p
             u = fb[:, ii]
-            w = np.where((kind <= 1)[None, :], c[jj].T, fb[:, jj])
-            w = w * np.where((kind == 2) & (ii == jj), 0.5, 1.0)[None, :]
-            w = w * (kind <= 2)[None, :]                         # (mean rows do not move Σ)
+            w = np.where(plan["is_path"], c[jj].T, fb[:, jj]) * plan["w_scale"]
             su, sw = inv @ u, inv @ w
             guu, gww, guw = u.T @ su, w.T @ sw, u.T @ sw
-            vu, vw = gd.cov @ su, gd.cov @ sw                    # K_xy = (Σ⁻¹X)ᵀ S (Σ⁻¹Y)
-            kuu, kww, kuw = su.T @ vu, sw.T @ vw, su.T @ vw
             e = 2 * (guw.T * guw + gww * guu)
-            x = kuw.T * guw + kww * guu + kuu * gww + kuw * guw.T
             gcell = 2 * np.sum(u * (mmat @ w), axis=0)
-            hcell = x + x.T - e + self._second_term(imp, mmat, kind, ii, jj)
-            if len(par) == q and ix.setdefault("_unique", len(np.unique(par)) == len(par)):
-                order = np.argsort(par)                       # one cell per parameter: a permutation
+            hcell = None
+            if second_order:
+                vu, vw = gd.cov @ su, gd.cov @ sw                # K_xy = (Σ⁻¹X)ᵀ S (Σ⁻¹Y)
+                kuu, kww, kuw = su.T @ vu, sw.T @ vw, su.T @ vw
+                x = kuw.T * guw + kww * guu + kuu * gww + kuw * guw.T
+                hcell = x + x.T - e + self._second_term(imp, mmat, plan)
+            if plan["identity"]:                              # cells are the parameters, in order
+                grad += wg * gcell
+                info += wg * e
+                if second_order:
+                    hess += wg * hcell
+            elif plan["permutation"] is not None:             # one cell per parameter: a permutation
+                order = plan["permutation"]
                 grad += wg * gcell[order]
                 info += wg * e[np.ix_(order, order)]
-                hess += wg * hcell[np.ix_(order, order)]
+                if second_order:
+                    hess += wg * hcell[np.ix_(order, order)]
             else:                                             # equality constraints: sum the cells
                 inc = np.zeros((len(par), q))
                 inc[np.arange(len(par)), par] = 1.0
                 grad += wg * (gcell @ inc)
                 info += wg * (inc.T @ e @ inc)
-                hess += wg * (inc.T @ hcell @ inc)
-        return grad, (info + info.T) / 2, (hess + hess.T) / 2
+                if second_order:
+                    hess += wg * (inc.T @ hcell @ inc)
+        return grad, (info + info.T) / 2, ((hess + hess.T) / 2 if second_order else None)
 
-    @staticmethod
-    def _second_term(imp: dict, mmat: np.ndarray, kind: np.ndarray, ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
-        """tr(M Σ_ab) over pairs of a group's free cells (kind, row, column; see :meth:`hessian`)."""
-        b, s, fb = imp["B"], imp["S"], imp["FB"]
-        t = imp["total"]
+    def _hessian_plan(self, g: int) -> dict[str, Any]:
+        """Index arrays for :meth:`hessian` that depend only on the model: group g's free cells
+        (kind, row, column, parameter), how they map to parameters, and the gathers and
+        scatters of :meth:`_second_term`."""
+        ix = self.index[g]
+        plan = ix.get("_hessian")
+        if plan is not None:
+            return plan
+        free = ix["par"] >= 0
+        kind, ii, jj, par = ix["kind"][free], ix["i"][free], ix["j"][free], ix["par"][free]
+        n, v = len(kind), self.v
+        unique = len(np.unique(par)) == len(par) and len(par) == self.q
+        order = np.argsort(par) if unique else None
+        plan = {
+            "kind": kind, "i": ii, "j": jj, "par": par,
+            "is_path": (kind <= 1)[None, :],
+            # w is halved for variances (Σ_a = u uᵀ) and zero for means (they do not move Σ)
+            "w_scale": (np.where((kind == 2) & (ii == jj), 0.5, 1.0) * (kind <= 2))[None, :],
+            "identity": unique and bool((order == np.arange(n)).all()),
+            "permutation": order,
+        }
+        paths, covs = np.flatnonzero(kind <= 1), np.flatnonzero(kind == 2)
+        i, j = ii[paths], jj[paths]
+        # rows: the first path (i, j); columns: the second path (k, l) — flat gathers from v × v matrices
+        plan["pp"] = (j[None, :] * v + i[:, None], j[:, None] * v + i[None, :],      # B_li, K_jk
+                      j[:, None] * v + i[None, :], j[None, :] * v + i[:, None],      # B_jk, K_li
+                      j[:, None] * v + j[None, :], i[None, :] * v + i[:, None])      # T_jl, G_ki
+        plan["pp_cells"] = (paths[:, None] * n + paths[None, :]).ravel()
+        k, l = ii[covs], jj[covs]
+        plan["pc"] = (j[:, None] * v + k[None, :], l[None, :] * v + i[:, None],      # B_jk, G_li
+                      j[:, None] * v + l[None, :], k[None, :] * v + i[:, None])      # B_jl, G_ki
+        plan["pc_offdiag"] = (k != l)[None, :]
+        plan["pc_cells"] = (paths[:, None] * n + covs[None, :]).ravel()
+        plan["cp_cells"] = (covs[:, None] * n + paths[None, :]).ravel()
+        plan["n_paths"], plan["n_covs"] = len(paths), len(covs)
+        ix["_hessian"] = plan
+        return plan
+
+    def _second_term(self, imp: dict, mmat: np.ndarray, plan: dict[str, Any]) -> np.ndarray:
+        """tr(M Σ_ab) over pairs of a group's free cells (see :meth:`hessian`), each term one
+        flat gather from a v × v matrix."""
+        b, s, fb, t = imp["B"], imp["S"], imp["FB"], imp["total"]
         gmat = fb.T @ mmat @ fb
         kmat = b @ s @ gmat
-        paths = np.flatnonzero(kind <= 1)
-        covs = np.flatnonzero(kind == 2)
-        n = len(kind)
-        cell = np.zeros((n, n))
-        if len(paths):
-            i, j = ii[paths], jj[paths]
-            # rows: (i, j) = first path; columns: (k, l) = second path
-            pp = (b[j[None, :], i[:, None]] * kmat[j[:, None], i[None, :]]     # B_li K_jk
-                  + b[j[:, None], i[None, :]] * kmat[j[None, :], i[:, None]]   # B_jk K_li
-                  + t[j[:, None], j[None, :]] * gmat[i[None, :], i[:, None]])  # T_jl G_ki
-            cell[np.ix_(paths, paths)] = 2 * pp
-            if len(covs):
-                k, l = ii[covs], jj[covs]
-                pc = b[j[:, None], k[None, :]] * gmat[l[None, :], i[:, None]]
-                pc = pc + np.where((k != l)[None, :], b[j[:, None], l[None, :]] * gmat[k[None, :], i[:, None]], 0.0)
-                cell[np.ix_(paths, covs)] = 2 * pc
-                cell[np.ix_(covs, paths)] = 2 * pc.T
-        return cell
+        n = len(plan["kind"])
+        cell = np.zeros(n * n)
+        if plan["n_paths"]:
+            bl, kl, bf, kf, tf, gf = plan["pp"]
+            bv, kv, tv, gv = b.ravel(), kmat.ravel(), t.ravel(), gmat.ravel()
+            pp = bv[bl] * kv[kl] + bv[bf] * kv[kf] + tv[tf] * gv[gf]
+            cell[plan["pp_cells"]] = 2 * pp.ravel()
+            if plan["n_covs"]:
+                b1, g1, b2, g2 = plan["pc"]
+                pc = bv[b1] * gv[g1] + np.where(plan["pc_offdiag"], bv[b2] * gv[g2], 0.0)
+                pc2 = 2 * pc
+                cell[plan["pc_cells"]] = pc2.ravel()
+                cell[plan["cp_cells"]] = pc2.T.ravel()
+        return cell.reshape(n, n)
 
     # --------------------------------------------------------------- estimation
     def start_values(self) -> np.ndarray:
@@ -318,12 +386,94 @@ class Model:
             else:
                 theta[k] = 0.0
             set_[k] = True
+        self._simple_starts = theta.copy()
+        for g in range(pt.n_groups):
+            self._block_starts(theta, g)
         return theta
+
+    def _block_starts(self, theta: np.ndarray, g: int) -> None:
+        """Refine the starts of congeneric blocks from each block's one-factor solution.
+
+        For a factor measured only by observed items (three or more) that load on nothing
+        else, the one-factor unweighted least-squares loadings l of the items' covariance
+        block give the loadings (scaled to the fixed marker, or to the fixed factor variance),
+        the factor variance and the residual variances s_ii − l_i²; free covariances of two
+        such factors get the least-squares value Σ λ_iλ_j s_ij / Σ (λ_iλ_j)². This is close to
+        lavaan's FABIN-type starts and puts Newton's method near the solution, where it
+        converges in a few steps; where a block does not qualify the simple starts stay.
+        """
+        from govsurvey.psychometrics.factor import one_factor_uls
+
+        pt, gd = self.pt, self.groups[g]
+        ov = {name: k for k, name in enumerate(pt.ov)}
+        rows = self.rows_by_group[g]
+        loads: dict[str, list[Row]] = {}
+        n_factors_of: dict[str, int] = {}
+        var_row: dict[str, Row] = {}
+        user_start = set()
+        for r in rows:
+            if r.op == "=~":
+                loads.setdefault(r.lhs, []).append(r)
+                n_factors_of[r.rhs] = n_factors_of.get(r.rhs, 0) + 1
+            elif r.op == "~~" and r.lhs == r.rhs:
+                var_row[r.lhs] = r
+            if r.free and r.start is not None:
+                user_start.add(r.par)
+        cov_diag = np.diag(gd.cov)
+        lam_matrix = np.zeros((len(pt.ov), len(pt.lv)))   # the blocks' loadings, items × factors
+        lv_pos = {f: k for k, f in enumerate(pt.lv)}
+        scaled: set[str] = set()
+        for f, lrows in loads.items():
+            items = [r.rhs for r in lrows]
+            if (len(items) < 3 or f not in var_row or any(i not in ov or n_factors_of[i] > 1 for i in items)
+                    or len(set(items)) < len(items)):
+                continue
+            pos = [ov[i] for i in items]
+            block = gd.cov[pos][:, pos]
+            l = one_factor_uls(block, max_iter=1, approximate=True)
+            if l is None:
+                continue
+            frow = var_row[f]
+            fixed = [(k, r.value) for k, r in enumerate(lrows) if not r.free and r.value]
+            if fixed:                                          # a marker: λ_m = value, ψ = (l_m / value)²
+                c = l[fixed[0][0]] / fixed[0][1]
+            elif not frow.free and frow.value and frow.value > 0:   # a fixed factor variance
+                c = math.sqrt(frow.value)
+            else:
+                continue
+            d = cov_diag[pos]
+            resid = d - l * l
+            if not abs(c) > 1e-8 * math.sqrt(float(d.sum())) or (resid <= 0.01 * d).any():
+                continue                                       # no scale, or a near-Heywood block: simple starts
+            lam = l / c
+            for k, r in enumerate(lrows):
+                if r.free and r.par not in user_start:
+                    theta[r.par] = lam[k]
+                vr = var_row.get(items[k])
+                if vr is not None and vr.free and vr.par not in user_start:
+                    theta[vr.par] = resid[k]
+            if frow.free and frow.par not in user_start:
+                theta[frow.par] = c * c
+            lam_matrix[pos, lv_pos[f]] = lam
+            scaled.add(f)
+        if len(scaled) < 2:
+            return
+        # ψ_ab = Σ_{i∈a, j∈b} λ_iλ_j s_ij / Σ (λ_iλ_j)², all pairs in one product
+        sq = (lam_matrix**2).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            psi = (lam_matrix.T @ gd.cov @ lam_matrix) / np.outer(sq, sq)
+        for r in rows:
+            if (r.op == "~~" and r.lhs != r.rhs and r.free and r.par not in user_start
+                    and r.lhs in scaled and r.rhs in scaled):
+                theta[r.par] = float(psi[lv_pos[r.lhs], lv_pos[r.rhs]])
 
     def fit(self, theta0: np.ndarray | None = None, *, max_iter: int = 500, tol: float = 1e-10,
             newton: bool = True) -> tuple[np.ndarray, dict[str, Any]]:
         theta = self.start_values() if theta0 is None else theta0.copy()
         f = self.objective(theta)
+        if theta0 is None and not np.isfinite(f):      # refined starts with Σ not positive definite: the simple ones
+            theta = self._simple_starts.copy()
+            f = self.objective(theta)
         if not np.isfinite(f):
             # fall back: inflate residual variances until Σ is positive definite
             for _ in range(20):
@@ -341,19 +491,27 @@ class Model:
         # Newton steps on the exact Hessian (quadratic convergence, also for misfitting models)
         # where it is available and positive definite; Fisher scoring otherwise.
         newton = newton and not self.pt.meanstructure
+        expect_converged = False
         for it in range(1, max_iter + 1):
+            if newton and expect_converged:
+                # after a full Newton step from a small gradient the next one is ~ its square:
+                # check it without the Hessian's second-order terms first
+                grad, info, _ = self.hessian(theta, second_order=False)
+                if np.max(np.abs(grad)) < tol:
+                    converged = True
+                    break
             if newton:
                 grad, info, hess = self.hessian(theta)
             else:
                 grad, info = self.gradient_and_info(theta)
-            if np.max(np.abs(grad)) < tol:
+            gmax = np.max(np.abs(grad))
+            if gmax < tol:
                 converged = True
                 break
             step = None
             if newton:
                 try:
-                    chol = np.linalg.cholesky(hess)
-                    step = np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
+                    step = linalg.cho_solve((np.linalg.cholesky(hess), True), grad, check_finite=False)
                 except np.linalg.LinAlgError:
                     step = None
             if step is None:
@@ -375,6 +533,7 @@ class Model:
                 grad, info = self.gradient_and_info(theta)
                 converged = np.max(np.abs(grad)) < 1e-7
                 break
+            expect_converged = newton and alpha == 1.0 and gmax < 1e-6
             theta, f = cand, fc
         if not converged:         # (on convergence grad and info are those at theta already)
             grad, info = self.gradient_and_info(theta)

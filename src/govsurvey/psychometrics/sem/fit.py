@@ -50,19 +50,23 @@ class FitResult:
         return self._estimates
 
 
-def _group_data(frame: pd.DataFrame, ov: list[str]) -> GroupData:
-    pos = frame.columns.get_indexer(ov)
-    if frame.shape[1] == len(ov) and (pos >= 0).all():
-        x = frame.to_numpy(dtype=float)[:, pos]      # all columns are the model's: skip the label lookup
-    else:
-        x = frame[ov].to_numpy(dtype=float)
+@dataclasses.dataclass(frozen=True)
+class _Part:
+    """One group's complete cases: values (cases × variables) and the variables' names."""
+
+    x: np.ndarray
+    names: list[str]
+
+
+def _group_data(part: _Part, ov: list[str]) -> GroupData:
+    x = part.x if part.names == ov else part.x[:, [part.names.index(v) for v in ov]]
     n = x.shape[0]
     mean = x.mean(axis=0)
     e = x - mean
     return GroupData(x=x, n=n, mean=mean, cov=e.T @ e / n)
 
 
-def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: list[str]) -> tuple[list[pd.DataFrame], list[str]]:
+def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: list[str]) -> tuple[list[_Part], list[str]]:
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     cols = needed + ([group] if group else [])
@@ -71,8 +75,15 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
         raise UnknownItemError(f"The model or group= names column(s) not in the data: {', '.join(missing[:5])}. Fix: check the names.")
     check_unique_columns(data, cols, "model data")
     dtypes = data.dtypes
-    if not group and all(pd.api.types.is_float_dtype(dtypes[c]) or pd.api.types.is_integer_dtype(dtypes[c]) for c in needed):
-        x = data[needed].to_numpy(dtype=float)
+    kinds = {c: t.kind for c, t in zip(data.columns, data.dtypes)}
+    if not group and all(kinds[c] in "iuf" for c in needed):
+        if len(needed) == data.shape[1] and data.columns.is_unique:    # the model uses every column: no copy of the frame
+            x = data.to_numpy(dtype=float, na_value=np.nan)
+            cols = list(data.columns)
+            if cols != needed:
+                x = x[:, [cols.index(c) for c in needed]]
+        else:
+            x = data[needed].to_numpy(dtype=float, na_value=np.nan)
         check_finite_values(x, needed, "model data")
         complete = ~np.isnan(x).any(axis=1)
         if not complete.all():
@@ -80,10 +91,7 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
             x = x[complete]
         if x.shape[0] < 3:
             raise DataValidationError(f"Only {x.shape[0]} complete cases; too few to fit a model.")
-        flat = [c for c, v in zip(needed, x.var(axis=0)) if v <= 1e-12]
-        if flat:
-            raise DataValidationError(f"Variable(s) {', '.join(flat)} are constant; a covariance model needs variance. Fix: drop them.")
-        return [pd.DataFrame(x, columns=needed)], ["all"]
+        return [_Part(x, list(needed))], ["all"]
     frame = data[cols].copy()
     for c in needed:
         if not pd.api.types.is_numeric_dtype(frame[c]):
@@ -109,7 +117,7 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
         flat = var[var <= 1e-12].index.tolist()
         if flat:
             raise DataValidationError(f"Variable(s) {', '.join(flat)} are constant{'' if not group else f' in group {name!r}'}; a covariance model needs variance. Fix: drop them.")
-    return parts, names
+    return [_Part(part[needed].to_numpy(dtype=float), list(needed)) for part in parts], names
 
 
 def _ndat(pt: ParTable, p: int) -> int:
@@ -136,28 +144,38 @@ def _ncp_bound(x2: float, df: int, target: float) -> float:
     return float(optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-14, maxiter=500))
 
 
-def _loglik(model: Model, theta: np.ndarray) -> float:
-    ll = 0.0
-    for g, gd in enumerate(model.groups):
+def _implied_with_inverse(model: Model, theta: np.ndarray) -> list[dict[str, Any]]:
+    """Each group's implied moments at θ, with Σ⁻¹ ("inv") and log|Σ| ("logdet") added:
+    computed once for the statistics of a final solution."""
+    out = []
+    for g in range(len(model.groups)):
         imp = model.implied(theta, g)
-        inv = np.linalg.inv(imp["sigma"])
-        _, logdet = np.linalg.slogdet(imp["sigma"])
+        imp["inv"] = np.linalg.inv(imp["sigma"])
+        imp["logdet"] = float(np.linalg.slogdet(imp["sigma"])[1])
+        out.append(imp)
+    return out
+
+
+def _loglik(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | None = None) -> float:
+    ll = 0.0
+    imps = imps or _implied_with_inverse(model, theta)
+    for gd, imp in zip(model.groups, imps):
+        inv, logdet = imp["inv"], imp["logdet"]
         d = gd.mean - imp["mu"]
         ll += -gd.n / 2 * (model.p * math.log(2 * math.pi) + logdet + np.trace(gd.cov @ inv) + d @ inv @ d)
     return float(ll)
 
 
-def _gfi_srmr(model: Model, theta: np.ndarray) -> tuple[float, float, int]:
+def _gfi_srmr(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | None = None) -> tuple[float, float, int]:
     """GFI (lavaan: 1 − eᵀWe / sᵀWs with W = ½Dᵀ(Σ̂⁻¹⊗Σ̂⁻¹)D, i.e. ½tr(EΣ̂⁻¹EΣ̂⁻¹), plus the mean
     part with Σ̂⁻¹) and SRMR (Bentler's, means included under a mean structure), weighted by N_g."""
     p = model.p
     gfis, srmrs, ns = [], [], []
     nel = p * (p + 1) // 2 + (p if model.pt.meanstructure else 0)
     lower = np.tril_indices(p)
-    for g, gd in enumerate(model.groups):
-        imp = model.implied(theta, g)
-        sig, mu = imp["sigma"], imp["mu"]
-        inv = np.linalg.inv(sig)
+    imps = imps or _implied_with_inverse(model, theta)
+    for gd, imp in zip(model.groups, imps):
+        sig, mu, inv = imp["sigma"], imp["mu"], imp["inv"]
         ea = (gd.cov - sig) @ inv
         sa = gd.cov @ inv
         t1, t2 = 0.5 * np.sum(ea * ea.T), 0.5 * np.sum(sa * sa.T)
@@ -276,7 +294,7 @@ def _std_values(model: Model, theta: np.ndarray) -> np.ndarray:
     return _std_batch(model, theta[None, :])[0]
 
 
-def _std_jacobian(model: Model, theta: np.ndarray) -> np.ndarray:
+def _std_jacobian(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | None = None) -> np.ndarray:
     """∂ std / ∂θ (rows × free parameters), analytically.
 
     With B = (I − A)⁻¹ and T = B S Bᵀ, a path A_kl changes the total variances by
@@ -286,7 +304,7 @@ def _std_jacobian(model: Model, theta: np.ndarray) -> np.ndarray:
     out = np.zeros((len(model.pt.rows), model.q))
     lv = np.array([v in model.pt.lv for v in model.vars])
     for g in range(model.pt.n_groups):
-        imp = model.implied(theta, g)
+        imp = model.implied(theta, g) if imps is None else imps[g]
         a, s, m, b, t = imp["A"], imp["S"], imp["m"], imp["B"], imp["total"]
         tot = np.diag(t)
         sd = np.sqrt(np.maximum(tot, 0))
@@ -441,6 +459,10 @@ def fit_model(
     else:
         groups = [_group_data(part, pt.ov) for part in parts]
     for name, gd in zip(group_names, groups):
+        flat = [pt.ov[j] for j in np.flatnonzero(~(np.diag(gd.cov) > 1e-12))]
+        if flat:     # (a variance from the model's covariance pass; multi-group data were checked by _prepare)
+            raise DataValidationError(f"Variable(s) {', '.join(flat)} are constant{'' if not group else f' in group {name!r}'}; "
+                                      "a covariance model needs variance. Fix: drop them.")
         if np.linalg.eigvalsh(gd.cov).min() <= 1e-12 * np.trace(gd.cov):
             raise NotPositiveDefiniteError(
                 f"The sample covariance matrix{'' if not group else f' of group {name!r}'} is singular: a variable is a "
@@ -474,13 +496,15 @@ def fit_model(
         vcov_ml = np.linalg.inv(n / 2 * info["info"])
     except np.linalg.LinAlgError:
         raise NotPositiveDefiniteError("The information matrix is singular: the model is not identified. Fix: add constraints (e.g. fix a loading to 1).") from None
-    if np.linalg.eigvalsh(info["info"]).min() <= 1e-10 * np.abs(np.linalg.eigvalsh(info["info"])).max():
+    info_eig = np.linalg.eigvalsh(info["info"])
+    if info_eig.min() <= 1e-10 * np.abs(info_eig).max():
         warn(msgs, "The information matrix is (nearly) singular; the model may not be identified and standard errors are unreliable.")
-    ll = _loglik(m, theta)
-    gfi, srmr, nel = _gfi_srmr(m, theta)
+    imps = _implied_with_inverse(m, theta)
+    ll = _loglik(m, theta, imps)
+    gfi, srmr, nel = _gfi_srmr(m, theta, imps)
     g = pt.n_groups
     fit: dict[str, float] = {
-        "chisq": chisq, "df": float(df), "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan"),
+        "chisq": chisq, "df": float(df), "pvalue": float(special.chdtrc(df, chisq)) if df > 0 else float("nan"),
         "baseline_chisq": b_chisq, "baseline_df": float(b_df),
     }
     fit.update(_incremental(chisq, df, b_chisq, b_df))
@@ -519,13 +543,13 @@ def fit_model(
         warn(msgs, f"Heywood case: negative variance estimate(s) for {', '.join(sorted(set(heywood)))}. "
              "Fix: check those indicators (too few, or too highly correlated), or simplify the model.", HeywoodCaseWarning)
     for gi in range(g):
-        psi = m.implied(theta, gi)["total"][m.p:, m.p:]
+        psi = imps[gi]["total"][m.p:, m.p:]
         if psi.size and np.linalg.eigvalsh(psi).min() < -1e-10:
             warn(msgs, "The latent covariance matrix is not positive definite (a factor correlation beyond ±1). "
                  "Fix: merge highly correlated factors or revise the model.", HeywoodCaseWarning)
             break
     std = _std_values(m, theta)
-    jac = _std_jacobian(m, theta)
+    jac = _std_jacobian(m, theta, imps)
     std_se = np.sqrt(np.clip(((jac @ vcov) * jac).sum(axis=1), 0, None))
     free = np.array([r.free for r in pt.rows])
     pars = np.array([r.par if r.free else 0 for r in pt.rows])
@@ -533,7 +557,7 @@ def fit_model(
     se_all = np.where(free, se[pars], 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         z_all = np.where(free & (se_all > 0), est_all / np.where(se_all > 0, se_all, 1), np.nan)
-    p_all = 2 * stats.norm.sf(np.abs(z_all))
+    p_all = 2 * special.ndtr(-np.abs(z_all))
     columns: dict[str, list] = {
         "lhs": [r.lhs for r in pt.rows], "op": [r.op for r in pt.rows], "rhs": [r.rhs for r in pt.rows],
         "group": [group_names[r.group] for r in pt.rows], "label": [r.label or "" for r in pt.rows],
