@@ -39,6 +39,7 @@ class ItemData:
     cov: np.ndarray  # unbiased (n − 1)
     n_dropped: int
     warnings: tuple[str, ...]
+    labels: pd.Index | None = None   # the caller's column labels, when they are these names in this order
 
     @property
     def k(self) -> int:
@@ -117,6 +118,7 @@ def prepare_items(
     if isinstance(items, Moments):
         return _from_moments(items, what=what, min_items=min_items, drop_constant=drop_constant, min_n=min_n)
     names, x = _numeric_matrix(items, what)
+    labels = items.columns if isinstance(items, pd.DataFrame) and all(isinstance(c, str) for c in names) else None
     msgs: list[str] = []
     if x.shape[1] < min_items:
         raise DataValidationError(f"{what} needs at least {min_items} items, got {x.shape[1]}. Fix: pass more item columns.")
@@ -168,7 +170,10 @@ def prepare_items(
             raise DataValidationError(f"{what} has fewer than {min_items} items with variance. Fix: check the data.")
     if n < 5 * len(names):
         warn(msgs, f"Only {n} cases for {len(names)} items ({n / len(names):.1f} per item); estimates are unstable below about 5–10 cases per item.")
-    return ItemData(names=tuple(names), values=values, n=int(n), means=means, cov=cov, n_dropped=int(n_dropped), warnings=tuple(msgs))
+    if labels is not None and (len(labels) != len(names) or constant):
+        labels = None
+    return ItemData(names=tuple(names), values=values, n=int(n), means=means, cov=cov, n_dropped=int(n_dropped), warnings=tuple(msgs),
+                    labels=labels)
 
 
 def _from_moments(m, *, what: str, min_items: int, drop_constant: bool, min_n: int) -> ItemData:

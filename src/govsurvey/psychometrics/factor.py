@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from govsurvey._blas import small_matrix_blas
 from govsurvey.errors import ConvergenceWarning, DataValidationError, HeywoodCaseWarning, SpecificationError
@@ -127,7 +127,7 @@ def _minres_newton(r: np.ndarray, nf: int, start: np.ndarray, max_iter: int = 50
     return None
 
 
-def one_factor_uls(c: np.ndarray, *, max_iter: int = 50, approximate: bool = False) -> np.ndarray | None:
+def one_factor_uls(c: np.ndarray, *, max_iter: int = 50) -> np.ndarray | None:
     """Loadings l of one factor by unweighted least squares on the off-diagonal,
     min ¼ Σ_{i≠j} (c_ij − l_i l_j)², for a covariance or correlation matrix ``c``; or None
     when Newton's method does not reach a minimum (the caller then uses a bounded method).
@@ -137,8 +137,7 @@ def one_factor_uls(c: np.ndarray, *, max_iter: int = 50, approximate: bool = Fal
     g_i = −Σ_{j≠i} e_ij l_j (e = c − llᵀ off the diagonal) and Hessian
     H = diag(Σ_{j≠i} l_j²) + (llᵀ − e) off the diagonal need no eigendecomposition.
     The start is the first principal axis with each item's largest absolute off-diagonal
-    entry as its communality. With ``approximate``, the loadings after ``max_iter`` Newton
-    steps are returned as they are (starting values for an iterative fit).
+    entry as its communality.
     """
     k = c.shape[0]
     if k < 3:
@@ -172,8 +171,6 @@ def one_factor_uls(c: np.ndarray, *, max_iter: int = 50, approximate: bool = Fal
             l = l - np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
             return None
-    if approximate and np.all(np.isfinite(l)):
-        return l if l.sum() >= 0 else -l
     return None
 
 

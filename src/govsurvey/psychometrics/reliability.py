@@ -210,7 +210,7 @@ def reliability(
     else:
         alpha_ci, method = feldt_ci(alpha, data.n, k, ci), "Feldt"
     table = pd.DataFrame(np.column_stack([_alpha_if_deleted(cov), r_drop]), columns=_TABLE_COLUMNS.view(),
-                         index=pd.Index(data.names, name="item"))
+                         index=data.labels.rename("item") if data.labels is not None else pd.Index(data.names, name="item"))
     try:
         lambda6 = _lambda6(r)
         omega_total = _omega_total_1f(r) if k >= 3 else float("nan")

@@ -168,32 +168,38 @@ def _reliability(res: FitResult) -> pd.DataFrame:
             items.append(rhs)
             std.append(v)
     multi = len(res.groups) > 1
-    out: dict[str, list] = {"group": [], "factor": [], "cr": [], "ave": [], "avevar": [], "n_items": []}
+    parts = []
     for g in range(len(res.groups)):
+        factors = [f for f in m.pt.lv if (g, f) in blocks]
+        if not factors:
+            continue
         a, s = m.matrices(theta, g)[:2]
-        for f in m.pt.lv:
-            if (g, f) not in blocks:
-                continue
-            items, std = blocks[(g, f)]
-            j = m.idx[f]
-            idx = [m.idx[i] for i in items]
-            lam = a[idx, j]
-            psi = s[j, j]
-            theta_block = s[np.ix_(idx, idx)]
-            common = lam.sum() ** 2 * psi
-            true_item = lam**2 * psi
-            out["group"].append(res.groups[g])
-            out["factor"].append(f)
-            out["cr"].append(float(common / (common + theta_block.sum())))
-            out["ave"].append(float((np.asarray(std) ** 2).mean()))
-            out["avevar"].append(float(true_item.sum() / (true_item.sum() + np.diag(theta_block).sum())))
-            out["n_items"].append(len(items))
-    cols = ["cr", "ave", "avevar", "n_items"]
+        # Z: item × factor membership; Λ: the loadings in those cells (all factors at once)
+        z = np.zeros((m.p, len(factors)))
+        for c, f in enumerate(factors):
+            z[[m.idx[i] for i in blocks[(g, f)][0]], c] = 1.0
+        fpos = [m.idx[f] for f in factors]
+        lam = a[: m.p][:, fpos] * z
+        psi = s[fpos, fpos]
+        theta_ov = s[: m.p, : m.p]
+        common = lam.sum(axis=0) ** 2 * psi
+        true_item = (lam**2).sum(axis=0) * psi
+        theta_sum = np.einsum("ic,ij,jc->c", z, theta_ov, z)          # Σ of each block of residual (co)variances
+        parts.append({
+            "group": [res.groups[g]] * len(factors), "factor": factors,
+            "cr": common / (common + theta_sum),
+            "ave": np.array([np.mean(np.square(blocks[(g, f)][1])) for f in factors]),
+            "avevar": true_item / (true_item + np.diag(theta_ov) @ z),
+            "n_items": np.array([len(blocks[(g, f)][0]) for f in factors], dtype=int),
+        })
+    cols = {c: (np.concatenate([pt[c] for pt in parts]) if parts else np.zeros(0, dtype=int if c == "n_items" else float))
+            for c in ("cr", "ave", "avevar", "n_items")}
+    factor_names = [f for pt in parts for f in pt["factor"]]
     if multi:
-        index = pd.MultiIndex.from_arrays([out["group"], out["factor"]], names=["group", "factor"])
+        index = pd.MultiIndex.from_arrays([[x for pt in parts for x in pt["group"]], factor_names], names=["group", "factor"])
     else:
-        index = pd.Index(out["factor"], name="factor", dtype=None if out["factor"] else object)
-    return pd.DataFrame({c: np.asarray(out[c], dtype=int if c == "n_items" else float) for c in cols}, index=index)
+        index = pd.Index(factor_names, name="factor", dtype=None if factor_names else object)
+    return pd.DataFrame(cols, index=index)
 
 
 @small_matrix_blas
@@ -216,7 +222,8 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
     >>> fit.fit["cfi"] > 0.9
     True
     """
-    statements, _, _ = parse_model(model)
+    parsed = parse_model(model)
+    statements = parsed[0]
     if not any(s.op == "=~" for s in statements):
         raise SpecificationError("cfa() needs at least one measurement statement (f =~ x1 + x2 + x3).")
     lv = {s.lhs for s in statements if s.op == "=~"}
@@ -225,19 +232,20 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
             raise SpecificationError(
                 f"cfa() takes a measurement model, but line {s.line} regresses {s.lhs} on observed variables. Fix: use gs.sem for structural paths."
             )
-    res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal)
+    res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, parsed=parsed)
     est = res.columns
     cols = (["group"] if len(res.groups) > 1 else []) + ["lhs", "rhs", "estimate", "se", "z", "p", "std_all", "std_se"]
     loadings = _table(res, cols, keep=lambda op: op == "=~", rename={"lhs": "factor", "rhs": "item"})
     corr_frames = []
     lvs = res.pt.lv
     pos = {f: k for k, f in enumerate(lvs)}
+    factor_index = pd.Index(lvs)
     for gname in res.groups:
         mat = np.eye(len(lvs))
         for g, op, lhs, rhs, v in zip(est["group"], est["op"], est["lhs"], est["rhs"], est["std_all"]):
             if op == "~~" and g == gname and lhs in pos and rhs in pos and lhs != rhs:
                 mat[pos[lhs], pos[rhs]] = mat[pos[rhs], pos[lhs]] = v
-        corr_frames.append(pd.DataFrame(mat, index=lvs, columns=lvs))
+        corr_frames.append(pd.DataFrame(mat, index=factor_index.view(), columns=factor_index.view()))
     if len(res.groups) > 1:
         corr = pd.concat(corr_frames, keys=list(res.groups), names=["group", "factor"])
     else:

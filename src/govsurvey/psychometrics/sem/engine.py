@@ -44,6 +44,35 @@ class GroupData:
         self.logdet_s = float(np.linalg.slogdet(self.cov)[1])
 
 
+def _one_factor_starts(c: np.ndarray) -> np.ndarray:
+    """Approximate one-factor loadings for a stack of covariance blocks (b × k × k): the first
+    principal axis with each item's largest absolute off-diagonal covariance as communality,
+    then one Newton step on ¼ Σ_{i≠j} (c_ij − l_i l_j)² where it lowers that loss (see
+    :func:`govsurvey.psychometrics.factor.one_factor_uls`, which iterates to convergence)."""
+    b, k, _ = c.shape
+    eye = np.eye(k, dtype=bool)
+    off = np.where(eye, 0.0, c)
+    vals, vecs = np.linalg.eigh(off + eye * np.abs(off).max(axis=2)[:, :, None])
+    l = vecs[:, :, -1] * np.sqrt(np.maximum(vals[:, -1:], 0.0))
+
+    def resid(l: np.ndarray) -> np.ndarray:
+        return off - np.where(eye, 0.0, l[:, :, None] * l[:, None, :])
+
+    e = resid(l)
+    grad = -np.einsum("bij,bj->bi", e, l)
+    l2 = l * l
+    hess = 2 * l[:, :, None] * l[:, None, :] - off
+    hess[:, eye] = l2.sum(axis=1, keepdims=True) - l2
+    with np.errstate(all="ignore"):
+        try:
+            new = l - np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            new = l
+        better = np.isfinite(new).all(axis=1) & ((resid(new) ** 2).sum(axis=(1, 2)) < (e**2).sum(axis=(1, 2)))
+    l = np.where(better[:, None], new, l)
+    return l * np.where(l.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)
+
+
 class Model:
     def __init__(self, pt: ParTable, groups: list[GroupData]) -> None:
         self.pt = pt
@@ -65,6 +94,7 @@ class Model:
         self.rows_by_group = [[r for r in pt.rows if r.group == g] for g in range(pt.n_groups)]
         self.index = [self._index(rows) for rows in self.rows_by_group]
         self._eye = np.eye(self.v)
+        self._eye_p = np.eye(self.p)
 
     def _index(self, rows: list[Row]) -> dict[str, np.ndarray]:
         """Where each row's value goes: kind (0 loading, 1 regression, 2 (co)variance, 3 mean),
@@ -239,20 +269,38 @@ class Model:
             tr(M Σ_{A_ij A_kl}) = 2 (B_li K_jk + B_jk K_li + T_jl G_ki),
             tr(M Σ_{A_ij S_kl}) = 2 (B_jk G_li + [k ≠ l] B_jl G_ki).
         """
+        _, grad, info, hess = self._newton_parts(theta, second_order=second_order, require_pd=False)
+        return grad, info, hess
+
+    def _newton_parts(self, theta: np.ndarray, *, second_order: bool = True, require_pd: bool = True
+                      ) -> tuple[float, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """F, its gradient, expected and (``second_order``) observed Hessian at θ (see
+        :meth:`hessian`), Σ⁻¹ and log|Σ| from one Cholesky factorisation. Where some Σ_g is not
+        positive definite F is +∞ and, with ``require_pd``, nothing else is computed."""
         if self.pt.meanstructure:
             raise ValueError("hessian() is for models without a mean structure")
         q = self.q
         grad = np.zeros(q)
         info = np.zeros((q, q))
         hess = np.zeros((q, q))
+        fval = 0.0
         for g, gd in enumerate(self.groups):
             wg = gd.n / self.n_total
             imp = self.implied(theta, g)
-            inv = np.linalg.inv(imp["sigma"])
+            try:
+                chol = np.linalg.cholesky(imp["sigma"])
+            except np.linalg.LinAlgError:
+                if require_pd:
+                    return np.inf, None, None, None
+                fval = np.inf
+                inv = np.linalg.inv(imp["sigma"])
+            else:
+                inv = linalg.cho_solve((chol, True), self._eye_p, check_finite=False)
+                fval += wg * (2.0 * float(np.log(np.diag(chol)).sum()) + float((inv * gd.cov).sum()) - gd.logdet_s - self.p)
             vmat = inv @ gd.cov @ inv
             mmat = inv - vmat
             plan = self._hessian_plan(g)
-            kind, ii, jj, par = plan["kind"], plan["i"], plan["j"], plan["par"]
+            ii, jj, par = plan["i"], plan["j"], plan["par"]
             fb = imp["FB"]
             c = imp["B"] @ imp["S"] @ fb.T                        # v × p
             u = fb[:, ii]
@@ -285,7 +333,7 @@ class Model:
                 info += wg * (inc.T @ e @ inc)
                 if second_order:
                     hess += wg * (inc.T @ hcell @ inc)
-        return grad, (info + info.T) / 2, ((hess + hess.T) / 2 if second_order else None)
+        return fval, grad, (info + info.T) / 2, ((hess + hess.T) / 2 if second_order else None)
 
     def _hessian_plan(self, g: int) -> dict[str, Any]:
         """Index arrays for :meth:`hessian` that depend only on the model: group g's free cells
@@ -402,8 +450,6 @@ class Model:
         lavaan's FABIN-type starts and puts Newton's method near the solution, where it
         converges in a few steps; where a block does not qualify the simple starts stay.
         """
-        from govsurvey.psychometrics.factor import one_factor_uls
-
         pt, gd = self.pt, self.groups[g]
         ov = {name: k for k, name in enumerate(pt.ov)}
         rows = self.rows_by_group[g]
@@ -423,15 +469,23 @@ class Model:
         lam_matrix = np.zeros((len(pt.ov), len(pt.lv)))   # the blocks' loadings, items × factors
         lv_pos = {f: k for k, f in enumerate(pt.lv)}
         scaled: set[str] = set()
+        blocks = {}
         for f, lrows in loads.items():
             items = [r.rhs for r in lrows]
-            if (len(items) < 3 or f not in var_row or any(i not in ov or n_factors_of[i] > 1 for i in items)
+            if not (len(items) < 3 or f not in var_row or any(i not in ov or n_factors_of[i] > 1 for i in items)
                     or len(set(items)) < len(items)):
-                continue
-            pos = [ov[i] for i in items]
-            block = gd.cov[pos][:, pos]
-            l = one_factor_uls(block, max_iter=1, approximate=True)
-            if l is None:
+                blocks[f] = [ov[i] for i in items]
+        by_size: dict[int, list[str]] = {}
+        for f, pos in blocks.items():
+            by_size.setdefault(len(pos), []).append(f)
+        uls: dict[str, np.ndarray] = {}
+        for fs in by_size.values():            # blocks of one size together: one batched solve
+            stack = np.stack([gd.cov[np.ix_(blocks[f], blocks[f])] for f in fs])
+            uls.update(zip(fs, _one_factor_starts(stack)))
+        for f, pos in blocks.items():
+            lrows, l = loads[f], uls[f]
+            items = [r.rhs for r in lrows]
+            if not np.all(np.isfinite(l)):
                 continue
             frow = var_row[f]
             fixed = [(k, r.value) for k, r in enumerate(lrows) if not r.free and r.value]
@@ -470,6 +524,11 @@ class Model:
     def fit(self, theta0: np.ndarray | None = None, *, max_iter: int = 500, tol: float = 1e-10,
             newton: bool = True) -> tuple[np.ndarray, dict[str, Any]]:
         theta = self.start_values() if theta0 is None else theta0.copy()
+        newton = newton and not self.pt.meanstructure
+        if newton:
+            parts = self._newton_parts(theta)
+            if np.isfinite(parts[0]):
+                return self._fit_newton(theta, parts, max_iter=max_iter, tol=tol)
         f = self.objective(theta)
         if theta0 is None and not np.isfinite(f):      # refined starts with Σ not positive definite: the simple ones
             theta = self._simple_starts.copy()
@@ -486,39 +545,17 @@ class Model:
                     break
         if not np.isfinite(f):
             raise NotPositiveDefiniteError("The model-implied covariance matrix is not positive definite at the starting values. Fix: check the model.")
+        if newton:
+            return self._fit_newton(theta, self._newton_parts(theta), max_iter=max_iter, tol=tol)
         it = 0
         converged = False
-        # Newton steps on the exact Hessian (quadratic convergence, also for misfitting models)
-        # where it is available and positive definite; Fisher scoring otherwise.
-        newton = newton and not self.pt.meanstructure
-        expect_converged = False
+        # Fisher scoring (models with a mean structure)
         for it in range(1, max_iter + 1):
-            if newton and expect_converged:
-                # after a full Newton step from a small gradient the next one is ~ its square:
-                # check it without the Hessian's second-order terms first
-                grad, info, _ = self.hessian(theta, second_order=False)
-                if np.max(np.abs(grad)) < tol:
-                    converged = True
-                    break
-            if newton:
-                grad, info, hess = self.hessian(theta)
-            else:
-                grad, info = self.gradient_and_info(theta)
-            gmax = np.max(np.abs(grad))
-            if gmax < tol:
+            grad, info = self.gradient_and_info(theta)
+            if np.max(np.abs(grad)) < tol:
                 converged = True
                 break
-            step = None
-            if newton:
-                try:
-                    step = linalg.cho_solve((np.linalg.cholesky(hess), True), grad, check_finite=False)
-                except np.linalg.LinAlgError:
-                    step = None
-            if step is None:
-                try:
-                    step = np.linalg.solve(info, grad)
-                except np.linalg.LinAlgError:
-                    step = np.linalg.lstsq(info, grad, rcond=None)[0]
+            step = self._fisher_step(info, grad)
             alpha = 1.0
             for _ in range(40):
                 cand = theta - alpha * step
@@ -533,10 +570,66 @@ class Model:
                 grad, info = self.gradient_and_info(theta)
                 converged = np.max(np.abs(grad)) < 1e-7
                 break
-            expect_converged = newton and alpha == 1.0 and gmax < 1e-6
             theta, f = cand, fc
         if not converged:         # (on convergence grad and info are those at theta already)
             grad, info = self.gradient_and_info(theta)
+        if not converged and np.max(np.abs(grad)) < 1e-7:
+            converged = True
+        return theta, {"iterations": it, "converged": converged, "fmin": f, "info": info, "gradient": grad}
+
+    @staticmethod
+    def _fisher_step(info: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        try:
+            return np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError:
+            return np.linalg.lstsq(info, grad, rcond=None)[0]
+
+    def _fit_newton(self, theta: np.ndarray, parts: tuple, *, max_iter: int, tol: float) -> tuple[np.ndarray, dict[str, Any]]:
+        """Newton's method on the exact Hessian (quadratic convergence, also for misfitting
+        models), a Fisher-scoring step where the Hessian is not positive definite, and a
+        backtracking line search. A full step is tried first and evaluated together with the
+        derivatives at the new point (one Cholesky factorisation of Σ for both); close to the
+        solution only the first-order terms are computed until the gradient says otherwise.
+        ``parts`` are :meth:`_newton_parts` at the start θ."""
+        f, grad, info, hess = parts
+        it, converged = 0, False
+        for it in range(1, max_iter + 1):
+            gmax = np.max(np.abs(grad))
+            if gmax < tol:
+                converged = True
+                break
+            if hess is None:
+                f, grad, info, hess = self._newton_parts(theta)
+            try:
+                step = linalg.cho_solve((np.linalg.cholesky(hess), True), grad, check_finite=False)
+            except np.linalg.LinAlgError:
+                step = self._fisher_step(info, grad)
+            cand = theta - step
+            # after a full Newton step from a small gradient the next one is about its square
+            fc, g_c, i_c, h_c = self._newton_parts(cand, second_order=not gmax < 1e-6)
+            if np.isfinite(fc) and fc <= f + 1e-14 * max(1.0, abs(f)):
+                tiny = abs(f - fc) < 1e-16 and np.max(np.abs(step)) < 1e-12
+                theta, f, grad, info, hess = cand, fc, g_c, i_c, h_c
+                if tiny:
+                    converged = np.max(np.abs(grad)) < 1e-7
+                    break
+                continue
+            alpha = 0.5                  # the full step does not descend: backtrack on F alone
+            for _ in range(39):
+                cand = theta - alpha * step
+                fc = self.objective(cand)
+                if np.isfinite(fc) and fc <= f + 1e-14 * max(1.0, abs(f)):
+                    break
+                alpha /= 2
+            else:
+                break
+            if abs(f - fc) < 1e-16 and np.max(np.abs(alpha * step)) < 1e-12:
+                theta, f = cand, fc
+                grad, info = self.gradient_and_info(theta)
+                converged = np.max(np.abs(grad)) < 1e-7
+                break
+            theta = cand
+            f, grad, info, hess = self._newton_parts(theta)
         if not converged and np.max(np.abs(grad)) < 1e-7:
             converged = True
         return theta, {"iterations": it, "converged": converged, "fmin": f, "info": info, "gradient": grad}

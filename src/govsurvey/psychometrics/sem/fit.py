@@ -70,20 +70,25 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     cols = needed + ([group] if group else [])
-    missing = [c for c in cols if c not in data.columns]
+    labels = data.columns.tolist()
+    present = set(labels)
+    missing = [c for c in cols if c not in present]
     if missing:
         raise UnknownItemError(f"The model or group= names column(s) not in the data: {', '.join(missing[:5])}. Fix: check the names.")
-    check_unique_columns(data, cols, "model data")
-    dtypes = data.dtypes
-    kinds = {c: t.kind for c, t in zip(data.columns, data.dtypes)}
-    if not group and all(kinds[c] in "iuf" for c in needed):
-        if len(needed) == data.shape[1] and data.columns.is_unique:    # the model uses every column: no copy of the frame
-            x = data.to_numpy(dtype=float, na_value=np.nan)
-            cols = list(data.columns)
-            if cols != needed:
-                x = x[:, [cols.index(c) for c in needed]]
+    if len(present) < len(labels):
+        check_unique_columns(data, cols, "model data")
+    x = None
+    if not group:
+        # the model's columns in one conversion; an all-numeric (not boolean) table converts to a numeric array
+        x = data.to_numpy() if len(needed) == len(labels) == len(present) else data[needed].to_numpy()
+        if x.dtype.kind in "iuf":
+            x = np.array(x, dtype=float)          # (a copy: never a view of the caller's frame)
+            if len(needed) == len(labels) and labels != needed:
+                where = {c: j for j, c in enumerate(labels)}
+                x = x[:, [where[c] for c in needed]]
         else:
-            x = data[needed].to_numpy(dtype=float, na_value=np.nan)
+            x = None                              # text, booleans, categories or missing values in nullable columns
+    if x is not None:
         check_finite_values(x, needed, "model data")
         complete = ~np.isnan(x).any(axis=1)
         if not complete.all():
@@ -260,38 +265,49 @@ def _robust(model: Model, theta: np.ndarray, df: int) -> tuple[np.ndarray, float
 
 def _std_batch(model: Model, thetas: np.ndarray) -> np.ndarray:
     """Standardized (std.all) values of every row for many parameter vectors at once."""
-    b = thetas.shape[0]
-    out = np.empty((b, len(model.pt.rows)))
-    ms = model.pt.meanstructure
-    lv = np.array([v in model.pt.lv for v in model.vars])
+    out = np.empty((thetas.shape[0], len(model.pt.rows)))
     for g in range(model.pt.n_groups):
         a, s, m = model.batch_matrices(thetas, g)
         bb = np.linalg.inv(np.eye(model.v)[None] - a)
         tot = np.sum((bb @ s) * bb, axis=2)  # diag(B S Bᵀ), batched
-        sd = np.sqrt(np.maximum(tot, 0))
-        ix = model.index[g]
-        k, i, j = ix["kind"], ix["i"], ix["j"]
-        vals = np.empty((b, len(k)))
-        load = k == 0
-        vals[:, load] = a[:, i[load], j[load]] * sd[:, j[load]] / sd[:, i[load]]
-        reg = k == 1
-        vals[:, reg] = a[:, i[reg], j[reg]] * sd[:, j[reg]] / sd[:, i[reg]]
-        var = (k == 2) & (i == j)
-        vals[:, var] = s[:, i[var], i[var]] / tot[:, i[var]]
-        cov = (k == 2) & (i != j)
-        denom = s[:, i[cov], i[cov]] * s[:, j[cov], j[cov]]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            vals[:, cov] = np.where(denom > 0, s[:, i[cov], j[cov]] / np.sqrt(np.abs(denom)), np.nan)
-        mean = k == 3
-        keep = lv[i[mean]] | ms
-        vals[:, mean] = np.where(keep, m[:, i[mean]] / sd[:, i[mean]], np.nan)
-        rows = [n for n, r in enumerate(model.pt.rows) if r.group == g]
-        out[:, rows] = vals
+        _std_group(model, g, a, s, m, tot, out)
     return out
 
 
-def _std_values(model: Model, theta: np.ndarray) -> np.ndarray:
-    return _std_batch(model, theta[None, :])[0]
+def _std_group(model: Model, g: int, a: np.ndarray, s: np.ndarray, m: np.ndarray, tot: np.ndarray, out: np.ndarray) -> None:
+    """Fill group g's rows of ``out`` (batch × rows) with std.all values from batched A, S, m
+    and total variances diag(B S Bᵀ)."""
+    b = a.shape[0]
+    ms = model.pt.meanstructure
+    lv = np.array([v in model.pt.lv for v in model.vars])
+    sd = np.sqrt(np.maximum(tot, 0))
+    ix = model.index[g]
+    k, i, j = ix["kind"], ix["i"], ix["j"]
+    vals = np.empty((b, len(k)))
+    load = k == 0
+    vals[:, load] = a[:, i[load], j[load]] * sd[:, j[load]] / sd[:, i[load]]
+    reg = k == 1
+    vals[:, reg] = a[:, i[reg], j[reg]] * sd[:, j[reg]] / sd[:, i[reg]]
+    var = (k == 2) & (i == j)
+    vals[:, var] = s[:, i[var], i[var]] / tot[:, i[var]]
+    cov = (k == 2) & (i != j)
+    denom = s[:, i[cov], i[cov]] * s[:, j[cov], j[cov]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vals[:, cov] = np.where(denom > 0, s[:, i[cov], j[cov]] / np.sqrt(np.abs(denom)), np.nan)
+    mean = k == 3
+    keep = lv[i[mean]] | ms
+    vals[:, mean] = np.where(keep, m[:, i[mean]] / sd[:, i[mean]], np.nan)
+    rows = [n for n, r in enumerate(model.pt.rows) if r.group == g]
+    out[:, rows] = vals
+
+
+def _std_values(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | None = None) -> np.ndarray:
+    if imps is None:
+        return _std_batch(model, theta[None, :])[0]
+    out = np.empty((1, len(model.pt.rows)))
+    for g, imp in enumerate(imps):
+        _std_group(model, g, imp["A"][None], imp["S"][None], imp["m"][None], np.diag(imp["total"])[None], out)
+    return out[0]
 
 
 def _std_jacobian(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | None = None) -> np.ndarray:
@@ -421,13 +437,16 @@ def fit_model(
     group_equal: tuple[str, ...] | list[str] = (),
     meanstructure: bool | None = None,
     auto_fix_first: bool = True,
+    parsed: tuple[list, list, list] | None = None,
 ) -> FitResult:
+    """Fit ``model`` (lavaan syntax; ``parsed``: its :func:`parse_model` result, when the caller
+    has parsed it already) to ``data`` (a DataFrame or :class:`govsurvey.Moments`)."""
     if estimator not in ESTIMATORS:
         raise SpecificationError(f"estimator={estimator!r} is not supported. Fix: use 'ML' or 'MLR'.")
     if isinstance(group_equal, str):
         group_equal = (group_equal,)
     msgs: list[str] = []
-    statements, defined, constraints = parse_model(model)
+    statements, defined, constraints = parse_model(model) if parsed is None else parsed
     lv = {s.lhs for s in statements if s.op == "=~"}
     names = list(dict.fromkeys([t.var for s in statements for t in s.terms if t.var != "1"] + [s.lhs for s in statements]))
     observed = [v for v in names if v not in lv]
@@ -548,7 +567,7 @@ def fit_model(
             warn(msgs, "The latent covariance matrix is not positive definite (a factor correlation beyond ±1). "
                  "Fix: merge highly correlated factors or revise the model.", HeywoodCaseWarning)
             break
-    std = _std_values(m, theta)
+    std = _std_values(m, theta, imps)
     jac = _std_jacobian(m, theta, imps)
     std_se = np.sqrt(np.clip(((jac @ vcov) * jac).sum(axis=1), 0, None))
     free = np.array([r.free for r in pt.rows])

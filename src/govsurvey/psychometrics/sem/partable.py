@@ -78,7 +78,8 @@ def build_partable(
     names_in_model = _ordered(
         [t.var for s in statements for t in s.terms if t.var != "1"] + [s.lhs for s in statements]
     )
-    unknown = [v for v in names_in_model if v not in lv and v not in observed]
+    observed_set = set(observed)
+    unknown = [v for v in names_in_model if v not in lv and v not in observed_set]
     if unknown:
         raise ModelSyntaxError(
             f"The model names variable(s) not in the data: {', '.join(unknown[:5])}. "
@@ -92,8 +93,9 @@ def build_partable(
     indicators = {t.var for s in statements if s.op == "=~" for t in s.terms}
     ov_x = [v for v in ov if v in predictors and v not in dependents and v not in indicators] if fixed_x else []
     # an ov_x that appears in a user ~~ statement with a free parameter is not fixed
-    lv_x = [f for f in lv if f not in dependents and f not in {s.lhs for s in statements if s.op == "~"}]
-    pure_y = [v for v in ov + lv if v in {s.lhs for s in statements if s.op == "~"} and v not in predictors]
+    regressed = {s.lhs for s in statements if s.op == "~"}
+    lv_x = [f for f in lv if f not in dependents and f not in regressed]
+    pure_y = [v for v in ov + lv if v in regressed and v not in predictors]
 
     rows: list[Row] = []
     for g in range(n_groups):
