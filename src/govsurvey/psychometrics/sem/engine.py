@@ -94,7 +94,6 @@ class Model:
         self.rows_by_group = [[r for r in pt.rows if r.group == g] for g in range(pt.n_groups)]
         self.index = [self._index(rows) for rows in self.rows_by_group]
         self._eye = np.eye(self.v)
-        self._eye_p = np.eye(self.p)
 
     def _index(self, rows: list[Row]) -> dict[str, np.ndarray]:
         """Where each row's value goes: kind (0 loading, 1 regression, 2 (co)variance, 3 mean),
@@ -275,8 +274,8 @@ class Model:
     def _newton_parts(self, theta: np.ndarray, *, second_order: bool = True, require_pd: bool = True
                       ) -> tuple[float, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
         """F, its gradient, expected and (``second_order``) observed Hessian at θ (see
-        :meth:`hessian`), Σ⁻¹ and log|Σ| from one Cholesky factorisation. Where some Σ_g is not
-        positive definite F is +∞ and, with ``require_pd``, nothing else is computed."""
+        :meth:`hessian`); a Cholesky factorisation of Σ checks it and gives log|Σ|. Where some
+        Σ_g is not positive definite F is +∞ and, with ``require_pd``, nothing else is computed."""
         if self.pt.meanstructure:
             raise ValueError("hessian() is for models without a mean structure")
         q = self.q
@@ -295,26 +294,29 @@ class Model:
                 fval = np.inf
                 inv = np.linalg.inv(imp["sigma"])
             else:
-                inv = linalg.cho_solve((chol, True), self._eye_p, check_finite=False)
+                inv = np.linalg.inv(imp["sigma"])      # (faster than solving with the factor at this size)
                 fval += wg * (2.0 * float(np.log(np.diag(chol)).sum()) + float((inv * gd.cov).sum()) - gd.logdet_s - self.p)
-            vmat = inv @ gd.cov @ inv
-            mmat = inv - vmat
             plan = self._hessian_plan(g)
             ii, jj, par = plan["i"], plan["j"], plan["par"]
+            n = len(par)
             fb = imp["FB"]
             c = imp["B"] @ imp["S"] @ fb.T                        # v × p
-            u = fb[:, ii]
-            w = np.where(plan["is_path"], c[jj].T, fb[:, jj]) * plan["w_scale"]
-            su, sw = inv @ u, inv @ w
-            guu, gww, guw = u.T @ su, w.T @ sw, u.T @ sw
+            z = np.empty((self.p, 2 * n))                         # [U W]: the rank-two factors of every Σ_a
+            z[:, :n] = fb[:, ii]
+            z[:, n:] = np.where(plan["is_path"], c[jj].T, fb[:, jj]) * plan["w_scale"]
+            sz = inv @ z
+            gz = z.T @ sz                                         # G_xy = XᵀΣ⁻¹Y, all four blocks at once
+            guu, guw, gww = gz[:n, :n], gz[:n, n:], gz[n:, n:]
             e = 2 * (guw.T * guw + gww * guu)
-            gcell = 2 * np.sum(u * (mmat @ w), axis=0)
             hcell = None
             if second_order:
-                vu, vw = gd.cov @ su, gd.cov @ sw                # K_xy = (Σ⁻¹X)ᵀ S (Σ⁻¹Y)
-                kuu, kww, kuw = su.T @ vu, sw.T @ vw, su.T @ vw
+                kz = sz.T @ (gd.cov @ sz)                         # K_xy = (Σ⁻¹X)ᵀ S (Σ⁻¹Y)
+                kuu, kuw, kww = kz[:n, :n], kz[:n, n:], kz[n:, n:]
+                gcell = 2 * (np.diagonal(guw) - np.diagonal(kuw))  # tr(M Σ_a) = 2 uᵀMw, M = Σ⁻¹ − Σ⁻¹SΣ⁻¹
                 x = kuw.T * guw + kww * guu + kuu * gww + kuw * guw.T
-                hcell = x + x.T - e + self._second_term(imp, mmat, plan)
+                hcell = x + x.T - e + self._second_term(imp, inv - inv @ gd.cov @ inv, plan)
+            else:
+                gcell = 2 * (np.diagonal(guw) - np.sum(sz[:, :n] * (gd.cov @ sz[:, n:]), axis=0))
             if plan["identity"]:                              # cells are the parameters, in order
                 grad += wg * gcell
                 info += wg * e
@@ -400,18 +402,18 @@ class Model:
         set_ = np.zeros(self.q, dtype=bool)
         pt = self.pt
         g0 = self.groups[0]
-        ov = pt.ov
+        ov = {name: k for k, name in enumerate(pt.ov)}
         # marker-based starts for loadings and latent variances
-        markers: dict[str, str] = {}
+        indicators: dict[str, list[str]] = {}
         for r in pt.rows:
-            if r.op == "=~" and r.group == 0 and r.lhs not in markers and r.rhs in ov:
-                markers[r.lhs] = r.rhs
+            if r.op == "=~" and r.group == 0 and r.rhs in ov:
+                indicators.setdefault(r.lhs, []).append(r.rhs)
+        markers = {f: items[0] for f, items in indicators.items()}
         lv_var: dict[str, float] = {}
-        for f, mk in markers.items():
-            ind = [r.rhs for r in pt.rows if r.op == "=~" and r.lhs == f and r.group == 0 and r.rhs in ov and r.rhs != mk]
-            i = ov.index(mk)
-            covs = [g0.cov[i, ov.index(y)] for y in ind]
-            psi = float(np.mean(covs)) if covs else 0.5 * g0.cov[i, i]
+        for f, items in indicators.items():
+            i = ov[items[0]]
+            covs = [float(g0.cov[i, ov[y]]) for y in items[1:] if y != items[0]]
+            psi = sum(covs) / len(covs) if covs else 0.5 * g0.cov[i, i]
             lv_var[f] = max(psi, 0.05 * g0.cov[i, i])
         for r in pt.rows:
             if not r.free or set_[r.par]:
@@ -423,14 +425,14 @@ class Model:
                 gd = self.groups[r.group]
                 mk = markers.get(r.lhs)
                 if mk is not None and r.rhs in ov and mk != r.rhs:
-                    theta[k] = gd.cov[ov.index(r.rhs), ov.index(mk)] / lv_var.get(r.lhs, 1.0)
+                    theta[k] = gd.cov[ov[r.rhs], ov[mk]] / lv_var.get(r.lhs, 1.0)
                 else:
                     theta[k] = 1.0
             elif r.op == "~~" and r.lhs == r.rhs:
                 gd = self.groups[r.group]
-                theta[k] = 0.5 * gd.cov[ov.index(r.lhs), ov.index(r.lhs)] if r.lhs in ov else lv_var.get(r.lhs, 0.05)
+                theta[k] = 0.5 * gd.cov[ov[r.lhs], ov[r.lhs]] if r.lhs in ov else lv_var.get(r.lhs, 0.05)
             elif r.op == "~1" and r.lhs in ov:
-                theta[k] = self.groups[r.group].mean[ov.index(r.lhs)]
+                theta[k] = self.groups[r.group].mean[ov[r.lhs]]
             else:
                 theta[k] = 0.0
             set_[k] = True
@@ -480,13 +482,15 @@ class Model:
             by_size.setdefault(len(pos), []).append(f)
         uls: dict[str, np.ndarray] = {}
         for fs in by_size.values():            # blocks of one size together: one batched solve
-            stack = np.stack([gd.cov[np.ix_(blocks[f], blocks[f])] for f in fs])
-            uls.update(zip(fs, _one_factor_starts(stack)))
+            pos = np.array([blocks[f] for f in fs])
+            found = _one_factor_starts(gd.cov[pos[:, :, None], pos[:, None, :]])
+            ok = np.isfinite(found).all(axis=1)
+            uls.update((f, l) for f, l, good in zip(fs, found, ok) if good)
         for f, pos in blocks.items():
+            if f not in uls:
+                continue
             lrows, l = loads[f], uls[f]
             items = [r.rhs for r in lrows]
-            if not np.all(np.isfinite(l)):
-                continue
             frow = var_row[f]
             fixed = [(k, r.value) for k, r in enumerate(lrows) if not r.free and r.value]
             if fixed:                                          # a marker: λ_m = value, ψ = (l_m / value)²
@@ -588,7 +592,7 @@ class Model:
         """Newton's method on the exact Hessian (quadratic convergence, also for misfitting
         models), a Fisher-scoring step where the Hessian is not positive definite, and a
         backtracking line search. A full step is tried first and evaluated together with the
-        derivatives at the new point (one Cholesky factorisation of Σ for both); close to the
+        derivatives at the new point (one pass for both); close to the
         solution only the first-order terms are computed until the gradient says otherwise.
         ``parts`` are :meth:`_newton_parts` at the start θ."""
         f, grad, info, hess = parts
