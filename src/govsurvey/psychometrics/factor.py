@@ -426,7 +426,7 @@ def kmo(items: pd.DataFrame, *, missing: str = "listwise") -> KMO:
         )
     overall = float(r2_col.sum() / (r2_col.sum() + q2_col.sum()))
     per = r2_col / (r2_col + q2_col)
-    return KMO(overall=overall, per_item=pd.Series(per, index=list(data.names), name="msa"), warnings=data.warnings)
+    return KMO(overall=overall, per_item=pd.Series(per, index=data.labels.view() if data.labels is not None else list(data.names), name="msa"), warnings=data.warnings)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)

@@ -125,6 +125,21 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
     return [_Part(part[needed].to_numpy(dtype=float), list(needed)) for part in parts], names
 
 
+def _nearly_singular(mat: np.ndarray, inverse: np.ndarray) -> bool:
+    """Whether the symmetric ``mat`` has λ_min ≤ 1e-10·|λ|_max. When ``mat`` is positive
+    definite, λ_max ≤ tr(mat) and λ_min ≥ 1/tr(mat⁻¹), so a comfortable bound settles it
+    without an eigendecomposition; otherwise the eigenvalues decide."""
+    try:
+        np.linalg.cholesky(mat)
+    except np.linalg.LinAlgError:
+        pass
+    else:
+        if 1.0 / np.trace(inverse) > 1e-10 * np.trace(mat):
+            return False
+    eig = np.linalg.eigvalsh(mat)
+    return bool(eig.min() <= 1e-10 * np.abs(eig).max())
+
+
 def _ndat(pt: ParTable, p: int) -> int:
     nx = len(pt.ov_x)
     per = p * (p + 1) // 2 - nx * (nx + 1) // 2
@@ -515,8 +530,7 @@ def fit_model(
         vcov_ml = np.linalg.inv(n / 2 * info["info"])
     except np.linalg.LinAlgError:
         raise NotPositiveDefiniteError("The information matrix is singular: the model is not identified. Fix: add constraints (e.g. fix a loading to 1).") from None
-    info_eig = np.linalg.eigvalsh(info["info"])
-    if info_eig.min() <= 1e-10 * np.abs(info_eig).max():
+    if _nearly_singular(info["info"], vcov_ml * (n / 2)):
         warn(msgs, "The information matrix is (nearly) singular; the model may not be identified and standard errors are unreliable.")
     imps = _implied_with_inverse(m, theta)
     ll = _loglik(m, theta, imps)
