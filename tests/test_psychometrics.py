@@ -296,3 +296,95 @@ def test_reliability_when_standardized_items_cancel():
     assert any("standardized items sum to a constant" in w for w in rel.warnings)
     with pytest.raises(gs.DataValidationError, match="scale total does not vary"):
         gs.reliability(pd.DataFrame({"x1": [1.0, 2, 3, 4], "x2": [4.0, 3, 2, 1]}))
+
+
+# ------------------------------------------------------------------ fast paths against plain definitions
+def _random_correlations(rng: np.random.Generator, count: int) -> list[np.ndarray]:
+    mats = []
+    for _ in range(count):
+        k = int(rng.integers(3, 12))
+        n = int(rng.integers(k + 5, 300))
+        lam = rng.uniform(-0.2, 0.9, k)
+        x = rng.normal(size=(n, 1)) * lam + rng.normal(size=(n, k)) * np.sqrt(np.clip(1 - lam**2, 0.1, None))
+        mats.append(np.corrcoef(x.T))
+    return mats
+
+
+def test_one_factor_uls_is_the_minres_solution():
+    """Newton in loading space (omega's one-factor fit) reaches psych's minres stationary point
+    wherever it returns; where it does not, reliability falls back to the bounded minres."""
+    from govsurvey.psychometrics import factor
+
+    rng = np.random.default_rng(5)
+    solved = 0
+    for r in _random_correlations(rng, 200):
+        l = factor.one_factor_uls(r)
+        if l is None or (l**2).max() >= 1 - factor.LOWER:
+            continue
+        solved += 1
+        reference, info = factor.fit_minres(r, 1)
+        tol = 1e-9 if info["iterations"] == 0 else 1e-6      # Newton minres, or L-BFGS-B's tolerance
+        np.testing.assert_allclose(l, reference[:, 0], atol=tol)
+    assert solved > 150
+    assert factor.one_factor_uls(np.eye(2)) is None                  # two items: one factor is not identified
+    assert factor.one_factor_uls(np.eye(4)) is None                  # nothing in common
+
+
+def test_alpha_if_deleted_and_split_half_match_their_definitions():
+    import importlib
+    import itertools
+
+    rel = importlib.import_module("govsurvey.psychometrics.reliability")
+    rng = np.random.default_rng(9)
+    for r in _random_correlations(rng, 30):
+        k = r.shape[0]
+        cov = r * np.outer(s := rng.uniform(0.5, 2, k), s)
+        by_deletion = [rel.alpha_from_cov(np.delete(np.delete(cov, i, 0), i, 1)) for i in range(k)]
+        np.testing.assert_allclose(rel._alpha_if_deleted(cov), by_deletion, rtol=1e-12, atol=1e-12)
+        m = k // 2
+        splits = list(itertools.islice(itertools.combinations(range(k), m), math.ceil(math.comb(k, m) / 2)))
+        brute = max(4 * r[np.ix_(list(a), [j for j in range(k) if j not in a])].sum() / r.sum() for a in splits)
+        assert rel.split_half_max(r) == pytest.approx(brute, rel=1e-12)
+
+
+def test_item_tables_reuse_labels_without_sharing_them():
+    """reliability and kmo label their tables with the caller's column Index (no re-encoding of
+    the names); renaming a result's index must not rename the caller's columns."""
+    frame = exact(np.full((4, 4), 0.4) + 0.6 * np.eye(4), 200)
+    before = frame.copy()
+    table = gs.reliability(frame).items
+    assert list(table.index) == list(frame.columns) and table.index.name == "item" and frame.columns.name is None
+    table.index.name = "changed"
+    per = gs.kmo(frame).per_item
+    per.index.name = "changed"
+    assert frame.columns.name is None
+    pd.testing.assert_frame_equal(frame, before)
+    values = gs.psychometrics._input.prepare_items(frame, what="t").values
+    values[:] = 0.0                                                  # a copy, never a view of the frame
+    pd.testing.assert_frame_equal(frame, before)
+    ints = gs.reliability(pd.DataFrame({1: frame["v1"], 2: frame["v2"], 3: frame["v3"]})).items
+    assert list(ints.index) == ["1", "2", "3"]                       # non-text labels are named as text
+
+
+def test_small_matrix_blas_limits_and_restores_threads():
+    from threadpoolctl import threadpool_info
+
+    from govsurvey._blas import small_matrix_blas
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    outside = blas_threads()
+
+    @small_matrix_blas
+    def inside(x, fail=False):
+        if fail:
+            raise RuntimeError("boom")
+        return blas_threads()
+
+    assert set(inside(np.zeros((10, 3)))) <= {1}
+    assert blas_threads() == outside
+    with pytest.raises(RuntimeError):
+        inside(np.zeros((10, 3)), fail=True)
+    assert blas_threads() == outside
+    assert inside(np.zeros((200_000, 25))) == outside            # a large pass keeps every thread

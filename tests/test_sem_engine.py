@@ -93,3 +93,139 @@ def test_duplicated_model_columns_are_refused(data):
     dup = pd.concat([data[["a1", "a2", "a3"]], data[["a1"]]], axis=1)
     with pytest.raises(gs.DataValidationError, match="a1 appear more than once"):
         gs.cfa(dup, "A =~ a1 + a2 + a3")
+
+
+# ------------------------------------------------------------------ fast paths against plain definitions
+@pytest.mark.parametrize("name", list(MODELS))
+def test_fast_matrices_and_implied_moments_match_the_general_forms(data, name):
+    """matrices() fills A, S, m from precomputed cells (as batch_matrices does), and implied()
+    uses B = I + A where A² = 0 (first-order measurement models) instead of inverting I − A."""
+    model, kw = MODELS[name]
+    res = fit_model(data, model, **kw)
+    m = res.model
+    rng = np.random.default_rng(2)
+    thetas = res.theta * (1 + 0.1 * rng.standard_normal((3, len(res.theta))))
+    for g in range(len(m.groups)):
+        a_b, s_b, m_b = m.batch_matrices(thetas, g)
+        for k, theta in enumerate(thetas):
+            a, s, mm = m.matrices(theta, g)
+            assert np.array_equal(a, a_b[k]) and np.array_equal(s, s_b[k]) and np.array_equal(mm, m_b[k])
+            imp = m.implied(theta, g)
+            b = np.linalg.inv(np.eye(m.v) - a)
+            np.testing.assert_allclose(imp["B"], b, atol=1e-12)
+            np.testing.assert_allclose(imp["total"], b @ s @ b.T, atol=1e-12)
+    assert m.index[0]["_nilpotent"] == (name in ("cfa", "equality labels", "fixed latent variances", "mean structure",
+                                                 "two groups, equal loadings"))
+
+
+@pytest.mark.parametrize("name", [k for k in MODELS if k not in ("mean structure", "two groups, equal loadings")])
+def test_newton_parts_give_the_objective_and_first_order_terms(data, name):
+    model, kw = MODELS[name]
+    res = fit_model(data, model, **kw)
+    m = res.model
+    theta = res.theta * 1.03
+    f, grad, info, hess = m._newton_parts(theta)
+    f1, grad1, info1, hess1 = m._newton_parts(theta, second_order=False)
+    assert f == pytest.approx(m.objective(theta), rel=1e-12) and f1 == f
+    np.testing.assert_allclose(grad1, grad, atol=1e-14)
+    np.testing.assert_allclose(info1, info, atol=1e-14)
+    assert hess1 is None and hess is not None
+    bad = theta.copy()
+    bad[[r.par for r in m.pt.rows if r.free and r.op == "~~" and r.lhs == r.rhs][:3]] = -5.0   # Σ not positive definite
+    assert m._newton_parts(bad)[0] == np.inf and m.objective(bad) == np.inf
+
+
+def _congeneric(n_factors: int = 3, k: int = 4, seed: int = 4) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Data whose sample covariance is exactly a congeneric model's Σ (N divisor)."""
+    rng = np.random.default_rng(seed)
+    lam = rng.uniform(0.5, 1.2, (n_factors, k))
+    phi = np.full((n_factors, n_factors), 0.3) + 0.7 * np.eye(n_factors)
+    load = np.zeros((n_factors * k, n_factors))
+    for f in range(n_factors):
+        load[f * k:(f + 1) * k, f] = lam[f]
+    theta = rng.uniform(0.3, 0.8, n_factors * k)
+    sigma = load @ phi @ load.T + np.diag(theta)
+    z = rng.standard_normal((500, n_factors * k))
+    z -= z.mean(axis=0)
+    z = z @ np.linalg.inv(np.linalg.cholesky(np.cov(z.T, bias=True))).T
+    names = [f"x{f}{j}" for f in range(n_factors) for j in range(k)]
+    truth = {f"x{f}{j}": lam[f, j] / lam[f, 0] for f in range(n_factors) for j in range(k)}
+    return pd.DataFrame(z @ np.linalg.cholesky(sigma).T, columns=names), truth
+
+
+@pytest.mark.parametrize("std_lv", [False, True])
+def test_block_starts_are_near_the_solution_and_change_nothing_but_speed(monkeypatch, std_lv):
+    """Congeneric blocks start from their one-factor solutions (scaled to the marker, or to a
+    fixed factor variance); the fit from them equals the fit from the simple starts."""
+    from govsurvey.psychometrics.sem import engine
+
+    data, truth = _congeneric()
+    lines = []
+    for f in range(3):
+        items = [f"x{f}{j}" for j in range(4)]
+        lines.append(f"F{f} =~ " + ("NA*" if std_lv else "") + " + ".join(items))
+        if std_lv:
+            lines.append(f"F{f} ~~ 1*F{f}")
+    model = "\n".join(lines)
+    res = fit_model(data, model)
+    assert res.fit["chisq"] == pytest.approx(0.0, abs=1e-8)            # S = Σ exactly: the solution is the truth
+    starts = res.model.start_values()
+    assert np.abs(starts - res.theta).max() < 0.1 * np.abs(res.theta).max()
+    assert np.abs(starts - res.theta).max() < 0.5 * np.abs(res.model._simple_starts - res.theta).max()
+    if not std_lv:
+        est = res.estimates.query("op == '=~'").set_index("rhs")["estimate"]
+        np.testing.assert_allclose(est.to_numpy(), [truth[i] for i in est.index], rtol=1e-6)
+    monkeypatch.setattr(engine.Model, "_block_starts", lambda self, theta, g: None)
+    simple = fit_model(data, model)
+    np.testing.assert_allclose(res.theta, simple.theta, rtol=1e-7, atol=1e-9)
+
+
+def test_models_whose_blocks_do_not_qualify_keep_the_simple_starts(data):
+    """Cross-loadings, two-indicator factors and higher-order factors are left to the simple
+    starts, and still fit."""
+    model = "A =~ a1 + a2 + a3 + b1\nB =~ b1 + b2 + b3\nC =~ c1 + c2\nH =~ A + B"
+    res = fit_model(data, model)
+    m = res.model
+    starts = m.start_values()
+    simple = m._simple_starts
+    for r in m.pt.rows:
+        if r.free and (r.lhs in ("A", "C", "H") or r.rhs in ("A", "B", "C", "H")) and r.op == "=~":
+            assert starts[r.par] == simple[r.par], (r.lhs, r.rhs)
+    assert res.converged
+
+
+def test_model_data_fast_path_equals_the_general_path(data):
+    """All-numeric frames go through one conversion; extra, reordered, text or nullable columns
+    (the general path) must give the same estimates."""
+    model = MODELS["cfa"][0]
+    items = [c for c in data.columns if c != "g"]
+    base = fit_model(data[items], model)
+    shuffled = data[items[::-1]]
+    with_text = data.assign(note="x")
+    nullable = data[items].astype("Float64")
+    for frame in (shuffled, with_text, nullable):
+        res = fit_model(frame, model)
+        np.testing.assert_allclose(res.theta, base.theta, rtol=1e-10)
+    with pytest.raises(gs.DataValidationError, match="a2 are constant"):
+        fit_model(data[items].assign(a2=1.0), model)
+
+
+def test_near_singularity_bound_agrees_with_the_eigenvalues():
+    from govsurvey.psychometrics.sem.fit import _nearly_singular
+
+    rng = np.random.default_rng(8)
+    outcomes = set()
+    for scale in (1.0, 1e-6, 1e-9, 1e-11, 1e-13, 0.0):
+        x = rng.standard_normal((80, 12))
+        m = x.T @ x
+        v = rng.standard_normal(12)
+        m = m - (1 - scale) * np.outer(m @ v, m @ v) / (v @ m @ v)     # shrink one direction towards singular
+        eig = np.linalg.eigvalsh(m)
+        expected = eig.min() <= 1e-10 * np.abs(eig).max()
+        try:
+            inverse = np.linalg.inv(m)          # (as fit_model passes: the inverse it uses for the SEs)
+        except np.linalg.LinAlgError:
+            continue
+        assert _nearly_singular(m, inverse) == expected, scale
+        outcomes.add(bool(expected))
+    assert outcomes == {True, False}

@@ -57,8 +57,9 @@ def cov_to_cor(cov: np.ndarray) -> np.ndarray:
     return r
 
 
-def _numeric_matrix(items: Any, what: str) -> tuple[list[str], np.ndarray]:
-    """Item names and a float matrix (cases × items, NaN for missing) after the checks."""
+def _numeric_matrix(items: Any, what: str) -> tuple[list[str], np.ndarray, bool]:
+    """Item names, a float matrix (cases × items, NaN for missing) after the checks, and whether
+    the table's column labels are these names already (all text)."""
     if isinstance(items, np.ndarray):
         if items.ndim != 2:
             raise SpecificationError(f"{what}: items must be a 2-D table (respondents × items), got {items.ndim}-D.")
@@ -69,11 +70,12 @@ def _numeric_matrix(items: Any, what: str) -> tuple[list[str], np.ndarray]:
     if len(set(labels)) < len(labels):
         check_unique_columns(items, labels, what)
     names = [str(c) for c in labels]
+    text = all(isinstance(c, str) for c in labels)
     values = items.to_numpy()
     if values.dtype.kind in "iuf":      # fast path: every column numeric (not boolean), one conversion
         values = np.array(values, dtype=float)     # (a copy: never a view of the caller's frame)
         check_finite_values(values, names, what)
-        return names, values
+        return names, values, text
     out = np.empty(items.shape, dtype=float)
     for j, col in enumerate(items.columns):
         s = items.iloc[:, j]
@@ -92,7 +94,7 @@ def _numeric_matrix(items: Any, what: str) -> tuple[list[str], np.ndarray]:
         v = s.astype(float).to_numpy(dtype=float, na_value=np.nan)
         check_finite_values(v[:, None], [str(col)], what)
         out[:, j] = v
-    return names, out
+    return names, out, text
 
 
 def prepare_items(
@@ -117,8 +119,8 @@ def prepare_items(
 
     if isinstance(items, Moments):
         return _from_moments(items, what=what, min_items=min_items, drop_constant=drop_constant, min_n=min_n)
-    names, x = _numeric_matrix(items, what)
-    labels = items.columns if isinstance(items, pd.DataFrame) and all(isinstance(c, str) for c in names) else None
+    names, x, text = _numeric_matrix(items, what)
+    labels = items.columns if isinstance(items, pd.DataFrame) and text else None
     msgs: list[str] = []
     if x.shape[1] < min_items:
         raise DataValidationError(f"{what} needs at least {min_items} items, got {x.shape[1]}. Fix: pass more item columns.")

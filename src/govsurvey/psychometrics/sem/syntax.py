@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import re
 from typing import Any
 
@@ -172,9 +173,19 @@ def _check_expr(expr: str, k: int) -> Any:
 
 
 def parse_model(model: str) -> tuple[list[Statement], list[Defined], list[Constraint]]:
-    """Parse lavaan syntax; raise ModelSyntaxError naming the line."""
+    """Parse lavaan syntax; raise ModelSyntaxError naming the line.
+
+    The parse of a model text is remembered (its pieces are frozen), so re-fitting the same
+    model — the usual way of working: drop an item, re-run — parses it once.
+    """
     if not isinstance(model, str) or not model.strip():
         raise ModelSyntaxError("The model is empty. Fix: give lavaan syntax such as 'f1 =~ x1 + x2 + x3'.")
+    statements, defined, constraints = _parse(model)
+    return list(statements), list(defined), list(constraints)
+
+
+@functools.lru_cache(maxsize=128)
+def _parse(model: str) -> tuple[tuple[Statement, ...], tuple[Defined, ...], tuple[Constraint, ...]]:
     statements, defined, constraints = [], [], []
     for k, line in _strip_comments(model):
         lhs, op, rhs = _split_op(line, k)
@@ -198,4 +209,4 @@ def parse_model(model: str) -> tuple[list[Statement], list[Defined], list[Constr
         statements.append(Statement(lhs=lhs, op=op, terms=terms, line=k))
     if not statements:
         raise ModelSyntaxError("The model has no =~, ~ or ~~ statement.")
-    return statements, defined, constraints
+    return tuple(statements), tuple(defined), tuple(constraints)
