@@ -152,15 +152,12 @@ def one_factor_uls(c: np.ndarray, *, max_iter: int = 50) -> np.ndarray | None:
     scale = float(np.abs(off).max())
     if not scale > 0:
         return None
-    diag = np.arange(k)
     for _ in range(max_iter):
-        ll = l[:, None] * l
-        ll[diag, diag] = 0.0
-        e = off - ll
-        grad = -(e @ l)
         l2 = l * l
-        hess = ll + ll - off              # llᵀ − e off the diagonal
-        hess[diag, diag] = l2.sum() - l2
+        s2 = l2.sum()
+        grad = l * (s2 - l2) - off @ l            # −Σ_{j≠i} (c_ij − l_i l_j) l_j
+        hess = 2.0 * np.outer(l, l) - off         # llᵀ − e off the diagonal
+        hess.flat[:: k + 1] = s2 - l2
         if np.abs(grad).max() < 1e-14 * scale * max(1.0, float(np.abs(l).max())):
             try:
                 np.linalg.cholesky(hess)  # a minimum, not a saddle
