@@ -92,6 +92,9 @@ class Model:
                 else:
                     r.value = float(gd.cov[i, pt.ov.index(r.rhs)])
         self.rows_by_group = [[r for r in pt.rows if r.group == g] for g in range(pt.n_groups)]
+        self.group_rows = [np.array([n for n, r in enumerate(pt.rows) if r.group == g], dtype=int) for g in range(pt.n_groups)]
+        latent = set(pt.lv)
+        self.is_latent = np.array([name in latent for name in self.vars])
         self.index = [self._index(rows) for rows in self.rows_by_group]
         self._eye = np.eye(self.v)
 

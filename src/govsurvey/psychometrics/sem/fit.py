@@ -192,7 +192,6 @@ def _gfi_srmr(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | None
     p = model.p
     gfis, srmrs, ns = [], [], []
     nel = p * (p + 1) // 2 + (p if model.pt.meanstructure else 0)
-    lower = np.tril_indices(p)
     imps = imps or _implied_with_inverse(model, theta)
     for gd, imp in zip(model.groups, imps):
         sig, mu, inv = imp["sigma"], imp["mu"], imp["inv"]
@@ -206,8 +205,8 @@ def _gfi_srmr(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | None
         gfis.append(1 - t1 / t2)
         sd = np.sqrt(np.diag(gd.cov))
         res = (gd.cov - sig) / np.outer(sd, sd)
-        total = float((res[lower] ** 2).sum())
-        count = len(lower[0])
+        total = 0.5 * float((res**2).sum() + (np.diagonal(res) ** 2).sum())     # the lower triangle of a symmetric matrix
+        count = p * (p + 1) // 2
         if model.pt.meanstructure:
             total += float((((gd.mean - mu) / sd) ** 2).sum())
             count += p
@@ -294,7 +293,7 @@ def _std_group(model: Model, g: int, a: np.ndarray, s: np.ndarray, m: np.ndarray
     and total variances diag(B S Bᵀ)."""
     b = a.shape[0]
     ms = model.pt.meanstructure
-    lv = np.array([v in model.pt.lv for v in model.vars])
+    lv = model.is_latent
     sd = np.sqrt(np.maximum(tot, 0))
     ix = model.index[g]
     k, i, j = ix["kind"], ix["i"], ix["j"]
@@ -312,8 +311,7 @@ def _std_group(model: Model, g: int, a: np.ndarray, s: np.ndarray, m: np.ndarray
     mean = k == 3
     keep = lv[i[mean]] | ms
     vals[:, mean] = np.where(keep, m[:, i[mean]] / sd[:, i[mean]], np.nan)
-    rows = [n for n, r in enumerate(model.pt.rows) if r.group == g]
-    out[:, rows] = vals
+    out[:, model.group_rows[g]] = vals
 
 
 def _std_values(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | None = None) -> np.ndarray:
@@ -333,7 +331,7 @@ def _std_jacobian(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | 
     std.all values are A_ij·sd_j/sd_i, S_ii/T_ii, S_ij/√(S_ii S_jj) and m_i/sd_i.
     """
     out = np.zeros((len(model.pt.rows), model.q))
-    lv = np.array([v in model.pt.lv for v in model.vars])
+    lv = model.is_latent
     for g in range(model.pt.n_groups):
         imp = model.implied(theta, g) if imps is None else imps[g]
         a, s, m, b, t = imp["A"], imp["S"], imp["m"], imp["B"], imp["total"]
@@ -363,11 +361,13 @@ def _std_jacobian(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | 
             d[rows] = onehot[rows] / tot[ri][:, None] - (s[ri, ri] / tot[ri] ** 2)[:, None] * dtot[ri]
             rows = np.flatnonzero((kind == 2) & (i != j))
             if len(rows):
-                var_cell = {int(i[c]): n for n, c in enumerate(cells) if kind[c] == 2 and i[c] == j[c]}
+                var_cell = np.full(model.v, nc)            # each variable's free variance cell; nc: fixed
+                own = (ckind == 2) & (ck == cl)
+                var_cell[ck[own]] = np.flatnonzero(own)
                 e = np.zeros((nc + 1, nc))
                 e[np.arange(nc), np.arange(nc)] = 1.0      # row nc: a fixed variance (no derivative)
-                ei = e[[var_cell.get(int(x), nc) for x in i[rows]]]
-                ej = e[[var_cell.get(int(x), nc) for x in j[rows]]]
+                ei = e[var_cell[i[rows]]]
+                ej = e[var_cell[j[rows]]]
                 ri, rj = i[rows], j[rows]
                 denom = s[ri, ri] * s[rj, rj]
                 val = s[ri, rj] / np.sqrt(np.abs(denom))
@@ -381,7 +381,7 @@ def _std_jacobian(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | 
                 d[rows] = np.where(keep[:, None], dd, np.nan)
         inc = np.zeros((nc, model.q))
         inc[np.arange(nc), par[cells]] = 1.0
-        out[[n for n, r in enumerate(model.pt.rows) if r.group == g]] = d @ inc
+        out[model.group_rows[g]] = d @ inc
     return out
 
 
