@@ -533,7 +533,7 @@ class Model:
         theta = self.start_values() if theta0 is None else theta0.copy()
         newton = newton and not self.pt.meanstructure
         if newton:
-            parts = self._newton_parts(theta)
+            parts = self._newton_parts(theta, second_order=False)
             if np.isfinite(parts[0]):
                 return self._fit_newton(theta, parts, max_iter=max_iter, tol=tol)
         f = self.objective(theta)
@@ -553,7 +553,7 @@ class Model:
         if not np.isfinite(f):
             raise NotPositiveDefiniteError("The model-implied covariance matrix is not positive definite at the starting values. Fix: check the model.")
         if newton:
-            return self._fit_newton(theta, self._newton_parts(theta), max_iter=max_iter, tol=tol)
+            return self._fit_newton(theta, self._newton_parts(theta, second_order=False), max_iter=max_iter, tol=tol)
         it = 0
         converged = False
         # Fisher scoring (models with a mean structure)
@@ -592,12 +592,13 @@ class Model:
             return np.linalg.lstsq(info, grad, rcond=None)[0]
 
     def _fit_newton(self, theta: np.ndarray, parts: tuple, *, max_iter: int, tol: float) -> tuple[np.ndarray, dict[str, Any]]:
-        """Newton's method on the exact Hessian (quadratic convergence, also for misfitting
-        models), a Fisher-scoring step where the Hessian is not positive definite, and a
-        backtracking line search. A full step is tried first and evaluated together with the
-        derivatives at the new point (one pass for both); close to the
-        solution only the first-order terms are computed until the gradient says otherwise.
-        ``parts`` are :meth:`_newton_parts` at the start θ."""
+        """A Fisher-scoring step from the starting values (the expected information is
+        positive definite everywhere), then Newton's method on the exact Hessian (quadratic
+        convergence, also for misfitting models; Fisher scoring where the Hessian is not
+        positive definite), with a backtracking line search. A full step is tried first and
+        evaluated together with the derivatives at the new point (one pass for both); close to
+        the solution only the first-order terms are computed until the gradient says otherwise.
+        ``parts`` are :meth:`_newton_parts` at the start θ (first-order terms suffice)."""
         f, grad, info, hess = parts
         it, converged = 0, False
         for it in range(1, max_iter + 1):
@@ -605,12 +606,15 @@ class Model:
             if gmax < tol:
                 converged = True
                 break
-            if hess is None:
-                f, grad, info, hess = self._newton_parts(theta)
-            try:
-                step = linalg.cho_solve((np.linalg.cholesky(hess), True), grad, check_finite=False)
-            except np.linalg.LinAlgError:
+            if hess is None and it == 1:        # from the starting values: a Fisher-scoring step
                 step = self._fisher_step(info, grad)
+            else:
+                if hess is None:
+                    f, grad, info, hess = self._newton_parts(theta)
+                try:
+                    step = linalg.cho_solve((np.linalg.cholesky(hess), True), grad, check_finite=False)
+                except np.linalg.LinAlgError:
+                    step = self._fisher_step(info, grad)
             cand = theta - step
             # after a full Newton step from a small gradient the next one is about its square
             fc, g_c, i_c, h_c = self._newton_parts(cand, second_order=not gmax < 1e-6)

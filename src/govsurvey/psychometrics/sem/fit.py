@@ -222,11 +222,13 @@ def _baseline_fmin(pt: ParTable, groups: list[GroupData]) -> float:
     n = sum(gd.n for gd in groups)
     x = [pt.ov.index(v) for v in pt.ov_x]
     total = 0.0
+    rest = [j for j in range(len(pt.ov)) if j not in set(x)]
     for gd in groups:
-        sb = np.diag(np.diag(gd.cov))
+        # |Σ_b| = |S_xx| · Π (other variances); log|S| is the group's already
+        logdet_b = float(np.log(np.diag(gd.cov)[rest]).sum())
         if x:
-            sb[np.ix_(x, x)] = gd.cov[np.ix_(x, x)]
-        total += gd.n / n * (np.linalg.slogdet(sb)[1] - np.linalg.slogdet(gd.cov)[1])
+            logdet_b += float(np.linalg.slogdet(gd.cov[np.ix_(x, x)])[1])
+        total += gd.n / n * (logdet_b - gd.logdet_s)
     return float(total)
 
 
