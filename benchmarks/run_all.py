@@ -8,7 +8,10 @@ Workloads
   pingouin.cronbach_alpha + factor_analyzer's calculate_kmo / calculate_bartlett_sphericity +
   semopy (fit, calc_stats, inspect(std_est=True): fit indices and standardized loadings, as
   gs.cfa returns); also govsurvey's full pipeline (adding EFA, omega and a 20-iteration
-  parallel analysis) and, when Rscript is on the PATH, R psych + lavaan;
+  parallel analysis) and, when Rscript is on the PATH, R psych + lavaan. The item subsets are
+  selected inside the timed steps on both sides (``data[items]``, as a user writes it), and the
+  three variants run in interleaved rounds (50 by default), so drift of the machine's speed
+  during the run affects them alike;
 - alpha bootstrap, 1,000 resamples: govsurvey vs pingouin.cronbach_alpha in a resampling loop;
 - mediation bootstrap, n = 1,000, 5,000 resamples: govsurvey vs pingouin.mediation_analysis;
 - OLS on 1,000,000 rows: govsurvey.regress vs statsmodels OLS;
