@@ -562,27 +562,32 @@ class Model:
             if np.max(np.abs(grad)) < tol:
                 converged = True
                 break
-            step = self._fisher_step(info, grad)
-            alpha = 1.0
-            for _ in range(40):
-                cand = theta - alpha * step
-                fc = self.objective(cand)
-                if np.isfinite(fc) and fc <= f + 1e-14 * max(1.0, abs(f)):
-                    break
-                alpha /= 2
-            else:
+            found = self._line_search(theta, f, self._fisher_step(info, grad), 1.0, 40)
+            if found is None:
                 break
-            if abs(f - fc) < 1e-16 and np.max(np.abs(alpha * step)) < 1e-12:
-                theta, f = cand, fc
+            theta, f, stalled = found
+            if stalled:
                 grad, info = self.gradient_and_info(theta)
                 converged = np.max(np.abs(grad)) < 1e-7
                 break
-            theta, f = cand, fc
         if not converged:         # (on convergence grad and info are those at theta already)
             grad, info = self.gradient_and_info(theta)
         if not converged and np.max(np.abs(grad)) < 1e-7:
             converged = True
         return theta, {"iterations": it, "converged": converged, "fmin": f, "info": info, "gradient": grad}
+
+    def _line_search(self, theta: np.ndarray, f: float, step: np.ndarray, alpha: float, tries: int
+                     ) -> tuple[np.ndarray, float, bool] | None:
+        """Backtracking: halve ``alpha`` until F(θ − α·step) does not increase (None after
+        ``tries`` halvings); with the new θ and F, say whether the step made no progress at all
+        (F and θ unchanged to rounding)."""
+        for _ in range(tries):
+            cand = theta - alpha * step
+            fc = self.objective(cand)
+            if np.isfinite(fc) and fc <= f + 1e-14 * max(1.0, abs(f)):
+                return cand, fc, bool(abs(f - fc) < 1e-16 and np.max(np.abs(alpha * step)) < 1e-12)
+            alpha /= 2
+        return None
 
     @staticmethod
     def _fisher_step(info: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -625,21 +630,14 @@ class Model:
                     converged = np.max(np.abs(grad)) < 1e-7
                     break
                 continue
-            alpha = 0.5                  # the full step does not descend: backtrack on F alone
-            for _ in range(39):
-                cand = theta - alpha * step
-                fc = self.objective(cand)
-                if np.isfinite(fc) and fc <= f + 1e-14 * max(1.0, abs(f)):
-                    break
-                alpha /= 2
-            else:
+            found = self._line_search(theta, f, step, 0.5, 39)   # the full step does not descend: backtrack
+            if found is None:
                 break
-            if abs(f - fc) < 1e-16 and np.max(np.abs(alpha * step)) < 1e-12:
-                theta, f = cand, fc
+            theta, f, stalled = found
+            if stalled:
                 grad, info = self.gradient_and_info(theta)
                 converged = np.max(np.abs(grad)) < 1e-7
                 break
-            theta = cand
             f, grad, info, hess = self._newton_parts(theta)
         if not converged and np.max(np.abs(grad)) < 1e-7:
             converged = True
