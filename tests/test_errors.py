@@ -90,9 +90,10 @@ def _model_syntax(ctx):
 
 
 def _report(ctx):
-    from govsurvey.report.pdf import _no_network
+    from govsurvey.report.pdf import _inline_only_fetcher
 
-    _no_network("https://example.org/tracker.png")
+    fetcher = _inline_only_fetcher()
+    (fetcher.fetch if hasattr(fetcher, "fetch") else fetcher)("https://example.org/tracker.png")
 
 
 # error class → (a call that raises it, the message it must carry)

@@ -171,3 +171,23 @@ def test_pdf_without_a_cjk_font_is_a_clear_error(report, tmp_path, monkeypatch):
     with pytest.raises(gs.ReportError, match="No CJK font is installed.*Fix: run bash scripts/dev example"):
         results.to_pdf(tmp_path / "x.pdf")
     assert not (tmp_path / "x.pdf").exists()  # nothing half-written
+
+
+def test_pdf_renders_the_images_inside_svg_figures(report, tmp_path, caplog):
+    """matplotlib embeds heatmap tiles and colour bars in SVG as data: URIs; the PDF fetcher
+    must resolve those (and only those), or WeasyPrint drops the images with a logged error."""
+    import logging
+
+    from govsurvey.report.pdf import _inline_only_fetcher
+
+    results, paths = report
+    assert "data:image/png;base64," in paths["html"].read_text(encoding="utf-8")   # the case is exercised
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        results.to_pdf(tmp_path / "again.pdf")
+    failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not failures, failures[:3]
+    fetcher = _inline_only_fetcher()
+    fetch = fetcher.fetch if hasattr(fetcher, "fetch") else fetcher
+    for url in ("https://example.org/x.png", "file:///etc/passwd", "//example.org/x.png"):
+        with pytest.raises((gs.ReportError, ValueError)):
+            fetch(url)

@@ -10,8 +10,33 @@ from govsurvey.errors import ReportError
 __all__ = ["write_pdf"]
 
 
-def _no_network(url: str, *args, **kwargs):
-    raise ReportError(f"The report tried to fetch {url!r}; reports never load external resources.")
+def _refuse(url: str) -> ReportError:
+    return ReportError(f"The report tried to fetch {url!r}; reports never load external resources.")
+
+
+def _inline_only_fetcher():
+    """A URL fetcher for WeasyPrint that resolves only ``data:`` URIs — the PNG tiles matplotlib
+    embeds in SVG heatmaps and colour bars — and refuses everything else (no network, no files).
+
+    Refusing ``data:`` too (as an earlier version did) made WeasyPrint log "Failed to render SVG
+    image" and leave those figures' images out of the PDF."""
+    import weasyprint
+
+    if hasattr(weasyprint, "URLFetcher"):          # WeasyPrint's fetcher class (newer releases)
+        class InlineOnly(weasyprint.URLFetcher):
+            def fetch(self, url, headers=None):
+                if not url.startswith("data:"):
+                    raise _refuse(url)
+                return super().fetch(url, headers)
+
+        return InlineOnly(allowed_protocols={"data"})
+
+    def fetch(url: str, *args, **kwargs):         # older releases: a function
+        if not url.startswith("data:"):
+            raise _refuse(url)
+        return weasyprint.default_url_fetcher(url, *args, **kwargs)
+
+    return fetch
 
 
 def write_pdf(results, path: str | Path) -> Path:
@@ -29,5 +54,5 @@ def write_pdf(results, path: str | Path) -> Path:
         raise ReportError("No CJK font is installed, so Chinese text cannot be typeset. Fix: run bash scripts/dev example, "
                           "which installs fonts-wqy-microhei, or install a Noto CJK font.")
     html = render_report(results, media="print")
-    document = weasyprint.HTML(string=html, url_fetcher=_no_network, media_type="print")
+    document = weasyprint.HTML(string=html, url_fetcher=_inline_only_fetcher(), media_type="print")
     return write_atomic(path, lambda p: document.write_pdf(str(p), uncompressed_pdf=False))
