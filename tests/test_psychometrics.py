@@ -388,3 +388,31 @@ def test_small_matrix_blas_limits_and_restores_threads():
         inside(np.zeros((10, 3)), fail=True)
     assert blas_threads() == outside
     assert inside(np.zeros((200_000, 25))) == outside            # a large pass keeps every thread
+
+
+def test_smc_and_kmo_decide_singularity_as_the_eigenvalues_do():
+    """smc and kmo settle "clearly positive definite" by a trace bound (λ_min ≥ 1/tr R⁻¹) and ask
+    the eigenvalues otherwise; the decision must equal the eigenvalue criterion."""
+    from govsurvey.psychometrics._input import smc
+
+    rng = np.random.default_rng(21)
+    outcomes = set()
+    for shrink in (1.0, 1e-3, 1e-8, 1e-11, 1e-13, 0.0):
+        x = rng.standard_normal((60, 6))
+        x[:, 5] = x[:, :5] @ rng.uniform(0.2, 1, 5) + np.sqrt(shrink) * rng.standard_normal(60)
+        r = np.corrcoef(x.T)
+        eig = np.linalg.eigvalsh(r)
+        singular = not eig.min() > 1e-12 * max(1.0, eig.max())
+        outcomes.add(singular)
+        if singular:
+            with pytest.raises(gs.NotPositiveDefiniteError):
+                smc(r)
+        else:
+            np.testing.assert_allclose(smc(r), 1 - 1 / np.diag(np.linalg.inv(r)), rtol=1e-10)
+        frame = pd.DataFrame(x, columns=[f"x{j}" for j in range(6)])
+        if eig.min() > 1e-10 * max(1.0, eig.max()):
+            assert 0 < gs.kmo(frame).overall < 1
+        elif eig.min() < 1e-13:
+            with pytest.raises(gs.NotPositiveDefiniteError, match="x5"):
+                gs.kmo(frame)
+    assert outcomes == {True, False}

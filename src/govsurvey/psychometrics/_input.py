@@ -17,7 +17,8 @@ import pandas as pd
 from govsurvey.data.checks import check_finite_values, check_unique_columns
 from govsurvey.errors import DataValidationError, DataWarning, NotPositiveDefiniteError, SpecificationError
 
-__all__ = ["ItemData", "prepare_items", "warn", "cov_to_cor", "check_positive_definite", "smc"]
+__all__ = ["ItemData", "prepare_items", "warn", "cov_to_cor", "check_positive_definite", "smc", "cholesky_ok",
+           "inverse_if_positive_definite", "surely_well_conditioned"]
 
 log = logging.getLogger(__name__)
 
@@ -218,12 +219,42 @@ def check_positive_definite(matrix: np.ndarray, names: tuple[str, ...], what: st
     )
 
 
+def cholesky_ok(mat: np.ndarray) -> bool:
+    """Whether ``mat`` has a Cholesky factor (is numerically positive definite)."""
+    try:
+        np.linalg.cholesky(mat)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+def inverse_if_positive_definite(mat: np.ndarray) -> np.ndarray | None:
+    """``mat``⁻¹ when ``mat`` has a Cholesky factor and an inverse, else None."""
+    if not cholesky_ok(mat):
+        return None
+    try:
+        return np.linalg.inv(mat)
+    except np.linalg.LinAlgError:
+        return None
+
+
+def surely_well_conditioned(mat: np.ndarray, inverse: np.ndarray, rel: float, *, floor: float = 0.0) -> bool:
+    """True guarantees λ_min > rel·max(floor, λ_max) for a positive definite ``mat`` with
+    inverse ``inverse``: λ_max ≤ tr(mat) and λ_min ≥ 1/tr(mat⁻¹). False means only that the
+    bound cannot tell; the caller then asks the eigenvalues."""
+    t_inv = float(np.trace(inverse))
+    return t_inv > 0 and 1.0 / t_inv > rel * max(floor, float(np.trace(mat)))
+
+
 def smc(r: np.ndarray) -> np.ndarray:
     """Squared multiple correlations: 1 − 1/diag(R⁻¹) (psych::smc).
 
     Raises NotPositiveDefiniteError when R is singular (an item is a linear combination of
     others, or there are fewer cases than items): then some SMC is 1 and R⁻¹ does not exist.
     """
+    inv = inverse_if_positive_definite(r)
+    if inv is not None and surely_well_conditioned(r, inv, 1e-12, floor=1.0):
+        return 1.0 - 1.0 / np.diag(inv)
     eig = np.linalg.eigvalsh(r)
     if not eig.min() > 1e-12 * max(1.0, eig.max()):
         raise NotPositiveDefiniteError(

@@ -18,7 +18,9 @@ from scipy import optimize, special
 
 from govsurvey._blas import small_matrix_blas
 from govsurvey.errors import ConvergenceWarning, DataValidationError, HeywoodCaseWarning, SpecificationError
-from govsurvey.psychometrics._input import check_positive_definite, prepare_items, smc, warn
+from govsurvey.psychometrics._input import (
+    check_positive_definite, inverse_if_positive_definite, prepare_items, smc, surely_well_conditioned, warn,
+)
 from govsurvey.psychometrics.rotation import oblimin, promax, varimax
 from govsurvey.results import Result
 
@@ -406,8 +408,10 @@ def kmo(items: pd.DataFrame, *, missing: str = "listwise") -> KMO:
     """
     data = prepare_items(items, what="kmo", missing=missing)
     r = data.cor
-    check_positive_definite(r, data.names, "kmo")
-    q = np.linalg.inv(r)
+    q = inverse_if_positive_definite(r)
+    if q is None or not surely_well_conditioned(r, q, 1e-10, floor=1.0):
+        check_positive_definite(r, data.names, "kmo")      # raises, naming the items, when R is singular
+        q = np.linalg.inv(r)
     d = np.sqrt(np.diag(q))
     q = q / np.outer(d, d)
     np.fill_diagonal(q, 0)

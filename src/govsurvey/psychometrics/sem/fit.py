@@ -16,7 +16,7 @@ from govsurvey.errors import (
     ConvergenceError, ConvergenceWarning, DataValidationError, HeywoodCaseWarning, ModelSyntaxError,
     NotPositiveDefiniteError, SpecificationError, UnknownItemError,
 )
-from govsurvey.psychometrics._input import warn
+from govsurvey.psychometrics._input import cholesky_ok, surely_well_conditioned, warn
 from govsurvey.psychometrics.sem.engine import GroupData, Model, h1_trace
 from govsurvey.psychometrics.sem.partable import ParTable, Row, build_partable
 from govsurvey.psychometrics.sem.syntax import parse_model
@@ -129,13 +129,8 @@ def _nearly_singular(mat: np.ndarray, inverse: np.ndarray) -> bool:
     """Whether the symmetric ``mat`` has λ_min ≤ 1e-10·|λ|_max. When ``mat`` is positive
     definite, λ_max ≤ tr(mat) and λ_min ≥ 1/tr(mat⁻¹), so a comfortable bound settles it
     without an eigendecomposition; otherwise the eigenvalues decide."""
-    try:
-        np.linalg.cholesky(mat)
-    except np.linalg.LinAlgError:
-        pass
-    else:
-        if 1.0 / np.trace(inverse) > 1e-10 * np.trace(mat):
-            return False
+    if cholesky_ok(mat) and surely_well_conditioned(mat, inverse, 1e-10):
+        return False
     eig = np.linalg.eigvalsh(mat)
     return bool(eig.min() <= 1e-10 * np.abs(eig).max())
 
