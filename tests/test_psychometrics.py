@@ -416,3 +416,18 @@ def test_smc_and_kmo_decide_singularity_as_the_eigenvalues_do():
             with pytest.raises(gs.NotPositiveDefiniteError, match="x5"):
                 gs.kmo(frame)
     assert outcomes == {True, False}
+
+
+def test_bootstrap_draws_in_small_batches_give_the_same_resamples(monkeypatch):
+    """Counts are drawn a few resamples at a time (small temporaries the allocator reuses); the
+    random stream is sequential, so any batch size gives the same resamples."""
+    from govsurvey import resampling
+
+    x = np.random.default_rng(3).normal(size=(700, 4))
+    runs = []
+    for cells in (700, 4_000, 10**9):             # one resample per batch, a few, the whole chunk
+        monkeypatch.setattr(resampling, "DRAW_CELLS", cells)
+        runs.append(np.concatenate(list(resampling.bootstrap_covariances(x, n_boot=120, seed=5, chunk=50))))
+    for other in runs[1:]:
+        np.testing.assert_allclose(other, runs[0], rtol=1e-12, atol=1e-15)
+    assert runs[0].shape == (120, 4, 4)

@@ -9,6 +9,8 @@ import numpy as np
 
 __all__ = ["resample_counts", "bootstrap_covariances"]
 
+DRAW_CELLS = 32_768   # resamples × cases per batch of drawn counts (≈ 256 KB of int64)
+
 
 def resample_counts(rng: np.random.Generator, n: int, b: int) -> np.ndarray:
     """Multinomial(n; 1/n, …, 1/n) counts for ``b`` bootstrap resamples (b × n).
@@ -32,9 +34,15 @@ def bootstrap_covariances(x: np.ndarray, *, n_boot: int, seed: int | None, chunk
     iu = np.triu_indices(k)
     pairs = np.concatenate([xc, xc[:, iu[0]] * xc[:, iu[1]]], axis=1)
     chunk = chunk or max(8, 200_000 // n)
+    draw = max(1, DRAW_CELLS // n)
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
-        sums = resample_counts(rng, n, b) @ pairs / n
+        # counts are drawn a few resamples at a time: their b × n temporaries then stay small
+        # enough for the allocator to reuse, instead of megabytes mapped and faulted in per chunk
+        sums = np.empty((b, pairs.shape[1]))
+        for s in range(0, b, draw):
+            np.matmul(resample_counts(rng, n, min(draw, b - s)), pairs, out=sums[s:s + draw])
+        sums /= n
         mean = sums[:, :k]
         cross = np.empty((b, k, k))
         cross[:, iu[0], iu[1]] = sums[:, k:]
