@@ -18,7 +18,7 @@ from govsurvey.data.checks import check_finite_values, check_unique_columns
 from govsurvey.errors import DataValidationError, DataWarning, NotPositiveDefiniteError, SpecificationError
 
 __all__ = ["ItemData", "prepare_items", "warn", "cov_to_cor", "check_positive_definite", "smc", "cholesky_ok",
-           "inverse_if_positive_definite", "surely_well_conditioned"]
+           "positive_definite_inverse", "surely_well_conditioned"]
 
 log = logging.getLogger(__name__)
 
@@ -203,12 +203,31 @@ def _from_moments(m, *, what: str, min_items: int, drop_constant: bool, min_n: i
     return ItemData(names=tuple(names), values=None, n=int(m.n), means=means, cov=cov, n_dropped=int(m.n_dropped), warnings=tuple(msgs))
 
 
-def check_positive_definite(matrix: np.ndarray, names: tuple[str, ...], what: str) -> np.ndarray:
-    """The eigenvalues of ``matrix`` (ascending); raise NotPositiveDefiniteError naming the
-    items involved when the matrix is singular."""
+def positive_definite_inverse(matrix: np.ndarray, rel: float) -> np.ndarray | None:
+    """``matrix``⁻¹ when λ_min > rel·max(1, λ_max), else None.
+
+    A Cholesky factor and the trace bound (λ_max ≤ tr M, λ_min ≥ 1/tr M⁻¹) settle the clear
+    cases without an eigendecomposition; the eigenvalues decide the rest."""
+    inv = None
+    if cholesky_ok(matrix):
+        try:
+            inv = np.linalg.inv(matrix)
+        except np.linalg.LinAlgError:
+            inv = None
+    if inv is not None and surely_well_conditioned(matrix, inv, rel, floor=1.0):
+        return inv
     eig = np.linalg.eigvalsh(matrix)
-    if eig.min() > 1e-10 * max(1.0, eig.max()):
-        return eig
+    if not eig.min() > rel * max(1.0, eig.max()):
+        return None
+    return inv if inv is not None else np.linalg.inv(matrix)
+
+
+def check_positive_definite(matrix: np.ndarray, names: tuple[str, ...], what: str) -> np.ndarray:
+    """The inverse of ``matrix``; raise NotPositiveDefiniteError naming the items involved when
+    the matrix is singular (λ_min ≤ 1e-10·max(1, λ_max))."""
+    inv = positive_definite_inverse(matrix, 1e-10)
+    if inv is not None:
+        return inv
     eig, vec = np.linalg.eigh(matrix)
     weights = np.abs(vec[:, 0])
     involved = [names[j] for j in np.argsort(-weights)[:4] if weights[j] > 0.2]
@@ -228,16 +247,6 @@ def cholesky_ok(mat: np.ndarray) -> bool:
     return True
 
 
-def inverse_if_positive_definite(mat: np.ndarray) -> np.ndarray | None:
-    """``mat``⁻¹ when ``mat`` has a Cholesky factor and an inverse, else None."""
-    if not cholesky_ok(mat):
-        return None
-    try:
-        return np.linalg.inv(mat)
-    except np.linalg.LinAlgError:
-        return None
-
-
 def surely_well_conditioned(mat: np.ndarray, inverse: np.ndarray, rel: float, *, floor: float = 0.0) -> bool:
     """True guarantees λ_min > rel·max(floor, λ_max) for a positive definite ``mat`` with
     inverse ``inverse``: λ_max ≤ tr(mat) and λ_min ≥ 1/tr(mat⁻¹). False means only that the
@@ -252,15 +261,11 @@ def smc(r: np.ndarray) -> np.ndarray:
     Raises NotPositiveDefiniteError when R is singular (an item is a linear combination of
     others, or there are fewer cases than items): then some SMC is 1 and R⁻¹ does not exist.
     """
-    inv = inverse_if_positive_definite(r)
-    if inv is not None and surely_well_conditioned(r, inv, 1e-12, floor=1.0):
-        return 1.0 - 1.0 / np.diag(inv)
-    eig = np.linalg.eigvalsh(r)
-    if not eig.min() > 1e-12 * max(1.0, eig.max()):
+    inv = positive_definite_inverse(r, 1e-12)
+    if inv is None:
         raise NotPositiveDefiniteError(
-            f"The correlation matrix is singular (smallest eigenvalue {eig.min():.3g}), so squared multiple correlations "
-            "are undefined: an item is a copy or a sum of others, or there are fewer respondents than items. "
-            "Fix: drop redundant items or collect more responses."
+            f"The correlation matrix is singular (smallest eigenvalue {np.linalg.eigvalsh(r).min():.3g}), so squared "
+            "multiple correlations are undefined: an item is a copy or a sum of others, or there are fewer respondents "
+            "than items. Fix: drop redundant items or collect more responses."
         )
-    inv = np.linalg.inv(r)
     return 1.0 - 1.0 / np.diag(inv)

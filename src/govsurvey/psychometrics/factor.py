@@ -18,9 +18,7 @@ from scipy import optimize, special
 
 from govsurvey._blas import small_matrix_blas
 from govsurvey.errors import ConvergenceWarning, DataValidationError, HeywoodCaseWarning, SpecificationError
-from govsurvey.psychometrics._input import (
-    check_positive_definite, inverse_if_positive_definite, prepare_items, smc, surely_well_conditioned, warn,
-)
+from govsurvey.psychometrics._input import check_positive_definite, prepare_items, smc, warn
 from govsurvey.psychometrics.rotation import oblimin, promax, varimax
 from govsurvey.results import Result
 
@@ -408,10 +406,7 @@ def kmo(items: pd.DataFrame, *, missing: str = "listwise") -> KMO:
     """
     data = prepare_items(items, what="kmo", missing=missing)
     r = data.cor
-    q = inverse_if_positive_definite(r)
-    if q is None or not surely_well_conditioned(r, q, 1e-10, floor=1.0):
-        check_positive_definite(r, data.names, "kmo")      # raises, naming the items, when R is singular
-        q = np.linalg.inv(r)
+    q = check_positive_definite(r, data.names, "kmo")      # R⁻¹; raises, naming the items, when R is singular
     d = np.sqrt(np.diag(q))
     q = q / np.outer(d, d)
     np.fill_diagonal(q, 0)
@@ -455,9 +450,9 @@ def bartlett(items: pd.DataFrame, *, missing: str = "listwise") -> Bartlett:
     """
     data = prepare_items(items, what="bartlett", missing=missing)
     r = data.cor
-    eig = check_positive_definite(r, data.names, "bartlett")
+    check_positive_definite(r, data.names, "bartlett")
     p = data.k
-    logdet = float(np.log(eig).sum())
+    logdet = float(np.linalg.slogdet(r)[1])
     chi2 = -logdet * (data.n - 1 - (2 * p + 5) / 6)
     df = p * (p - 1) // 2
     return Bartlett(chi2=float(chi2), df=int(df), p_value=float(special.chdtrc(df, chi2)), n_obs=data.n)
