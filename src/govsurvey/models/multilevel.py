@@ -214,20 +214,19 @@ def _lmm_result(formula, frame, groups, reml, ci, mf, msgs, n_groups, slopes) ->
         yd, xd = patsy.dmatrices(formula, frame, return_type="dataframe", NA_action="raise")
     except patsy.PatsyError as exc:
         raise SpecificationError(f"formula {formula!r} cannot be built: {exc}".split("\n")[0]) from None
-    yv = yd.iloc[:, 0].to_numpy(dtype=float)
+    yv, xv = yd.iloc[:, 0].to_numpy(dtype=float), xd.to_numpy(dtype=float)
     if len(yv) <= xd.shape[1] + 1:
         raise DataValidationError(f"multilevel: {len(yv)} complete rows for {xd.shape[1]} fixed-effect coefficients plus the "
                                   "variances. Fix: use fewer predictors (a factor costs one coefficient per level) or more data.")
     if not np.ptp(yv) > 0:
         raise DataValidationError(f"multilevel: the outcome {yd.columns[0]!r} has the same value ({yv[0]:g}) in every used row, "
                                   "so there is no variance to split between and within groups. Fix: check the outcome column.")
-    check_finite_values(np.column_stack([yv, xd.to_numpy(dtype=float)]), [str(yd.columns[0])] + [str(c) for c in xd.columns],
-                        "multilevel")
-    if np.linalg.matrix_rank(xd.to_numpy()) < xd.shape[1]:
+    check_finite_values(np.column_stack([yv, xv]), [str(yd.columns[0])] + [str(c) for c in xd.columns], "multilevel")
+    if np.linalg.matrix_rank(xv) < xd.shape[1]:
         raise DataValidationError("multilevel: the fixed-effect predictors are perfectly collinear. Fix: drop a redundant predictor.")
     z = np.column_stack([np.ones(len(frame))] + [frame[v].to_numpy(dtype=float) for v in slopes])
-    fit = _lmm(yd.iloc[:, 0].to_numpy(dtype=float), xd.to_numpy(dtype=float), z, frame[groups].to_numpy(), reml)
-    if not fit.var_residual > 1e-12 * float(np.var(yd.iloc[:, 0].to_numpy(dtype=float))):
+    fit = _lmm(yv, xv, z, frame[groups].to_numpy(), reml)
+    if not fit.var_residual > 1e-12 * float(np.var(yv)):
         raise DataValidationError(
             f"multilevel: the fixed effects of {formula!r} reproduce the outcome exactly ({len(frame)} rows, {xd.shape[1]} "
             "coefficients), so there is no residual variance to split. Fix: use fewer predictors or more data."
