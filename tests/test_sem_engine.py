@@ -208,6 +208,9 @@ def test_model_data_fast_path_equals_the_general_path(data):
         np.testing.assert_allclose(res.theta, base.theta, rtol=1e-10)
     with pytest.raises(gs.DataValidationError, match="a2 are constant"):
         fit_model(data[items].assign(a2=1.0), model)
+    constant_in_x = data.assign(a2=np.where(data["g"] == "x", 1.0, data["a2"]))
+    with pytest.raises(gs.DataValidationError, match="a2 are constant in group 'x'"):
+        fit_model(constant_in_x, model, group="g")
 
 
 def test_near_singularity_bound_agrees_with_the_eigenvalues():

@@ -118,10 +118,6 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
     for name, part in zip(names, parts):
         if part.shape[0] < 3:
             raise DataValidationError(f"Group {name!r} has {part.shape[0]} complete cases; too few to fit a model.")
-        var = part[needed].var(ddof=0)
-        flat = var[var <= 1e-12].index.tolist()
-        if flat:
-            raise DataValidationError(f"Variable(s) {', '.join(flat)} are constant{'' if not group else f' in group {name!r}'}; a covariance model needs variance. Fix: drop them.")
     return [_Part(part[needed].to_numpy(dtype=float), list(needed)) for part in parts], names
 
 
@@ -171,9 +167,8 @@ def _implied_with_inverse(model: Model, theta: np.ndarray) -> list[dict[str, Any
     return out
 
 
-def _loglik(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | None = None) -> float:
+def _loglik(model: Model, imps: list[dict[str, Any]]) -> float:
     ll = 0.0
-    imps = imps or _implied_with_inverse(model, theta)
     for gd, imp in zip(model.groups, imps):
         inv, logdet = imp["inv"], imp["logdet"]
         d = gd.mean - imp["mu"]
@@ -181,13 +176,12 @@ def _loglik(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | None =
     return float(ll)
 
 
-def _gfi_srmr(model: Model, theta: np.ndarray, imps: list[dict[str, Any]] | None = None) -> tuple[float, float, int]:
+def _gfi_srmr(model: Model, imps: list[dict[str, Any]]) -> tuple[float, float, int]:
     """GFI (lavaan: 1 − eᵀWe / sᵀWs with W = ½Dᵀ(Σ̂⁻¹⊗Σ̂⁻¹)D, i.e. ½tr(EΣ̂⁻¹EΣ̂⁻¹), plus the mean
     part with Σ̂⁻¹) and SRMR (Bentler's, means included under a mean structure), weighted by N_g."""
     p = model.p
     gfis, srmrs, ns = [], [], []
     nel = p * (p + 1) // 2 + (p if model.pt.meanstructure else 0)
-    imps = imps or _implied_with_inverse(model, theta)
     for gd, imp in zip(model.groups, imps):
         sig, mu, inv = imp["sigma"], imp["mu"], imp["inv"]
         ea = (gd.cov - sig) @ inv
@@ -491,7 +485,7 @@ def fit_model(
         groups = [_group_data(part, pt.ov) for part in parts]
     for name, gd in zip(group_names, groups):
         flat = [pt.ov[j] for j in np.flatnonzero(~(np.diag(gd.cov) > 1e-12))]
-        if flat:     # (a variance from the model's covariance pass; multi-group data were checked by _prepare)
+        if flat:     # (every path — DataFrame, groups, Moments — is checked here, on the variances of the covariance pass)
             raise DataValidationError(f"Variable(s) {', '.join(flat)} are constant{'' if not group else f' in group {name!r}'}; "
                                       "a covariance model needs variance. Fix: drop them.")
         if np.linalg.eigvalsh(gd.cov).min() <= 1e-12 * np.trace(gd.cov):
@@ -530,8 +524,8 @@ def fit_model(
     if _nearly_singular(info["info"], vcov_ml * (n / 2)):
         warn(msgs, "The information matrix is (nearly) singular; the model may not be identified and standard errors are unreliable.")
     imps = _implied_with_inverse(m, theta)
-    ll = _loglik(m, theta, imps)
-    gfi, srmr, nel = _gfi_srmr(m, theta, imps)
+    ll = _loglik(m, imps)
+    gfi, srmr, nel = _gfi_srmr(m, imps)
     g = pt.n_groups
     fit: dict[str, float] = {
         "chisq": chisq, "df": float(df), "pvalue": float(special.chdtrc(df, chisq)) if df > 0 else float("nan"),
