@@ -171,7 +171,7 @@ def test_block_starts_are_near_the_solution_and_change_nothing_but_speed(monkeyp
     assert res.fit["chisq"] == pytest.approx(0.0, abs=1e-8)            # S = Σ exactly: the solution is the truth
     starts = res.model.start_values()
     assert np.abs(starts - res.theta).max() < 0.1 * np.abs(res.theta).max()
-    assert np.abs(starts - res.theta).max() < 0.5 * np.abs(res.model._simple_starts - res.theta).max()
+    assert np.abs(starts - res.theta).max() < 0.5 * np.abs(res.model.start_values(refine=False) - res.theta).max()
     if not std_lv:
         est = res.estimates.query("op == '=~'").set_index("rhs")["estimate"]
         np.testing.assert_allclose(est.to_numpy(), [truth[i] for i in est.index], rtol=1e-6)
@@ -187,7 +187,7 @@ def test_models_whose_blocks_do_not_qualify_keep_the_simple_starts(data):
     res = fit_model(data, model)
     m = res.model
     starts = m.start_values()
-    simple = m._simple_starts
+    simple = m.start_values(refine=False)
     for r in m.pt.rows:
         if r.free and (r.lhs in ("A", "C", "H") or r.rhs in ("A", "B", "C", "H")) and r.op == "=~":
             assert starts[r.par] == simple[r.par], (r.lhs, r.rhs)

@@ -400,7 +400,9 @@ class Model:
         return cell.reshape(n, n)
 
     # --------------------------------------------------------------- estimation
-    def start_values(self) -> np.ndarray:
+    def start_values(self, *, refine: bool = True) -> np.ndarray:
+        """Marker-based starting values, refined (``refine``) from each congeneric block's
+        one-factor solution (:meth:`_block_starts`)."""
         theta = np.zeros(self.q)
         set_ = np.zeros(self.q, dtype=bool)
         pt = self.pt
@@ -439,9 +441,9 @@ class Model:
             else:
                 theta[k] = 0.0
             set_[k] = True
-        self._simple_starts = theta.copy()
-        for g in range(pt.n_groups):
-            self._block_starts(theta, g)
+        if refine:
+            for g in range(pt.n_groups):
+                self._block_starts(theta, g)
         return theta
 
     def _block_starts(self, theta: np.ndarray, g: int) -> None:
@@ -530,51 +532,40 @@ class Model:
 
     def fit(self, theta0: np.ndarray | None = None, *, max_iter: int = 500, tol: float = 1e-10,
             newton: bool = True) -> tuple[np.ndarray, dict[str, Any]]:
-        theta = self.start_values() if theta0 is None else theta0.copy()
+        """Maximise the likelihood from ``theta0`` (default: :meth:`start_values`): Newton's
+        method on the exact Hessian for models without a mean structure (``newton``), Fisher
+        scoring otherwise (see :meth:`_iterate`)."""
         newton = newton and not self.pt.meanstructure
-        if newton:
-            parts = self._newton_parts(theta, second_order=False)
-            if np.isfinite(parts[0]):
-                return self._fit_newton(theta, parts, max_iter=max_iter, tol=tol)
-        f = self.objective(theta)
-        if theta0 is None and not np.isfinite(f):      # refined starts with Σ not positive definite: the simple ones
-            theta = self._simple_starts.copy()
-            f = self.objective(theta)
-        if not np.isfinite(f):
+        theta = self.start_values() if theta0 is None else theta0.copy()
+        parts = self._evaluate(theta, newton=newton, second_order=False)
+        if theta0 is None and not np.isfinite(parts[0]):     # refined starts with Σ not positive definite: the simple ones
+            theta = self.start_values(refine=False)
+            parts = self._evaluate(theta, newton=newton, second_order=False)
+        if not np.isfinite(parts[0]):
             # fall back: inflate residual variances until Σ is positive definite
             for _ in range(20):
                 theta = theta * 1.0
                 for r in self.pt.rows:
                     if r.free and r.op == "~~" and r.lhs == r.rhs:
                         theta[r.par] = abs(theta[r.par]) * 2 + 0.1
-                f = self.objective(theta)
-                if np.isfinite(f):
+                if np.isfinite(self.objective(theta)):
                     break
-        if not np.isfinite(f):
+            parts = self._evaluate(theta, newton=newton, second_order=False)
+        if not np.isfinite(parts[0]):
             raise NotPositiveDefiniteError("The model-implied covariance matrix is not positive definite at the starting values. Fix: check the model.")
+        return self._iterate(theta, parts, newton=newton, max_iter=max_iter, tol=tol)
+
+    def _evaluate(self, theta: np.ndarray, *, newton: bool, second_order: bool
+                  ) -> tuple[float, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """F, gradient, expected information and (Newton, ``second_order``) the exact Hessian at
+        θ; F = +∞ and nothing else where some Σ_g is not positive definite."""
         if newton:
-            return self._fit_newton(theta, self._newton_parts(theta, second_order=False), max_iter=max_iter, tol=tol)
-        it = 0
-        converged = False
-        # Fisher scoring (models with a mean structure)
-        for it in range(1, max_iter + 1):
-            grad, info = self.gradient_and_info(theta)
-            if np.max(np.abs(grad)) < tol:
-                converged = True
-                break
-            found = self._line_search(theta, f, self._fisher_step(info, grad), 1.0, 40)
-            if found is None:
-                break
-            theta, f, stalled = found
-            if stalled:
-                grad, info = self.gradient_and_info(theta)
-                converged = np.max(np.abs(grad)) < 1e-7
-                break
-        if not converged:         # (on convergence grad and info are those at theta already)
-            grad, info = self.gradient_and_info(theta)
-        if not converged and np.max(np.abs(grad)) < 1e-7:
-            converged = True
-        return theta, {"iterations": it, "converged": converged, "fmin": f, "info": info, "gradient": grad}
+            return self._newton_parts(theta, second_order=second_order)
+        f = self.objective(theta)
+        if not np.isfinite(f):
+            return f, None, None, None
+        grad, info = self.gradient_and_info(theta)
+        return f, grad, info, None
 
     def _line_search(self, theta: np.ndarray, f: float, step: np.ndarray, alpha: float, tries: int
                      ) -> tuple[np.ndarray, float, bool] | None:
@@ -596,14 +587,15 @@ class Model:
         except np.linalg.LinAlgError:
             return np.linalg.lstsq(info, grad, rcond=None)[0]
 
-    def _fit_newton(self, theta: np.ndarray, parts: tuple, *, max_iter: int, tol: float) -> tuple[np.ndarray, dict[str, Any]]:
-        """A Fisher-scoring step from the starting values (the expected information is
-        positive definite everywhere), then Newton's method on the exact Hessian (quadratic
-        convergence, also for misfitting models; Fisher scoring where the Hessian is not
-        positive definite), with a backtracking line search. A full step is tried first and
-        evaluated together with the derivatives at the new point (one pass for both); close to
-        the solution only the first-order terms are computed until the gradient says otherwise.
-        ``parts`` are :meth:`_newton_parts` at the start θ (first-order terms suffice)."""
+    def _iterate(self, theta: np.ndarray, parts: tuple, *, newton: bool, max_iter: int, tol: float
+                 ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Fisher scoring, or (``newton``) a Fisher-scoring step from the starting values (the
+        expected information is positive definite everywhere) and then Newton's method on the
+        exact Hessian (quadratic convergence, also for misfitting models; Fisher scoring where
+        the Hessian is not positive definite), with a backtracking line search. A full step is
+        tried first and evaluated together with the derivatives at the new point (one pass for
+        both); close to the solution only the first-order terms are computed until the gradient
+        says otherwise. ``parts`` are :meth:`_evaluate` at the start θ (first-order terms suffice)."""
         f, grad, info, hess = parts
         it, converged = 0, False
         for it in range(1, max_iter + 1):
@@ -611,18 +603,19 @@ class Model:
             if gmax < tol:
                 converged = True
                 break
-            if hess is None and it == 1:        # from the starting values: a Fisher-scoring step
-                step = self._fisher_step(info, grad)
-            else:
-                if hess is None:
-                    f, grad, info, hess = self._newton_parts(theta)
+            if newton and hess is None and it > 1:
+                f, grad, info, hess = self._newton_parts(theta)
+            step = None
+            if hess is not None:
                 try:
                     step = linalg.cho_solve((np.linalg.cholesky(hess), True), grad, check_finite=False)
                 except np.linalg.LinAlgError:
-                    step = self._fisher_step(info, grad)
+                    step = None
+            if step is None:
+                step = self._fisher_step(info, grad)
             cand = theta - step
             # after a full Newton step from a small gradient the next one is about its square
-            fc, g_c, i_c, h_c = self._newton_parts(cand, second_order=not gmax < 1e-6)
+            fc, g_c, i_c, h_c = self._evaluate(cand, newton=newton, second_order=not gmax < 1e-6)
             if np.isfinite(fc) and fc <= f + 1e-14 * max(1.0, abs(f)):
                 tiny = abs(f - fc) < 1e-16 and np.max(np.abs(step)) < 1e-12
                 theta, f, grad, info, hess = cand, fc, g_c, i_c, h_c
@@ -638,7 +631,7 @@ class Model:
                 grad, info = self.gradient_and_info(theta)
                 converged = np.max(np.abs(grad)) < 1e-7
                 break
-            f, grad, info, hess = self._newton_parts(theta)
+            f, grad, info, hess = self._evaluate(theta, newton=newton, second_order=True)
         if not converged and np.max(np.abs(grad)) < 1e-7:
             converged = True
         return theta, {"iterations": it, "converged": converged, "fmin": f, "info": info, "gradient": grad}
