@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["resample_counts", "bootstrap_covariances"]
+__all__ = ["resample_counts", "bootstrap_covariances", "MIN_BOOT_N"]
 
+MIN_BOOT_N = 10       # fewer cases give too few distinct resamples for a percentile interval
 DRAW_CELLS = 32_768   # resamples × cases per batch of drawn counts (≈ 256 KB of int64)
 
 

@@ -13,7 +13,7 @@ from scipy import stats
 from govsurvey.errors import DataValidationError, SpecificationError
 from govsurvey.models._frame import model_frame
 from govsurvey.psychometrics._input import warn
-from govsurvey.resampling import resample_counts
+from govsurvey.resampling import MIN_BOOT_N, resample_counts
 from govsurvey.results import Result
 
 __all__ = ["Mediation", "mediation", "bootstrap_paths", "Moderation", "moderation"]
@@ -43,9 +43,6 @@ class Mediation(Result):
         ind = self.table.loc["indirect"]
         return (f"Mediation({self.x} → {', '.join(self.m)} → {self.y}, n={self.n}, indirect={ind['estimate']:.4f} "
                 f"[{ind['ci_low']:.4f}, {ind['ci_high']:.4f}], {self.ci_method})")
-
-
-MIN_BOOT_N = 10   # fewer cases give too few distinct resamples for a percentile interval
 
 
 def bootstrap_paths(z: np.ndarray, n_med: int, n_cov: int, *, n_boot: int, seed: int | None, chunk: int | None = None) -> np.ndarray:

@@ -14,13 +14,13 @@ from scipy import special, stats
 from govsurvey._blas import small_matrix_blas
 from govsurvey.errors import DataValidationError, NotPositiveDefiniteError, SpecificationError
 from govsurvey.psychometrics._input import prepare_items, smc, warn
+from govsurvey.resampling import MIN_BOOT_N
 from govsurvey.results import Result
 
 __all__ = ["item_analysis", "reliability", "Reliability", "alpha_from_cov", "feldt_ci", "split_half_max"]
 
 
 _TABLE_COLUMNS = pd.Index(["alpha_if_deleted", "r_drop"])   # (a view per table: no shared mutable name)
-MIN_BOOT_N = 10   # fewer cases give too few distinct resamples for a percentile interval
 
 
 def alpha_from_cov(cov: np.ndarray) -> float:
