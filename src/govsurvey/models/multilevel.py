@@ -12,6 +12,7 @@ from scipy import stats
 from govsurvey.data.checks import check_finite_values
 from govsurvey.errors import ConvergenceWarning, DataValidationError, SpecificationError
 from govsurvey.models._frame import formula_variables, model_frame
+from govsurvey.models.regression import check_outcome_varies
 from govsurvey.psychometrics._input import warn
 from govsurvey.results import Result
 
@@ -218,9 +219,8 @@ def _lmm_result(formula, frame, groups, reml, ci, mf, msgs, n_groups, slopes) ->
     if len(yv) <= xd.shape[1] + 1:
         raise DataValidationError(f"multilevel: {len(yv)} complete rows for {xd.shape[1]} fixed-effect coefficients plus the "
                                   "variances. Fix: use fewer predictors (a factor costs one coefficient per level) or more data.")
-    if not np.ptp(yv) > 0:
-        raise DataValidationError(f"multilevel: the outcome {yd.columns[0]!r} has the same value ({yv[0]:g}) in every used row, "
-                                  "so there is no variance to split between and within groups. Fix: check the outcome column.")
+    check_outcome_varies(yv, yd.columns[0], "multilevel", "there is no variance to split between and within groups",
+                         "check the outcome column.")
     check_finite_values(np.column_stack([yv, xv]), [str(yd.columns[0])] + [str(c) for c in xd.columns], "multilevel")
     if np.linalg.matrix_rank(xv) < xd.shape[1]:
         raise DataValidationError("multilevel: the fixed-effect predictors are perfectly collinear. Fix: drop a redundant predictor.")

@@ -60,12 +60,18 @@ def _design(formula: str, frame: pd.DataFrame):
     return y, x
 
 
+def check_outcome_varies(yv: np.ndarray, name: object, what: str, consequence: str, fix: str) -> None:
+    """Raise when the outcome has one value in every used row (``consequence``: why that
+    leaves the model nothing to estimate)."""
+    if not np.ptp(yv) > 0:
+        raise DataValidationError(f"{what}: the outcome {name!r} has the same value ({yv[0]:g}) in every used row, "
+                                  f"so {consequence}. Fix: {fix}")
+
+
 def _check_design(y: pd.DataFrame, x: pd.DataFrame, what: str) -> None:
     """The outcome must vary, and no predictor may be constant or a combination of others."""
-    yv = y.to_numpy(dtype=float)[:, 0]
-    if not np.ptp(yv) > 0:
-        raise DataValidationError(f"{what}: the outcome {y.columns[0]!r} has the same value ({yv[0]:g}) in every used row, "
-                                  "so there is nothing to explain. Fix: check the outcome column and the rows left after missing values.")
+    check_outcome_varies(y.to_numpy(dtype=float)[:, 0], y.columns[0], what, "there is nothing to explain",
+                         "check the outcome column and the rows left after missing values.")
     xv = x.to_numpy(dtype=float)
     if np.linalg.matrix_rank(xv) < xv.shape[1]:
         flat = [str(c) for c, col in zip(x.columns, xv.T) if c != "Intercept" and not np.ptp(col) > 0]
