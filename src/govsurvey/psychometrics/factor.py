@@ -127,37 +127,48 @@ def _minres_newton(r: np.ndarray, nf: int, start: np.ndarray, max_iter: int = 50
     return None
 
 
+def uls_start(c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For one covariance/correlation matrix (k × k) or a stack (b × k × k): the off-diagonal
+    part, and the first principal axis with each item's largest absolute off-diagonal entry as
+    its communality — its eigenvalue and loadings, the start of :func:`uls_newton_terms`."""
+    k = c.shape[-1]
+    eye = np.eye(k, dtype=bool)
+    off = np.where(eye, 0.0, c)
+    vals, vecs = np.linalg.eigh(off + eye * np.abs(off).max(axis=-1)[..., :, None])
+    top = vals[..., -1]
+    return off, top, vecs[..., :, -1] * np.sqrt(np.maximum(top, 0.0))[..., None]
+
+
+def uls_newton_terms(off: np.ndarray, l: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian of ¼ Σ_{i≠j} (c_ij − l_i l_j)² in the loadings (one matrix or a
+    stack): g_i = −Σ_{j≠i} e_ij l_j with e = c − llᵀ off the diagonal, H = diag(Σ_{j≠i} l_j²)
+    + (llᵀ − e) off the diagonal — no eigendecomposition needed."""
+    l2 = l * l
+    s2 = l2.sum(axis=-1, keepdims=True)
+    grad = l * (s2 - l2) - np.matmul(off, l[..., None])[..., 0]
+    hess = 2.0 * l[..., :, None] * l[..., None, :] - off
+    diag = np.arange(l.shape[-1])
+    hess[..., diag, diag] = s2 - l2
+    return grad, hess
+
+
 def one_factor_uls(c: np.ndarray, *, max_iter: int = 50) -> np.ndarray | None:
     """Loadings l of one factor by unweighted least squares on the off-diagonal,
     min ¼ Σ_{i≠j} (c_ij − l_i l_j)², for a covariance or correlation matrix ``c``; or None
     when Newton's method does not reach a minimum (the caller then uses a bounded method).
 
     This is the one-factor minres solution (psych::fa(fm="minres", nfactors=1)) whenever its
-    uniquenesses lie inside the bounds, solved in loading space where the gradient
-    g_i = −Σ_{j≠i} e_ij l_j (e = c − llᵀ off the diagonal) and Hessian
-    H = diag(Σ_{j≠i} l_j²) + (llᵀ − e) off the diagonal need no eigendecomposition.
-    The start is the first principal axis with each item's largest absolute off-diagonal
-    entry as its communality.
+    uniquenesses lie inside the bounds, solved in loading space (:func:`uls_newton_terms`)
+    from the principal-axis start of :func:`uls_start`.
     """
-    k = c.shape[0]
-    if k < 3:
+    if c.shape[0] < 3:
         return None
-    eye = np.eye(k, dtype=bool)
-    off = np.where(eye, 0.0, c)
-    m = off + np.diag(np.abs(off).max(axis=1))
-    vals, vecs = np.linalg.eigh(m)
-    if not vals[-1] > 0:
-        return None
-    l = vecs[:, -1] * np.sqrt(vals[-1])
+    off, top, l = uls_start(c)
     scale = float(np.abs(off).max())
-    if not scale > 0:
+    if not (top > 0 and scale > 0):
         return None
     for _ in range(max_iter):
-        l2 = l * l
-        s2 = l2.sum()
-        grad = l * (s2 - l2) - off @ l            # −Σ_{j≠i} (c_ij − l_i l_j) l_j
-        hess = 2.0 * np.outer(l, l) - off         # llᵀ − e off the diagonal
-        hess.flat[:: k + 1] = s2 - l2
+        grad, hess = uls_newton_terms(off, l)
         if np.abs(grad).max() < 1e-14 * scale * max(1.0, float(np.abs(l).max())):
             try:
                 np.linalg.cholesky(hess)  # a minimum, not a saddle

@@ -45,30 +45,25 @@ class GroupData:
 
 
 def _one_factor_starts(c: np.ndarray) -> np.ndarray:
-    """Approximate one-factor loadings for a stack of covariance blocks (b × k × k): the first
-    principal axis with each item's largest absolute off-diagonal covariance as communality,
-    then one Newton step on ¼ Σ_{i≠j} (c_ij − l_i l_j)² where it lowers that loss (see
-    :func:`govsurvey.psychometrics.factor.one_factor_uls`, which iterates to convergence)."""
-    b, k, _ = c.shape
-    eye = np.eye(k, dtype=bool)
-    off = np.where(eye, 0.0, c)
-    vals, vecs = np.linalg.eigh(off + eye * np.abs(off).max(axis=2)[:, :, None])
-    l = vecs[:, :, -1] * np.sqrt(np.maximum(vals[:, -1:], 0.0))
+    """Approximate one-factor loadings for a stack of covariance blocks (b × k × k): the
+    principal-axis start, then one Newton step on ¼ Σ_{i≠j} (c_ij − l_i l_j)² where it lowers
+    that loss (:func:`govsurvey.psychometrics.factor.one_factor_uls` iterates to convergence)."""
+    from govsurvey.psychometrics.factor import uls_newton_terms, uls_start
 
-    def resid(l: np.ndarray) -> np.ndarray:
-        return off - np.where(eye, 0.0, l[:, :, None] * l[:, None, :])
+    off, _, l = uls_start(c)
 
-    e = resid(l)
-    grad = -np.einsum("bij,bj->bi", e, l)
-    l2 = l * l
-    hess = 2 * l[:, :, None] * l[:, None, :] - off
-    hess[:, eye] = l2.sum(axis=1, keepdims=True) - l2
+    def loss(l: np.ndarray) -> np.ndarray:
+        e = off - l[:, :, None] * l[:, None, :]
+        e[:, np.arange(l.shape[1]), np.arange(l.shape[1])] = 0.0
+        return (e**2).sum(axis=(1, 2))
+
+    grad, hess = uls_newton_terms(off, l)
     with np.errstate(all="ignore"):
         try:
             new = l - np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:
             new = l
-        better = np.isfinite(new).all(axis=1) & ((resid(new) ** 2).sum(axis=(1, 2)) < (e**2).sum(axis=(1, 2)))
+        better = np.isfinite(new).all(axis=1) & (loss(new) < loss(l))
     l = np.where(better[:, None], new, l)
     return l * np.where(l.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)
 
