@@ -117,7 +117,7 @@ def test_study_results_api(example_run):
     n = desc["data"][index.index("reserves")][desc["columns"].index("n")]
     assert 580 <= n <= 600  # min_valid 0.75: one missing item of four is prorated
     analyses = data["analyses"]
-    for key in ("reliability", "cfa", "efa", "gaps", "joint_display", "link_codes", "mediation"):
+    for key in ("reliability", "cfa", "efa", "capacity_gaps", "joint_display", "link_codes", "mediation", "correlations", "code_matrix"):
         assert key in analyses, key
     assert repr(spec).startswith("Study('example'")
 
@@ -146,9 +146,9 @@ def test_cli_errors_exit_2_with_the_message(tmp_path, files):
 
 @pytest.mark.parametrize(
     "body, match",
-    [("name: x\n", "has no 'instrument'"),
-     ("name: x\ninstrument: a.yaml\ndata: d.csv\nscreening: {speed: 1}\n", "unknown key\\(s\\) under screening: speed"),
-     ("name: x\ninstrument: a.yaml\ndata: d.csv\ncolour: red\n", "unknown key\\(s\\) under the top level: colour"),
+    [("name: x\n", "the option 'instrument' is missing"),
+     ("name: x\ninstrument: a.yaml\ndata: d.csv\nscreening: {speed: 1}\n", r"line 4 \(screening.speed\): unknown key 'speed'"),
+     ("name: x\ninstrument: a.yaml\ndata: d.csv\ncolour: red\n", r"line 4 \(top level.colour\): unknown key 'colour'"),
      ("name: x\ninstrument: a.yaml\ndata: d.csv\nseed: abc\n", "seed must be a whole number"),
      ("[1, 2", "not valid YAML")],
 )

@@ -29,7 +29,7 @@ def _spec(folder: Path, *, instrument: Path, data: Path, segments: Path | None =
         "name": "t", "title": {"zh": "测试研究", "en": "Test study"}, "instrument": str(instrument), "data": {"path": str(data)},
         "interviews": interviews,
         "analyses": {"reliability": True, "cfa": {"model": "instrument", "constructs": ["trust", "satisfaction", "reserves"]},
-                     "validity": True, "descriptives": {"by": "role"}, "compare_groups": [{"dv": "trust", "group": "gender"}],
+                     "validity": True, "descriptives": {"by": "role"}, "correlations": True, "code_matrix": True, "compare_groups": [{"dv": "trust", "group": "gender"}],
                      "mediation": [{"x": "capacity", "m": "trust", "y": "participation", "n_boot": n_boot}],
                      "capacity_gaps": {"importance": True}, "joint_display": True, "link_codes": {"level": "site"}},
         "formats": list(formats), "seed": 7, "language": "zh",

@@ -27,6 +27,7 @@ from govsurvey.errors import (
     InstrumentError,
     OutOfRangeError,
     ReportError,
+    AnalysisError,
     SpecificationError,
     UnknownItemError,
     UnmappedAnswerError,
@@ -137,6 +138,7 @@ __all__ = [
     "ConvergenceError",
     "ModelSyntaxError",
     "ReportError",
+    "AnalysisError",
     "HeywoodCaseWarning",
     "ConvergenceWarning",
 ]

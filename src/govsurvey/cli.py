@@ -104,29 +104,51 @@ def run(
     spec: Path = typer.Argument(..., help="Study spec, e.g. analyses/example.yaml."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder, e.g. reports/example/."),
 ) -> None:
-    """Run a study spec and write its results into the output folder."""
-    from govsurvey.study import Study
+    """Run a study spec and write its results into the output folder.
 
-    steps = ["instrument", "read", "screen", "score", "measurement", "models", "interviews", "write"]
+    Every analysis that can be computed is; one that fails is marked in the report and in
+    results.json, listed at the end, and the exit status is 1 (2: nothing could run)."""
+    from govsurvey.study import Study, steps
+
     try:
         study = Study.from_yaml(spec)
+        order = steps(study)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), console=console, transient=False) as bar:
-            task = bar.add_task(f"{study.name}: starting", total=len(steps))
+            task = bar.add_task(f"{study.name}: starting", total=len(order))
 
             def progress(step: str) -> None:
-                bar.update(task, description=f"{study.name}: {step}", completed=steps.index(step))
+                bar.update(task, description=f"{study.name}: {step}", completed=order.index(step))
 
             results = study.run(progress=progress)
             progress("write")
-            paths = results.write(out)
-            bar.update(task, description=f"{study.name}: done", completed=len(steps))
-        sc = results.screening
-        console.print(f"Read {sc.n_total} responses; excluded {sc.n_excluded}; scored {results.scores.shape[0]} "
-                      f"respondents on {results.scores.shape[1]} constructs; {len(results.analyses)} analyses.")
-        for kind, path in paths.items():
-            console.print(f"  {kind:<14} {path}")
+            paths, write_failures = results.write_outputs(out)
+            bar.update(task, description=f"{study.name}: done", completed=len(order))
     except GovsurveyError as exc:
         _fail(exc)
+    except Exception as exc:  # noqa: BLE001 - a bug must still end in one readable line, not a traceback
+        err_console.print(f"[bold red]Internal error[/] ({type(exc).__name__}): {exc}. This is a bug in govsurvey: "
+                          "please report it with the spec and the command.", markup=True, highlight=False)
+        raise typer.Exit(code=3) from None
+    _summary(results, paths, [*results.failures, *write_failures])
+
+
+def _summary(results, paths: dict, failures: list) -> None:
+    """What was written, then what failed (exit 1 when anything did)."""
+    sc = results.screening
+    done = len(results.outcomes) - sum(o.failure is not None for o in results.outcomes)
+    console.print(f"Read {sc.n_total} responses; excluded {sc.n_excluded}; scored {results.scores.shape[0]} "
+                  f"respondents on {results.scores.shape[1]} constructs; {done} of {len(results.outcomes)} analyses computed.")
+    for kind, path in paths.items():
+        console.print(f"  {kind:<14} {path}")
+    if not failures:
+        return
+    table = Table(title=f"{len(failures)} could not be computed or written", title_style="bold red")
+    for col in ("analysis", "error", "message", "fix"):
+        table.add_column(col, overflow="fold")
+    for f in failures:
+        table.add_row(f.key, f.error, f.message, f.fix)
+    err_console.print(table)
+    raise typer.Exit(code=1)
 
 
 if __name__ == "__main__":  # pragma: no cover

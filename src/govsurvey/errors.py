@@ -23,6 +23,7 @@ __all__ = [
     "ConvergenceError",
     "ModelSyntaxError",
     "ReportError",
+    "AnalysisError",
     "GovsurveyWarning",
     "DataWarning",
     "HeywoodCaseWarning",
@@ -87,6 +88,11 @@ class ModelSyntaxError(GovsurveyError, ValueError):
 
 class ReportError(GovsurveyError, RuntimeError):
     """A report format cannot be produced on this machine (a library or font is missing)."""
+
+
+class AnalysisError(GovsurveyError, RuntimeError):
+    """An analysis of a study failed in a way govsurvey did not check for; the message names
+    the analysis and the underlying error (the study's other analyses still run)."""
 
 
 class GovsurveyWarning(UserWarning):

@@ -6,12 +6,14 @@ the key path and the fix.
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from govsurvey.data.yamlfile import YamlLimitError, YamlMap, line_of, parse_yaml, read_yaml_text
 from govsurvey.errors import InputFileNotFoundError, InstrumentError
 from govsurvey.instrument.model import SCALE_TYPES, Construct, Instrument, Item, Scale
 
@@ -24,53 +26,31 @@ TOP_KEYS = {
     "constructs", "importance", "checks", "demographics", "include",
 }
 MAX_INCLUDE_DEPTH = 8
+# The keys each kind of entry may have; anything else (a misspelt ``revers:``) is a problem,
+# never silently dropped.
+ENTRY_KEYS = {
+    "scale": ("type", "min", "max", "labels", "missing", "missing_text", "description"),
+    "construct": ("label", "parent", "scale", "items", "description"),
+    "item": ("id", "text", "scale", "reverse", "description"),
+    "importance": ("scale", "items", "description"),
+    "importance item": ("id", "text", "dimension", "scale", "description"),
+    "check": ("id", "text", "scale", "expected", "description"),
+    "question": ("id", "text", "type", "choices", "scale", "missing", "min", "max", "reverse", "description"),
+}
+MAX_BYTES = 5_000_000
 
 
-class _Map(dict):
-    line: int = 0
-    key_lines: dict
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.key_lines = {}
-
-
-class _Seq(list):
-    line: int = 0
-    item_lines: list
-
-
-class _Loader(yaml.SafeLoader):
-    """A safe loader that remembers where every mapping, key and list entry was."""
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Map:
-    loader.flatten_mapping(node)
-    out = _Map()
-    out.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if isinstance(key, (list, dict)):
-            raise yaml.constructor.ConstructorError(None, None, "a key must be a plain value", key_node.start_mark)
-        if key in out:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} appears twice (first at line {out.key_lines[key]})", key_node.start_mark
-            )
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.key_lines[key] = line
-    return out
-
-
-def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _Seq:
-    out = _Seq(loader.construct_object(child, deep=True) for child in node.value)
-    out.line = node.start_mark.line + 1
-    out.item_lines = [child.start_mark.line + 1 for child in node.value]
-    return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+def _unknown_keys(fp: "_Problems", spec: Any, kind: str, where: str) -> None:
+    """Report every key of ``spec`` that a ``kind`` entry does not have, with the closest valid key."""
+    if not isinstance(spec, dict):
+        return
+    allowed = ENTRY_KEYS[kind]
+    for key in spec:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            fp.add(_line(spec, key), f"{where}.{key}", f"unknown key {key!r} in a {kind}.",
+                   f"{hint}A {kind} may have {', '.join(allowed)}.")
 
 
 class _Problems:
@@ -92,29 +72,22 @@ class _Problems:
             raise InstrumentError(head + "\n  - " + "\n  - ".join(self.messages))
 
 
-def _line(container: Any, key: Any = None) -> int | None:
-    if isinstance(container, _Map):
-        if key is not None and key in container.key_lines:
-            return container.key_lines[key]
-        return container.line
-    if isinstance(container, _Seq):
-        if isinstance(key, int) and key < len(container.item_lines):
-            return container.item_lines[key]
-        return container.line
-    return None
+_line = line_of
 
 
 def _read_yaml(path: Path) -> Any:
     if not path.exists():
         raise InputFileNotFoundError(f"Instrument file {path} does not exist. Check the path (relative paths start from {Path.cwd()}).")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_yaml_text(path, max_bytes=MAX_BYTES)
+        return parse_yaml(text)
     except UnicodeDecodeError as exc:
         raise InstrumentError(
             f"Instrument {path} is not UTF-8 text (byte {exc.start}). Fix: save the YAML file as UTF-8."
         ) from None
-    try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except YamlLimitError as exc:
+        raise InstrumentError(f"Instrument {path} is refused: {exc}. Fix: write the instrument out without YAML aliases "
+                              "(*name), or split it into files joined with include:.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -168,7 +141,7 @@ def _collect(path: Path, depth: int, chain: tuple[Path, ...], done: set[Path]) -
         raise InstrumentError(f"Instrument {path}: includes are nested more than {MAX_INCLUDE_DEPTH} deep. Fix: flatten them.")
     doc = _read_yaml(path)
     shown = _display(path)
-    if not isinstance(doc, _Map):
+    if not isinstance(doc, YamlMap):
         raise InstrumentError(f"Instrument {shown} must be a YAML mapping (name:, version:, scales:, ...); it is {type(doc).__name__}.")
     docs: list[tuple[str, Any]] = []
     includes = doc.get("include") or []
@@ -216,6 +189,7 @@ def _scale(name: str, spec: Any, languages: tuple[str, ...], probs: _Problems, w
     if not isinstance(spec, dict):
         probs.add(line, where, f"scale {name!r} must be a mapping with type, min, max and labels.", "see instruments/README.md.")
         return None
+    _unknown_keys(probs, spec, "scale", where)
     stype = spec.get("type")
     if stype not in SCALE_TYPES:
         probs.add(_line(spec, "type"), f"{where}.type", f"scale type {stype!r} is not known.",
@@ -324,6 +298,7 @@ def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit:
         if not isinstance(spec, dict):
             fp.add(line, where, f"a {kind} must be a mapping with id and text.", "write - id: ... and text: {zh: ..., en: ...}.")
             return None
+        _unknown_keys(fp, spec, kind, where)
         qid = spec.get("id")
         if not register(fp, qid, line, where):
             return None
@@ -383,9 +358,7 @@ def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit:
             if cname in seen_ids or any(c[1] == cname for c in constructs_raw):
                 fp.add(cline, where, f"construct name {cname!r} is used twice or clashes with an item id.", "rename it.")
                 continue
-            for key in spec:
-                if key not in ("label", "parent", "scale", "items", "description"):
-                    fp.add(_line(spec, key), f"{where}.{key}", f"unknown key {key!r}.", "use label, parent, scale, items or description.")
+            _unknown_keys(fp, spec, "construct", where)
             label = _texts(spec.get("label"), languages, fp, _line(spec, "label") or cline, f"{where}.label", f"construct {cname!r} label")
             item_ids: list[str] = []
             raw_items = spec.get("items") or []
@@ -411,6 +384,7 @@ def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit:
                 fp.add(_line(doc, "importance"), "importance", "importance must be a mapping with scale and items.",
                        "write importance: {scale: imp5, items: [{id: IMP_PL, dimension: plans, text: ...}]}.")
             else:
+                _unknown_keys(fp, imp, "importance", "importance")
                 for k, ispec in enumerate(imp["items"]):
                     iwhere, iline = f"importance.items[{k}]", _line(imp["items"], k)
                     got = head(fp, ispec, iline, iwhere, "importance item")

@@ -26,7 +26,8 @@ from typing import Any
 
 from govsurvey.data.files import write_atomic
 from govsurvey.errors import InputFileNotFoundError, InstrumentError
-from govsurvey.instrument.loader import _Map, _Seq, parse_instrument
+from govsurvey.data.yamlfile import YamlMap as _Map, YamlSeq as _Seq
+from govsurvey.instrument.loader import parse_instrument
 from govsurvey.instrument.model import Instrument
 
 __all__ = ["write_xlsform", "read_xlsform"]

@@ -37,16 +37,16 @@ def set_three_line(table) -> None:
 
 
 def write_docx(results, path: str | Path) -> Path:
+    """The study report as a Word document (A4, 三线表 tables, captions, figures)."""
+    import datetime as _dt
+
     import docx
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
-    from govsurvey.report.document import Figure, Paragraph, Table, build_document
-    from govsurvey.report.figures import png
+    from govsurvey.report.document import build_document
 
     doc = build_document(results)
-    zh = doc.lang == "zh"
     d = docx.Document()
     style = d.styles["Normal"]
     style.font.name = "Times New Roman"
@@ -56,43 +56,69 @@ def write_docx(results, path: str | Path) -> Path:
         sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
     d.add_heading(doc.title, level=0)
     d.add_paragraph(doc.subtitle)
+    zh = doc.lang == "zh"
     for section in doc.sections:
         d.add_heading(section.title, level=1)
         for b in section.blocks:
-            if isinstance(b, Paragraph):
-                d.add_paragraph(b.text)
-            elif isinstance(b, Table):
-                cap = d.add_paragraph(f"{'表' if zh else 'Table'} {b.number}　{b.caption}", style="Caption")
-                cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                frame = b.frame
-                table = d.add_table(rows=frame.shape[0] + 1, cols=frame.shape[1])
-                for j, c in enumerate(frame.columns):
-                    table.cell(0, j).text = str(c)
-                    for run in table.cell(0, j).paragraphs[0].runs:
-                        run.bold = True
-                values = frame.to_numpy()
-                for i in range(values.shape[0]):
-                    for j in range(values.shape[1]):
-                        table.cell(i + 1, j).text = str(values[i, j])
-                for row in table.rows:
-                    for cell in row.cells:
-                        for para in cell.paragraphs:
-                            for run in para.runs:
-                                run.font.size = Pt(9)
-                set_three_line(table)
-                if b.note:
-                    note = d.add_paragraph(("注：" if zh else "Note. ") + b.note)
-                    for run in note.runs:
-                        run.font.size = Pt(8)
-            elif isinstance(b, Figure):
-                d.add_picture(io.BytesIO(png(b.make())), width=Cm(15))
-                d.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-                cap = d.add_paragraph(f"{'图' if zh else 'Figure'} {b.number}　{b.caption}", style="Caption")
-                cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _add_block(d, b, zh)
     d.core_properties.author = "govsurvey"
     d.core_properties.title = doc.title
-    import datetime as _dt
-
     fixed = _dt.datetime(2000, 1, 1)
     d.core_properties.created = d.core_properties.modified = fixed  # reproducible files
     return write_atomic(path, lambda p: d.save(str(p)))
+
+
+def _add_block(d, b, zh: bool) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, RGBColor
+
+    from govsurvey.report.document import Failed, Figure, Heading, Paragraph, Table
+    from govsurvey.report.figures import png
+
+    if isinstance(b, Heading):
+        d.add_heading(b.text, level=2)
+    elif isinstance(b, Paragraph):
+        d.add_paragraph(b.text)
+    elif isinstance(b, Failed):
+        para = d.add_paragraph()
+        head = para.add_run(f"{b.title}（{b.error}）" if zh else f"{b.title} ({b.error})")
+        head.bold = True
+        head.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
+        para.add_run(("：" if zh else ": ") + b.message)
+        if b.fix:
+            d.add_paragraph(("修改建议：" if zh else "Fix: ") + b.fix)
+    elif isinstance(b, Table):
+        _add_table(d, b, zh)
+    elif isinstance(b, Figure):
+        d.add_picture(io.BytesIO(png(b.make())), width=Cm(15))
+        d.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        cap = d.add_paragraph(f"{'图' if zh else 'Figure'} {b.number}　{b.caption}", style="Caption")
+        cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _add_table(d, b, zh: bool) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    cap = d.add_paragraph(f"{'表' if zh else 'Table'} {b.number}　{b.caption}", style="Caption")
+    cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    frame = b.frame
+    table = d.add_table(rows=frame.shape[0] + 1, cols=frame.shape[1])
+    for j, c in enumerate(frame.columns):
+        table.cell(0, j).text = str(c)
+        for run in table.cell(0, j).paragraphs[0].runs:
+            run.bold = True
+    values = frame.to_numpy()
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            table.cell(i + 1, j).text = str(values[i, j])
+    for row in table.rows:
+        for cell in row.cells:
+            for para in cell.paragraphs:
+                for run in para.runs:
+                    run.font.size = Pt(9)
+    set_three_line(table)
+    if b.note:
+        note = d.add_paragraph(("注：" if zh else "Note. ") + b.note)
+        for run in note.runs:
+            run.font.size = Pt(8)

@@ -62,25 +62,34 @@ def render_report(results, *, media: str = "screen") -> str:
 
     import jinja2
 
-    from govsurvey.report.document import Figure, Paragraph, Table, build_document
-    from govsurvey.report.figures import svg
+    from govsurvey.report.document import Heading, build_document
 
     doc = build_document(results)
-    sections = []
-    for section in doc.sections:
-        blocks = []
-        for b in section.blocks:
-            if isinstance(b, Paragraph):
-                blocks.append({"kind": "p", "text": b.text})
-            elif isinstance(b, Table):
-                blocks.append({"kind": "table", "number": b.number, "caption": b.caption, "note": b.note,
-                               "columns": list(b.frame.columns), "rows": b.frame.to_numpy().tolist()})
-            elif isinstance(b, Figure):
-                blocks.append({"kind": "figure", "number": b.number, "caption": b.caption, "svg": svg(b.make(), prefix=f"fig{b.number}")})
-        sections.append({"id": section.id, "title": section.title, "blocks": blocks})
+    sections = [{"id": section.id, "title": section.title, "blocks": [_block(b) for b in section.blocks],
+                 "headings": [{"id": b.id, "text": b.text} for b in section.blocks if isinstance(b, Heading)]}
+                for section in doc.sections]
     template_text = resources.files("govsurvey.report").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     template = env.from_string(template_text)
     zh = doc.lang == "zh"
     return template.render(doc=doc, sections=sections, toc_title="目录" if zh else "Contents", table_word="表" if zh else "Table",
-                           figure_word="图" if zh else "Figure", media=media)
+                           figure_word="图" if zh else "Figure", fix_word="修改建议" if zh else "Fix", media=media)
+
+
+def _block(b) -> dict:
+    """One document block as the template's plain dict."""
+    from govsurvey.report.document import Failed, Figure, Heading, Paragraph, Table
+    from govsurvey.report.figures import svg
+
+    if isinstance(b, Heading):
+        return {"kind": "h3", "text": b.text, "id": b.id}
+    if isinstance(b, Paragraph):
+        return {"kind": "p", "text": b.text}
+    if isinstance(b, Table):
+        return {"kind": "table", "number": b.number, "caption": b.caption, "note": b.note,
+                "columns": list(b.frame.columns), "rows": b.frame.to_numpy().tolist()}
+    if isinstance(b, Figure):
+        return {"kind": "figure", "number": b.number, "caption": b.caption, "svg": svg(b.make(), prefix=f"fig{b.number}")}
+    if isinstance(b, Failed):
+        return {"kind": "failed", "title": b.title, "error": b.error, "message": b.message, "fix": b.fix}
+    raise TypeError(f"unknown report block {type(b).__name__}")

@@ -1,0 +1,414 @@
+"""The analyses a study spec can name: options, run function and report section of each,
+registered in the order a report presents them.
+
+Each ``run`` is pure: it reads :class:`~govsurvey.study.registry.Inputs` and its options and
+returns a result object; errors are :class:`~govsurvey.errors.GovsurveyError` s that the study
+runner records without stopping the other analyses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pandas as pd
+
+import govsurvey as gs
+from govsurvey.errors import DataValidationError, UnknownItemError
+from govsurvey.report.sections import measurement, mixed, results
+from govsurvey.results import Result
+from govsurvey.scoring import score_importance
+from govsurvey.study.options import option, suggest
+from govsurvey.study.registry import Analysis, Inputs, register
+
+__all__ = ["ReliabilityStep", "EFAStep", "Validity", "Invariance", "Descriptives"]
+
+_frozen = dataclasses.dataclass(frozen=True)
+_result = dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+CONSTRUCTS_DOC = "Constructs to analyse (default: {})."
+
+
+def _constructs(inst, names, default: list[str], what: str) -> list[str]:
+    """Construct names checked against the instrument (default when None)."""
+    if names is None:
+        return default
+    unknown = [n for n in names if n not in inst.constructs]
+    if unknown:
+        raise UnknownItemError(f"{what}: {', '.join(map(repr, unknown))} is not a construct of the instrument. "
+                               f"Fix: {suggest(unknown[0], list(inst.constructs))}use one of {', '.join(inst.constructs)}.")
+    return list(names)
+
+
+def _columns(frame: pd.DataFrame, names, what: str) -> None:
+    """Every name must be a column of the analysis frame (background variables and scores)."""
+    for n in names:
+        if n not in frame.columns:
+            raise UnknownItemError(f"{what}: {n!r} is not a background variable or construct score. "
+                                   f"Fix: {suggest(n, list(map(str, frame.columns)))}use one of {', '.join(map(str, frame.columns))}.")
+
+
+# ------------------------------------------------------------------ reliability
+@_frozen
+class ReliabilityOptions:
+    constructs: tuple[str, ...] | None = option(None, kind="names", doc=CONSTRUCTS_DOC.format("every first-order construct"))
+    n_boot: int = option(0, kind="int", low=0, high=100_000, doc="Bootstrap resamples for α's CI (0: Feldt's analytic CI).")
+
+
+@_result
+class ReliabilityStep(Result):
+    """Reliability and item analysis per construct."""
+
+    reliability: dict
+    item_analysis: dict
+
+
+def run_reliability(inp: Inputs, o: ReliabilityOptions) -> ReliabilityStep:
+    inst = inp.instrument
+    rel, items = {}, {}
+    for c in _constructs(inst, o.constructs, inst.first_order, "reliability"):
+        ids = inst.items_of(c)
+        if len(ids) >= 2:
+            rel[c] = gs.reliability(inp.keyed[ids], n_boot=o.n_boot, seed=inp.seed)
+            items[c] = gs.item_analysis(inp.keyed[ids])
+    if not rel:
+        raise DataValidationError("reliability: no construct has two or more items. Fix: name constructs with several items.")
+    return ReliabilityStep(reliability=rel, item_analysis=items)
+
+
+# -------------------------------------------------------------------------- efa
+@_frozen
+class EFAOptions:
+    constructs: tuple[str, ...] | None = option(None, kind="names", doc=CONSTRUCTS_DOC.format("every top-level construct"))
+    n_factors: int | None = option(None, kind="int", low=1, high=200, doc="Factors to extract (default: eigenvalues > 1, as SPSS).")
+    method: str = option("pc", kind="choice", choices=("pc", "minres", "ml", "pa"), doc="Extraction: pc (SPSS's principal components), minres, ml or pa.")
+    rotation: str = option("varimax", kind="choice", choices=("varimax", "oblimin", "promax", "none"), doc="Rotation.")
+    n_iter: int = option(50, kind="int", low=1, high=10_000, doc="Random data sets for parallel analysis.")
+
+
+@_result
+class EFAStep(Result):
+    """KMO, Bartlett's test, parallel analysis and the EFA of the chosen constructs' items."""
+
+    kmo: Any
+    bartlett: Any
+    parallel: Any
+    efa: Any
+    constructs: tuple[str, ...]
+
+
+def run_efa(inp: Inputs, o: EFAOptions) -> EFAStep:
+    inst = inp.instrument
+    names = _constructs(inst, o.constructs, [n for n, c in inst.constructs.items() if c.parent is None], "efa")
+    ids = list(dict.fromkeys(i for n in names for i in inst.items_of(n)))
+    if o.n_factors is not None and o.n_factors > len(ids):
+        raise DataValidationError(f"efa: n_factors={o.n_factors} but the constructs {', '.join(names)} have only {len(ids)} items. "
+                                  "Fix: extract fewer factors than items.")
+    x = inp.keyed[ids]
+    return EFAStep(kmo=gs.kmo(x), bartlett=gs.bartlett(x), parallel=gs.parallel_analysis(x, n_iter=o.n_iter, seed=inp.seed),
+                   efa=gs.efa(x, o.n_factors, method=o.method, rotation=o.rotation), constructs=tuple(names))
+
+
+# ----------------------------------------------------------------------- harman
+@_frozen
+class HarmanOptions:
+    constructs: tuple[str, ...] | None = option(None, kind="names", doc=CONSTRUCTS_DOC.format("every construct item"))
+    threshold: float = option(0.40, kind="float", low=0.05, high=0.95, doc="Share of variance above which the first factor flags common-method bias.")
+
+
+def run_harman(inp: Inputs, o: HarmanOptions):
+    inst = inp.instrument
+    ids = (inst.construct_items if o.constructs is None else
+           list(dict.fromkeys(i for n in _constructs(inst, o.constructs, [], "harman") for i in inst.items_of(n))))
+    return gs.harman_test(inp.keyed[ids], threshold=o.threshold)
+
+
+# -------------------------------------------------------------------------- cfa
+@_frozen
+class CFAOptions:
+    model: str = option("instrument", kind="model", doc="'instrument' (one factor per construct) or a lavaan model string.")
+    constructs: tuple[str, ...] | None = option(None, kind="names", doc="With model: instrument, the constructs to model (default: every first-order construct).")
+    estimator: str = option("ML", kind="choice", choices=("ML", "MLR"), doc="ML, or MLR (robust: scaled χ², robust CFI/TLI/RMSEA).")
+
+
+def _cfa_model(inp: Inputs, o: CFAOptions) -> str:
+    if o.model != "instrument":
+        return o.model
+    return inp.instrument.cfa_model(_constructs(inp.instrument, o.constructs, None, "cfa") if o.constructs else None)
+
+
+def run_cfa(inp: Inputs, o: CFAOptions):
+    return gs.cfa(inp.keyed, _cfa_model(inp, o), estimator=o.estimator)
+
+
+# --------------------------------------------------------------------- validity
+@_frozen
+class ValidityOptions:
+    pass
+
+
+@_result
+class Validity(Result):
+    """Convergent and discriminant validity of the CFA: CR and AVE, HTMT, Fornell–Larcker."""
+
+    reliability: pd.DataFrame
+    htmt: pd.DataFrame
+    fornell_larcker: pd.DataFrame
+
+
+def run_validity(inp: Inputs, o: ValidityOptions) -> Validity:
+    fit = inp.results["cfa"]
+    return Validity(reliability=fit.reliability, htmt=gs.htmt(inp.keyed, fit.model), fornell_larcker=gs.fornell_larcker(fit))
+
+
+# ------------------------------------------------------------------- invariance
+@_frozen
+class InvarianceOptions:
+    group: str = option(kind="name", doc="The background variable defining the groups (e.g. gender).")
+    constructs: tuple[str, ...] | None = option(None, kind="names", doc="Constructs in the model (default: every first-order construct).")
+    model: str | None = option(None, kind="model", doc="A lavaan model instead of the instrument's.")
+
+
+@_result
+class Invariance(Result):
+    """Configural, metric and scalar invariance across ``group``."""
+
+    table: pd.DataFrame
+    group: str
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+
+def run_invariance(inp: Inputs, o: InvarianceOptions) -> Invariance:
+    _columns(inp.keyed, [o.group], "invariance")
+    model = o.model or inp.instrument.cfa_model(_constructs(inp.instrument, o.constructs, None, "invariance") if o.constructs else None)
+    return Invariance(table=gs.invariance(inp.keyed, model, o.group), group=o.group)
+
+
+# ----------------------------------------------------------------- descriptives
+@_frozen
+class DescriptivesOptions:
+    by: str | None = option(None, kind="name", doc="A background variable to describe the scores by (adds a distribution figure).")
+
+
+@_result
+class Descriptives(Result):
+    """Descriptive statistics of every construct score (and by group)."""
+
+    table: pd.DataFrame
+    by: str | None = None
+    by_table: pd.DataFrame | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+
+def run_descriptives(inp: Inputs, o: DescriptivesOptions) -> Descriptives:
+    cols = [c for c in inp.instrument.constructs if c in inp.frame.columns]
+    if o.by is not None:
+        _columns(inp.frame, [o.by], "descriptives")
+    return Descriptives(table=gs.describe(inp.frame, columns=cols), by=o.by,
+                        by_table=gs.describe(inp.frame, columns=cols, by=o.by) if o.by else None)
+
+
+@_frozen
+class CorrelationOptions:
+    columns: tuple[str, ...] | None = option(None, kind="names", doc="Scores to correlate (default: every first-order construct).")
+    method: str = option("pearson", kind="choice", choices=("pearson", "spearman"), doc="pearson or spearman.")
+
+
+def run_correlations(inp: Inputs, o: CorrelationOptions):
+    cols = list(o.columns) if o.columns else [c for c in inp.instrument.first_order if c in inp.frame.columns]
+    _columns(inp.frame, cols, "correlations")
+    return gs.correlations(inp.frame, columns=cols, method=o.method)
+
+
+# ------------------------------------------------------------- models (lists)
+@_frozen
+class CompareOptions:
+    dv: str = option(kind="name", doc="The score compared (a construct).")
+    group: str = option(kind="name", doc="The background variable defining the groups.")
+    test: str = option("auto", kind="choice", choices=("auto", "t", "welch", "anova", "welch_anova", "mannwhitney", "kruskal", "chi2"),
+                       doc="The test (auto: t/Welch or ANOVA/Welch ANOVA by Levene's test).")
+
+
+def run_compare(inp: Inputs, o: CompareOptions):
+    _columns(inp.frame, [o.dv, o.group], "compare_groups")
+    return gs.compare_groups(inp.frame, o.dv, o.group, test=o.test)
+
+
+@_frozen
+class RegressionOptions:
+    formula: str = option(kind="formula", doc="outcome ~ predictors; C(x) for categories, Q(\"名称\") for odd names.")
+    robust: str | None = option(None, kind="choice", choices=("HC0", "HC1", "HC2", "HC3"), doc="Robust standard errors (HC3 recommended).")
+
+
+def run_regression(inp: Inputs, o: RegressionOptions):
+    return gs.regress(o.formula, inp.frame, robust=o.robust)
+
+
+@_frozen
+class MultilevelOptions:
+    formula: str = option(kind="formula", doc="Fixed effects, e.g. capacity ~ 1 (the null model, for the ICC).")
+    groups: str = option(kind="name", doc="The grouping variable (e.g. site).")
+    reml: bool = option(True, kind="bool", doc="REML (true) or ML (false) estimation.")
+
+
+def run_multilevel(inp: Inputs, o: MultilevelOptions):
+    _columns(inp.frame, [o.groups], "multilevel")
+    return gs.multilevel(o.formula, inp.frame, groups=o.groups, reml=o.reml)
+
+
+@_frozen
+class MediationOptions:
+    x: str = option(kind="name", doc="The predictor.")
+    m: tuple[str, ...] = option(kind="names", doc="The mediator(s); several run in parallel.")
+    y: str = option(kind="name", doc="The outcome.")
+    covariates: tuple[str, ...] = option((), kind="names", doc="Covariates of every path.")
+    n_boot: int = option(5000, kind="int", low=100, high=100_000, doc="Bootstrap resamples for the indirect effect's CI.")
+
+
+def run_mediation(inp: Inputs, o: MediationOptions):
+    _columns(inp.frame, [o.x, *o.m, o.y, *o.covariates], "mediation")
+    m = o.m[0] if len(o.m) == 1 else list(o.m)
+    return gs.mediation(inp.frame, x=o.x, m=m, y=o.y, covariates=list(o.covariates), n_boot=o.n_boot, seed=inp.seed)
+
+
+@_frozen
+class ModerationOptions:
+    x: str = option(kind="name", doc="The predictor.")
+    w: str = option(kind="name", doc="The moderator.")
+    y: str = option(kind="name", doc="The outcome.")
+    covariates: tuple[str, ...] = option((), kind="names", doc="Covariates.")
+
+
+def run_moderation(inp: Inputs, o: ModerationOptions):
+    _columns(inp.frame, [o.x, o.w, o.y, *o.covariates], "moderation")
+    return gs.moderation(inp.frame, x=o.x, w=o.w, y=o.y, covariates=list(o.covariates))
+
+
+# ------------------------------------------------------------------------ mixed
+@_frozen
+class GapOptions:
+    importance: bool = option(True, kind="bool", doc="Compare performance with the instrument's importance ratings.")
+    target: float | None = option(None, kind="float", low=-1e6, high=1e6, doc="A target score instead of importance ratings.")
+
+
+def run_gaps(inp: Inputs, o: GapOptions):
+    inst = inp.instrument
+    dims = list(inst.importance_items) or inst.first_order
+    if o.target is not None:
+        return gs.capacity_gaps(inp.scores[dims], target=o.target)
+    if not o.importance or not inst.importance_items:
+        raise DataValidationError("capacity_gaps: the instrument has no importance ratings to compare with. "
+                                  "Fix: give target: (e.g. 4), or add importance: items to the instrument.")
+    return gs.capacity_gaps(inp.scores[dims], importance=score_importance(inp.screening.clean, inst))
+
+
+@_frozen
+class CodeMatrixOptions:
+    by: str | None = option(None, kind="name", doc="Case variable for the rows (default: site when the interviews have it, else case).")
+    level: str = option("dimension", kind="choice", choices=("dimension", "parent", "code"), doc="Columns: instrument dimensions, parent themes or codes.")
+
+
+def run_code_matrix(inp: Inputs, o: CodeMatrixOptions):
+    by = o.by or ("site" if "site" in inp.codes.segments.columns else "case")
+    return gs.code_matrix(inp.codes, by=by, level=o.level)
+
+
+@_frozen
+class AgreementOptions:
+    pass
+
+
+def run_agreement(inp: Inputs, o: AgreementOptions):
+    if len(inp.codes.coders) < 2:
+        raise DataValidationError(f"agreement: the interviews have one coder ({', '.join(inp.codes.coders)}); agreement needs two. "
+                                  "Fix: export the project with both coders' codings, or remove agreement.")
+    return gs.intercoder_agreement(inp.codes)
+
+
+@_frozen
+class JointOptions:
+    pass
+
+
+def run_joint(inp: Inputs, o: JointOptions):
+    return gs.joint_display(inp.results["capacity_gaps"], inp.codes)
+
+
+@_frozen
+class LinkOptions:
+    level: str = option("site", kind="name", doc="Case variable shared by respondents and interviewees.")
+
+
+def run_link(inp: Inputs, o: LinkOptions):
+    _columns(inp.frame, [o.level], "link_codes")
+    return gs.link_codes(inp.frame, inp.codes, level=o.level, labels=_choice_labels(inp, o.level))
+
+
+def _choice_labels(inp: Inputs, qid: str) -> dict | None:
+    """The instrument's labels of a background question's codes, in the report's language."""
+    inst = inp.instrument
+    if qid not in {q.id for q in inst.questions}:
+        return None
+    labels = inst.scales[inst.question(qid).scale].labels
+    return labels.get(inp.language) or next(iter(labels.values()), None)
+
+
+def _t(zh: str, en: str) -> dict[str, str]:
+    return {"zh": zh, "en": en}
+
+
+for _entry in (
+    Analysis(name="reliability", title=_t("信度与项目分析", "Reliability and item analysis"), options=ReliabilityOptions,
+             run=run_reliability, section=measurement.reliability, chapter="measurement",
+             doc="Cronbach's α (CI), ω, λ6 and item analysis (corrected item–total r, α if deleted, critical ratio) per construct."),
+    Analysis(name="efa", title=_t("探索性因子分析", "Exploratory factor analysis"), options=EFAOptions, run=run_efa,
+             section=measurement.efa, chapter="measurement", example="{constructs: [capacity], n_factors: 9}",
+             doc="KMO, Bartlett's test, parallel analysis and an EFA with loadings table and scree plot."),
+    Analysis(name="harman", title=_t("共同方法偏差检验", "Common-method bias"), options=HarmanOptions, run=run_harman,
+             section=measurement.harman, chapter="measurement", doc="Harman's single-factor test."),
+    Analysis(name="cfa", title=_t("验证性因子分析", "Confirmatory factor analysis"), options=CFAOptions, run=run_cfa,
+             section=measurement.cfa, chapter="measurement", example="{model: instrument, estimator: MLR}",
+             doc="CFA (ML or MLR): fit indices, standardized loadings."),
+    Analysis(name="validity", title=_t("收敛效度与区分效度", "Convergent and discriminant validity"), options=ValidityOptions,
+             run=run_validity, section=measurement.validity, chapter="measurement", needs=("cfa",),
+             doc="CR, AVE, HTMT and the Fornell–Larcker criterion of the CFA model."),
+    Analysis(name="invariance", title=_t("测量不变性", "Measurement invariance"), options=InvarianceOptions, run=run_invariance,
+             section=measurement.invariance, chapter="measurement", example="{group: gender}",
+             doc="Configural, metric and scalar invariance across groups (Δχ², ΔCFI)."),
+    Analysis(name="descriptives", title=_t("描述统计", "Descriptive statistics"), options=DescriptivesOptions,
+             run=run_descriptives, section=results.descriptives, chapter="results", example="{by: role}",
+             doc="n, M, SD, skewness and kurtosis of every construct score."),
+    Analysis(name="correlations", title=_t("相关分析", "Correlations"), options=CorrelationOptions, run=run_correlations,
+             section=results.correlations, chapter="results", doc="Means, SDs and correlations of construct scores, with a heatmap."),
+    Analysis(name="compare_groups", title=_t("差异分析", "Group comparisons"), options=CompareOptions, run=run_compare,
+             section=results.compare_groups, chapter="results", many=True, example="[{dv: participation, group: role}]",
+             doc="t tests, ANOVA (Welch when variances differ) or rank tests, with effect sizes."),
+    Analysis(name="regressions", title=_t("回归分析", "Regression"), options=RegressionOptions, run=run_regression,
+             section=results.regression, chapter="results", many=True, example="[{formula: \"participation ~ capacity + trust\"}]",
+             doc="OLS regressions with standardized β, VIF and optional robust SEs."),
+    Analysis(name="multilevel", title=_t("多层线性模型", "Multilevel models"), options=MultilevelOptions, run=run_multilevel,
+             section=results.multilevel, chapter="results", many=True, example="[{formula: \"capacity ~ 1\", groups: site}]",
+             doc="Linear mixed models (random intercepts) with the ICC."),
+    Analysis(name="mediation", title=_t("中介效应", "Mediation"), options=MediationOptions, run=run_mediation,
+             section=results.mediation, chapter="results", many=True, example="[{x: capacity, m: trust, y: participation}]",
+             doc="Indirect effects with bootstrap CIs."),
+    Analysis(name="moderation", title=_t("调节效应", "Moderation"), options=ModerationOptions, run=run_moderation,
+             section=results.moderation, chapter="results", many=True, example="[{x: capacity, w: trust, y: participation}]",
+             doc="Interaction models with simple slopes."),
+    Analysis(name="capacity_gaps", title=_t("能力差距", "Capacity gaps"), options=GapOptions, run=run_gaps,
+             section=mixed.capacity_gaps, chapter="mixed", doc="Importance–performance (or target) gaps per dimension."),
+    Analysis(name="code_matrix", title=_t("访谈编码矩阵", "Interview code matrix"), options=CodeMatrixOptions, run=run_code_matrix,
+             section=mixed.code_matrix, chapter="mixed", needs=("interviews",), doc="Which dimensions each community's interviewees raised."),
+    Analysis(name="agreement", title=_t("编码者一致性", "Intercoder agreement"), options=AgreementOptions, run=run_agreement,
+             section=mixed.agreement, chapter="mixed", needs=("interviews",), doc="Cohen's κ and Krippendorff's α of two coders."),
+    Analysis(name="joint_display", title=_t("联合展示", "Joint display"), options=JointOptions, run=run_joint,
+             section=mixed.joint_display, chapter="mixed", needs=("capacity_gaps", "interviews"),
+             doc="Gaps beside interview themes and quotes, with a convergence judgement."),
+    Analysis(name="link_codes", title=_t("访谈与得分的关联", "Interview codes and scores"), options=LinkOptions, run=run_link,
+             section=mixed.link_codes, chapter="mixed", needs=("interviews",), example="{level: site}",
+             doc="Site-level correlation of barrier talk with scores."),
+):
+    register(_entry)

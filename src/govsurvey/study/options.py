@@ -1,0 +1,226 @@
+"""Typed options for study specs: each option is a dataclass field that knows its kind,
+range, choices and documentation, so one checker validates every section of a spec and the
+README's spec reference is generated from the same fields.
+
+Examples
+--------
+>>> import dataclasses
+>>> from govsurvey.study.options import Problems, option, check_options
+>>> @dataclasses.dataclass(frozen=True)
+... class Demo:
+...     n_boot: int = option(1000, kind="int", low=0, high=100_000, doc="Bootstrap resamples.")
+...     method: str = option("mean", kind="choice", choices=("mean", "sum"), doc="How to combine items.")
+>>> problems = Problems("spec.yaml")
+>>> check_options(Demo, {"n_boot": 200}, "analyses.demo", problems)
+Demo(n_boot=200, method='mean')
+>>> check_options(Demo, {"methd": "sum"}, "analyses.demo", problems) is None
+True
+>>> print(problems.messages[0])
+spec.yaml (analyses.demo.methd): unknown key 'methd'. Fix: did you mean 'method'? analyses.demo takes n_boot, method.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from govsurvey.data.yamlfile import line_of
+from govsurvey.errors import SpecificationError
+
+__all__ = ["option", "REQUIRED", "Problems", "check_options", "check_value", "suggest", "option_rows", "KINDS"]
+
+REQUIRED = object()
+KINDS = ("bool", "int", "float", "str", "choice", "names", "name", "formula", "model", "mapping", "path", "text",
+         "number_or_bool", "answers")
+_KIND_WORDS = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "a text",
+               "choice": "one of", "names": "a name or a list of names", "name": "a name", "formula": "a formula (y ~ x1 + x2)",
+               "model": "'instrument' or a lavaan model", "mapping": "a mapping of names to texts", "path": "a file path",
+               "text": "a text, or one text per language ({zh: ..., en: ...})", "number_or_bool": "true, false or a number",
+               "answers": "true, false or a mapping of check item to expected answer"}
+
+
+def option(default: Any = REQUIRED, *, kind: str, doc: str, low: float | None = None, high: float | None = None,
+           choices: Sequence[Any] | None = None, none_ok: bool | None = None) -> Any:
+    """A dataclass field for a spec option (``default=REQUIRED`` makes it required).
+
+    ``low``/``high`` bound numbers (inclusive); ``choices`` lists allowed values; ``none_ok``
+    (default: when the default is None) admits ``null``."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown option kind {kind!r}")
+    meta = {"kind": kind, "doc": doc, "low": low, "high": high, "choices": tuple(choices) if choices else None,
+            "none_ok": (default is None) if none_ok is None else none_ok, "required": default is REQUIRED}
+    if default is REQUIRED:
+        return dataclasses.field(default=None, metadata=meta)
+    if isinstance(default, (list, dict, set)):
+        raise ValueError("use tuples or None as option defaults")
+    return dataclasses.field(default=default, metadata=meta)
+
+
+class Problems:
+    """Every problem of one file, reported at once with lines and fixes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.messages: list[str] = []
+
+    def add(self, line: int | None, where: str, what: str, fix: str) -> None:
+        loc = f"{self.path}, line {line}" if line else self.path
+        self.messages.append(f"{loc} ({where}): {what} Fix: {fix}")
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            n = len(self.messages)
+            head = f"Study spec {self.path} has {n} problem{'s' if n > 1 else ''}:"
+            raise SpecificationError(head + "\n  - " + "\n  - ".join(self.messages))
+
+
+def suggest(word: Any, allowed: Sequence[str]) -> str:
+    """'did you mean 'x'? ' for the closest allowed word, else ''."""
+    close = difflib.get_close_matches(str(word), [str(a) for a in allowed], n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_value(value: Any, meta: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """Convert ``value`` for an option described by ``meta``; return (value, problem or None).
+
+    Numbers may be Python or numpy scalars; whole numbers must be whole; NaN and infinity are
+    refused; bounds and choices are checked."""
+    kind = meta["kind"]
+    if value is None:
+        return (None, None) if meta["none_ok"] else (None, f"must be {_describe(meta)}, not empty (null)")
+    if kind == "bool":
+        return (value, None) if isinstance(value, bool) else (None, f"must be true or false, got {value!r}")
+    if kind in ("int", "float", "number_or_bool"):
+        return _check_number(value, meta)
+    if kind == "choice":
+        if value in meta["choices"] and not isinstance(value, bool):
+            return value, None
+        return None, f"must be one of {', '.join(map(str, meta['choices']))}, got {value!r}"
+    if kind == "names":
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
+            return None, f"must be a name or a list of names, got {value!r}"
+        return tuple(names), None
+    if kind == "answers":
+        if isinstance(value, bool):
+            return value, None
+        if isinstance(value, dict) and value and all(isinstance(k, str) and _number(v) for k, v in value.items()):
+            return dict(value), None
+        return None, f"must be true, false or a mapping of check item to expected answer, got {value!r}"
+    if kind == "mapping":
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            return None, f"must be a mapping of names to texts, got {value!r}"
+        return dict(value), None
+    if kind == "text":
+        if isinstance(value, str) and value.strip():
+            return value, None
+        if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            return dict(value), None
+        return None, f"must be a text or {{zh: ..., en: ...}}, got {value!r}"
+    if not isinstance(value, str) or not value.strip():       # str, name, formula, model, path
+        return None, f"must be {_describe(meta)}, got {value!r}"
+    if meta["choices"] and value not in meta["choices"]:
+        return None, f"must be one of {', '.join(map(str, meta['choices']))}, got {value!r}"
+    if kind == "formula" and "~" not in value:
+        return None, f"must be a formula with '~' (outcome ~ predictors), got {value!r}"
+    return value, None
+
+
+def _check_number(value: Any, meta: Mapping[str, Any]) -> tuple[Any, str | None]:
+    kind = meta["kind"]
+    if kind == "number_or_bool" and isinstance(value, bool):
+        return value, None
+    if not _number(value):
+        return None, f"must be {_describe(meta)}, got {value!r}"
+    v = float(value)
+    if math.isnan(v) or math.isinf(v):
+        return None, f"must be a finite number, got {value!r}"
+    if kind == "int":
+        if not v.is_integer():
+            return None, f"must be a whole number, got {value!r}"
+        value = int(v)
+    else:
+        value = v
+    lo, hi = meta["low"], meta["high"]
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        return None, f"must be {_range(lo, hi)}, got {value!r}"
+    return value, None
+
+
+def _num(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+def _range(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"between {_num(lo)} and {_num(hi)}"
+    return f"at least {_num(lo)}" if lo is not None else f"at most {_num(hi)}"
+
+
+def _describe(meta: Mapping[str, Any]) -> str:
+    if meta["choices"]:
+        return "one of " + ", ".join(map(str, meta["choices"]))
+    words = _KIND_WORDS[meta["kind"]]
+    if meta["kind"] in ("int", "float") and (meta["low"] is not None or meta["high"] is not None):
+        words += " " + _range(meta["low"], meta["high"])
+    return words
+
+
+def check_options(cls: type, raw: Any, where: str, problems: Problems, *, line: int | None = None) -> Any:
+    """Validate a spec mapping against an options dataclass; return an instance, or None when
+    anything is wrong (every problem is added to ``problems``)."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    if raw is True or raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        problems.add(line, where, f"must be true or a mapping of options, got {raw!r}.",
+                     f"write {where.split('.')[-1]}: true, or a mapping with {', '.join(fields) or 'no options'}.")
+        return None
+    ok, values = True, {}
+    for key, value in raw.items():
+        if key not in fields:
+            problems.add(line_of(raw, key) or line, f"{where}.{key}", f"unknown key {key!r}.",
+                         f"{suggest(key, list(fields))}{where} takes {', '.join(fields) or 'no options'}.")
+            ok = False
+            continue
+        converted, problem = check_value(value, fields[key].metadata)
+        if problem:
+            problems.add(line_of(raw, key) or line, f"{where}.{key}", f"{key} {problem}.", _fix(key, fields[key].metadata))
+            ok = False
+        else:
+            values[key] = converted
+    for name, f in fields.items():
+        if f.metadata["required"] and name not in raw:
+            problems.add(line_of(raw) or line, where, f"the option {name!r} is missing.", f"add {name}: ({f.metadata['doc']})")
+            ok = False
+    return cls(**values) if ok else None
+
+
+def _fix(key: str, meta: Mapping[str, Any]) -> str:
+    return f"give {key} {_describe(meta)} ({meta['doc']})"
+
+
+def option_rows(cls: type) -> list[dict[str, str]]:
+    """One row per option: name, kind, default and documentation (for the README reference)."""
+    rows = []
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        default = "required" if meta["required"] else ("—" if f.default is None else _show(f.default))
+        rows.append({"option": f.name, "value": _describe(meta), "default": default, "meaning": meta["doc"]})
+    return rows
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)

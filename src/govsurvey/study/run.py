@@ -1,0 +1,290 @@
+"""Running a study: read → screen → score → every analysis of the spec, in registry order.
+
+An analysis that fails is recorded (which analysis, the error's class, message and fix) and
+the run goes on; analyses that need it are recorded as not computed, with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import platform
+import warnings as _warnings
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from govsurvey.data import read_codes, read_responses, sha256_file, write_atomic, write_text_atomic
+from govsurvey.errors import AnalysisError, GovsurveyError, SpecificationError
+from govsurvey.instrument import Instrument, load_instrument
+from govsurvey.results import Result, to_jsonable
+from govsurvey.scoring import reverse_code, score
+from govsurvey.screening import Screening, screen
+from govsurvey.study.registry import REGISTRY, Analysis, Inputs
+from govsurvey.study.spec import Study
+
+__all__ = ["run_study", "StudyResults", "Outcome", "Failure", "steps"]
+
+log = logging.getLogger(__name__)
+PACKAGES = ("govsurvey", "numpy", "pandas", "scipy", "statsmodels", "pingouin", "pyreadstat", "openpyxl", "pyyaml",
+            "matplotlib", "jinja2", "weasyprint", "python-docx")
+INPUT_STEPS = ("instrument", "read", "screen", "score")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Failure:
+    """What could not be computed (``key``: the analysis, with [k] for the k-th of a list) and why."""
+
+    key: str
+    error: str
+    message: str
+    fix: str
+
+    @classmethod
+    def from_exception(cls, key: str, exc: BaseException) -> "Failure":
+        text = str(exc)
+        message, _, fix = text.partition(" Fix: ")
+        return cls(key=key, error=type(exc).__name__, message=message.strip(), fix=fix.strip())
+
+    def to_dict(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outcome:
+    """One analysis (or one entry of a list analysis) of a run: its options and its result or failure."""
+
+    analysis: Analysis
+    key: str
+    index: int | None
+    options: Any
+    result: Any = None
+    failure: Failure | None = None
+
+
+def steps(study: Study) -> list[str]:
+    """The progress steps of a run, in order (the CLI's progress bar)."""
+    return [*INPUT_STEPS, *(["interviews"] if study.interviews else []), *study.analyses, "write"]
+
+
+def run_study(study: Study, progress: Callable[[str], None] | None = None) -> "StudyResults":
+    """Run every analysis of ``study``; failures are recorded in the results, never raised."""
+    step = progress or (lambda s: None)
+    step("instrument")
+    inst = load_instrument(study.instrument_path)
+    if study.language not in inst.languages:
+        raise SpecificationError(f"language={study.language!r} is not one of the instrument's languages {list(inst.languages)}. "
+                                 f"Fix: set language: {inst.languages[0]} in the spec, or add {study.language} texts to the instrument.")
+    step("read")
+    data = read_responses(study.data["path"], inst, **{k: v for k, v in study.data.items() if k != "path"})
+    step("screen")
+    screening = screen(data, inst, **study.screening)
+    step("score")
+    scores = score(screening.clean, inst, **study.scoring)
+    keyed = reverse_code(screening.clean, inst)
+    background = [q.id for q in inst.demographics if q.id in screening.clean.columns]
+    failed: dict[str, Failure] = {}
+    codes = _read_interviews(study, step, failed)
+    inputs = Inputs(instrument=inst, screening=screening, scores=scores, keyed=keyed, frame=screening.clean[background].join(scores),
+                    codes=codes, seed=study.seed, language=study.language)
+    outcomes: list[Outcome] = []
+    notes: list[str] = []
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        for name, entry in REGISTRY.items():
+            if name in study.analyses:
+                step(name)
+                outcomes.extend(_run_entry(entry, study.analyses[name], inputs, failed))
+    for w in caught:
+        if w.category.__module__.startswith("govsurvey") and str(w.message) not in notes:
+            notes.append(str(w.message))
+    interview_failure = (failed["interviews"],) if "interviews" in failed else ()
+    return StudyResults(study=study, instrument=inst, data=data, screening=screening, scores=scores, frame=inputs.frame,
+                        outcomes=tuple(outcomes), input_failures=interview_failure, notes=tuple(notes),
+                        provenance=_provenance(study, data))
+
+
+def _read_interviews(study: Study, step: Callable[[str], None], failed: dict[str, Failure]):
+    if not study.interviews:
+        return None
+    step("interviews")
+    iv = study.interviews
+    try:
+        return read_codes(iv["path"], codebook=iv.get("codebook"), cases=iv.get("cases"), identifying=iv.get("identifying"))
+    except GovsurveyError as exc:
+        failed["interviews"] = Failure.from_exception("interviews", exc)
+        return None
+
+
+def _run_entry(entry: Analysis, options: Any, inputs: Inputs, failed: dict[str, Failure]) -> list[Outcome]:
+    """Run one analysis (each entry of a list analysis on its own); record failures."""
+    many = entry.many
+    out = []
+    for k, opts in enumerate(options if many else (options,)):
+        key = f"{entry.name}[{k}]" if many else entry.name
+        missing = [n for n in entry.needs if n in failed]
+        if missing:
+            reason = f"it needs {missing[0]}, which could not be computed ({failed[missing[0]].message})"
+            failure = Failure(key=key, error="SkippedAnalysis", message=f"{key} was not computed: {reason}.",
+                              fix=failed[missing[0]].fix or f"fix {missing[0]} first.")
+            out.append(Outcome(entry, key, k if many else None, opts, failure=failure))
+            continue
+        try:
+            result = entry.run(inputs, opts)
+        except GovsurveyError as exc:
+            out.append(Outcome(entry, key, k if many else None, opts, failure=Failure.from_exception(key, exc)))
+        except Exception as exc:  # noqa: BLE001 - one analysis must not lose the others; the error is reported, not hidden
+            log.debug("analysis %s failed", key, exc_info=True)
+            wrapped = AnalysisError(f"{key} failed with an unexpected {type(exc).__name__}: {exc}. Fix: check this analysis' "
+                                    "options and the variables it uses; if they look right, report this with the spec.")
+            out.append(Outcome(entry, key, k if many else None, opts, failure=Failure.from_exception(key, wrapped)))
+        else:
+            out.append(Outcome(entry, key, k if many else None, opts, result=result))
+    if not many:
+        inputs.results[entry.name] = out[0].result
+        if out[0].failure is not None:
+            failed[entry.name] = out[0].failure
+    else:
+        inputs.results[entry.name] = tuple(o.result for o in out)
+    return out
+
+
+def _provenance(study: Study, data: pd.DataFrame) -> dict[str, Any]:
+    info = data.attrs.get("govsurvey", {})
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    inputs = {Path(study.instrument_path).name: sha256_file(study.instrument_path),
+              Path(study.data["path"]).name: info.get("sha256") or sha256_file(study.data["path"])}
+    for key in ("path", "codebook", "cases"):
+        if study.interviews.get(key):
+            inputs[Path(study.interviews[key]).name] = sha256_file(study.interviews[key])
+    return {"inputs": inputs, "data_format": {k: info.get(k) for k in ("format", "encoding", "wenjuanxing")},
+            "python": platform.python_version(), "packages": versions, "seed": study.seed, "spec": study.spec}
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class StudyResults(Result):
+    """Everything a study run produced; rendered by :mod:`govsurvey.report`.
+
+    ``analyses`` maps each spec key to its result (a list analysis to a list of
+    ``(options, result)`` pairs); ``failures`` lists what could not be computed and why."""
+
+    study: Study
+    instrument: Instrument
+    data: pd.DataFrame
+    screening: Screening
+    scores: pd.DataFrame
+    frame: pd.DataFrame
+    outcomes: tuple[Outcome, ...]
+    input_failures: tuple[Failure, ...]
+    notes: tuple[str, ...]
+    provenance: dict[str, Any]
+
+    @property
+    def analyses(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for o in self.outcomes:
+            if o.failure is not None:
+                continue
+            if o.analysis.many:
+                out.setdefault(o.analysis.name, []).append((o.options, o.result))
+            else:
+                out[o.analysis.name] = o.result
+        return out
+
+    @property
+    def failures(self) -> tuple[Failure, ...]:
+        return self.input_failures + tuple(o.failure for o in self.outcomes if o.failure is not None)
+
+    def descriptives(self) -> pd.DataFrame:
+        """n, mean, sd, min and max of every construct score."""
+        s = self.scores
+        return pd.DataFrame({"n": s.count(), "mean": s.mean(), "sd": s.std(ddof=1), "min": s.min(), "max": s.max()})
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.descriptives()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every number of the run, JSON-safe and pseudonymised; failed analyses under ``failed``."""
+        sc = self.screening
+        analyses: dict[str, Any] = {}
+        for o in self.outcomes:
+            body = {"failed": o.failure.to_dict()} if o.failure is not None else {"result": to_jsonable(o.result)}
+            if o.analysis.many:
+                analyses.setdefault(o.analysis.name, []).append({"spec": to_jsonable(dataclasses.asdict(o.options)), **body})
+            else:
+                analyses[o.analysis.name] = body.get("result", body)
+        return {
+            "study": self.study.name,
+            "instrument": {"name": self.instrument.name, "version": self.instrument.version},
+            "screening": {"summary": to_jsonable(sc.summary), "excluded": to_jsonable(sc.excluded),
+                          "failure_cases": to_jsonable(sc.failure_cases), "thresholds": to_jsonable(sc.thresholds),
+                          "notes": list(sc.notes)},
+            "scores": to_jsonable(self.scores),
+            "descriptives": to_jsonable(self.descriptives()),
+            "analyses": analyses,
+            "failed": [f.to_dict() for f in self.failures],
+            "notes": list(self.notes),
+            "provenance": self.provenance,
+        }
+
+    def __repr__(self) -> str:
+        return (f"StudyResults(study={self.study.name!r}, n_read={self.data.shape[0]}, n_excluded={self.screening.n_excluded}, "
+                f"constructs={self.scores.shape[1]}, analyses={len(self.outcomes)}, failed={len(self.failures)})")
+
+    def to_json(self, path: str | Path) -> Path:
+        return write_text_atomic(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+    def to_html(self, path: str | Path) -> Path:
+        from govsurvey.report.html import render_report
+
+        return write_text_atomic(path, render_report(self, media="screen"))
+
+    def to_pdf(self, path: str | Path) -> Path:
+        from govsurvey.report.pdf import write_pdf
+
+        return write_pdf(self, path)
+
+    def to_docx(self, path: str | Path) -> Path:
+        from govsurvey.report.docx import write_docx
+
+        return write_docx(self, path)
+
+    def write_outputs(self, folder: str | Path, formats: tuple[str, ...] | None = None) -> tuple[dict[str, Path], list[Failure]]:
+        """Write every output it can into ``folder``; return the paths and what could not be written."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        paths: dict[str, Path] = {}
+        failures: list[Failure] = []
+        writers = {fmt: (lambda fmt=fmt: getattr(self, f"to_{fmt}")(out / ("results.json" if fmt == "json" else f"report.{fmt}")))
+                   for fmt in formats or self.study.formats}
+        writers["scores"] = lambda: write_atomic(out / "scores.csv", lambda p: self.scores.to_csv(p, encoding="utf-8-sig"))
+        writers["exclusions"] = lambda: write_atomic(out / "exclusions.csv", lambda p: self.screening.excluded.to_csv(p, encoding="utf-8-sig"))
+        writers["failure_cases"] = lambda: write_atomic(
+            out / "failure_cases.csv", lambda p: self.screening.failure_cases.to_csv(p, index=False, encoding="utf-8-sig"))
+        for kind, write in writers.items():
+            try:
+                paths[kind] = write()
+            except GovsurveyError as exc:
+                failures.append(Failure.from_exception(f"output {kind}", exc))
+        return paths, failures
+
+    def write(self, folder: str | Path, formats: tuple[str, ...] | None = None) -> dict[str, Path]:
+        """Write the report formats of the spec (html, pdf, docx, json) and the score and
+        screening tables into ``folder``. Files govsurvey did not write are left alone. An
+        output that cannot be written raises :class:`~govsurvey.errors.ReportError` after
+        the others are written."""
+        from govsurvey.errors import ReportError
+
+        paths, failures = self.write_outputs(folder, formats)
+        if failures:
+            raise ReportError("; ".join(f"{f.key}: {f.message}" for f in failures) + ". Fix: " + failures[0].fix)
+        return paths
