@@ -49,8 +49,9 @@ def _unknown_keys(fp: "_Problems", spec: Any, kind: str, where: str) -> None:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            fp.add(_line(spec, key), f"{where}.{key}", f"unknown key {key!r} in a {kind}.",
-                   f"{hint}A {kind} may have {', '.join(allowed)}.")
+            article = "an" if kind[0] in "aeiou" else "a"
+            fp.add(_line(spec, key), f"{where}.{key}", f"unknown key {key!r} in {article} {kind}.",
+                   f"{hint}{article.capitalize()} {kind} may have {', '.join(allowed)}.")
 
 
 class _Problems:

@@ -169,7 +169,7 @@ def _describe(meta: Mapping[str, Any]) -> str:
     if meta["choices"]:
         return "one of " + ", ".join(map(str, meta["choices"]))
     words = _KIND_WORDS[meta["kind"]]
-    if meta["kind"] in ("int", "float") and (meta["low"] is not None or meta["high"] is not None):
+    if meta["kind"] in ("int", "float", "number_or_bool") and (meta["low"] is not None or meta["high"] is not None):
         words += " " + _range(meta["low"], meta["high"])
     return words
 
@@ -223,4 +223,6 @@ def _show(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, tuple):
         return "[" + ", ".join(map(str, value)) + "]"
+    if isinstance(value, float):
+        return f"{value:.4g}"
     return str(value)

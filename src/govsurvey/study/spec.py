@@ -144,6 +144,8 @@ class Study:
             if bad:
                 problems.add(line_of(spec, "formats"), "formats", f"unknown format(s) {', '.join(bad)}.",
                              f"{suggest(bad[0], FORMATS)}use some of {', '.join(FORMATS)}.")
+        if top is not None:
+            _check_files(Path(base).resolve(), top, sections, spec, problems)
         problems.raise_if_any()
         return cls._build(top, sections, analyses, Path(base).resolve(), spec, source)
 
@@ -176,6 +178,29 @@ def _read(p: Path) -> Any:
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecificationError(f"Study spec {p}{where} is not valid YAML: {problem}. "
                                  "Fix: check indentation and quoting there (text with ':' or '#' needs quotes).") from None
+
+
+def _check_files(base: Path, top: TopOptions, sections: dict, spec: dict, problems: Problems) -> None:
+    """Input files must exist, and the instrument's own problems are reported with the spec's."""
+    from govsurvey.errors import GovsurveyError
+    from govsurvey.instrument import load_instrument
+
+    files = [("instrument", top.instrument, line_of(spec, "instrument"))]
+    files += [(f"{name}.{key}", sections[name].get(key), line_of(spec, name)) for name, keys in
+              (("data", ("path",)), ("interviews", ("path", "codebook", "cases"))) for key in keys]
+    for where, rel, line in files:
+        if rel is not None and not (base / rel).is_file():
+            problems.add(line, where, f"the file {rel!r} does not exist (looked in {base}).", "check the path; it is relative to the spec file.")
+    path = base / top.instrument
+    if path.is_file():
+        try:
+            load_instrument(path)
+        except GovsurveyError as exc:
+            lines = str(exc).splitlines()      # "Instrument X has N problems:" then "  - ..." per problem
+            if len(lines) > 1:
+                problems.messages.extend(m.strip().removeprefix("- ") for m in lines[1:])
+            else:
+                problems.messages.append(str(exc))
 
 
 def _keep_lines(spec: Any, sub: dict) -> dict:
