@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
@@ -26,7 +27,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _fail(exc: GovsurveyError) -> None:
-    err_console.print(f"[bold red]Error[/] ({type(exc).__name__}): {exc}", markup=True, highlight=False)
+    err_console.print(f"[bold red]Error[/] ({type(exc).__name__}): {escape(str(exc))}", markup=True, highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -126,7 +127,7 @@ def run(
     except GovsurveyError as exc:
         _fail(exc)
     except Exception as exc:  # noqa: BLE001 - a bug must still end in one readable line, not a traceback
-        err_console.print(f"[bold red]Internal error[/] ({type(exc).__name__}): {exc}. This is a bug in govsurvey: "
+        err_console.print(f"[bold red]Internal error[/] ({type(exc).__name__}): {escape(str(exc))}. This is a bug in govsurvey: "
                           "please report it with the spec and the command.", markup=True, highlight=False)
         raise typer.Exit(code=3) from None
     _summary(results, paths, [*results.failures, *write_failures])
@@ -142,13 +143,17 @@ def _summary(results, paths: dict, failures: list) -> None:
         console.print(f"  {kind:<14} {path}")
     if not failures:
         return
-    table = Table(title=f"{len(failures)} could not be computed or written", title_style="bold red")
-    for col in ("analysis", "error", "message", "fix"):
-        table.add_column(col, overflow="fold")
+    err_console.print(f"[bold red]{len(failures)} could not be computed or written[/] (marked in the report and in results.json):",
+                      markup=True, highlight=False)
     for f in failures:
-        table.add_row(f.key, f.error, f.message, f.fix)
-    err_console.print(table)
+        err_console.print(f"  [bold]{escape(f.key)}[/] ({f.error}): {escape(_short(f.message))}"
+                          + (f" Fix: {escape(_short(f.fix))}" if f.fix else ""), markup=True, highlight=False)
     raise typer.Exit(code=1)
+
+
+def _short(text: str, limit: int = 240) -> str:
+    """One failure's text, cut to keep the summary on one screen (results.json has it whole)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 if __name__ == "__main__":  # pragma: no cover

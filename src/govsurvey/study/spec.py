@@ -223,8 +223,8 @@ def _section(spec: dict, name: str, problems: Problems) -> dict:
     if name in ("data", "interviews") and isinstance(raw, str):
         raw = {"path": raw}
     opts = check_options(SECTIONS[name], raw, name, problems, line=line_of(spec, name))
-    if opts is None:
-        return {}
+    if opts is None:      # still check that the files it names exist
+        return {k: v for k, v in raw.items() if k in ("path", "codebook", "cases") and isinstance(v, str)} if isinstance(raw, dict) else {}
     given = raw if isinstance(raw, dict) else {}
     return {f.name: getattr(opts, f.name) for f in dataclasses.fields(opts) if f.name in given}
 
