@@ -73,7 +73,7 @@ def render_report(results, *, media: str = "screen") -> str:
     template = env.from_string(template_text)
     zh = doc.lang == "zh"
     return template.render(doc=doc, sections=sections, toc_title="目录" if zh else "Contents", table_word="表" if zh else "Table",
-                           figure_word="图" if zh else "Figure", fix_word="修改建议" if zh else "Fix", media=media)
+                           figure_word="图" if zh else "Figure", fix_word="修改建议：" if zh else "Fix: ", media=media)
 
 
 def _block(b) -> dict:
