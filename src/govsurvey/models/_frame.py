@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import pandas as pd
 
 from govsurvey.data.checks import check_finite_values, check_unique_columns
 from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
+from govsurvey.models.formula import parse_formula
 
 __all__ = ["ModelFrame", "model_frame", "formula_variables"]
-
-_TOKEN = re.compile(r"[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_.\u4e00-\u9fff]*")
-_FUNCS = {"C", "np", "log", "exp", "sqrt", "center", "standardize", "scale", "I", "Q", "T", "Treatment", "Sum", "poly", "bs"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,23 +33,19 @@ class ModelFrame:
 
 
 def formula_variables(formula: str, data: pd.DataFrame) -> list[str]:
-    """Column names a patsy-style formula refers to (Q("name") included)."""
-    if "~" not in formula:
-        raise SpecificationError(f"formula={formula!r} has no '~'. Fix: write it as 'y ~ x1 + x2'.")
-    quoted = re.findall(r"Q\(\s*[\"']([^\"']+)[\"']\s*\)", formula)
-    names = quoted + [t for t in _TOKEN.findall(re.sub(r"Q\(\s*[\"'][^\"']+[\"']\s*\)", " ", formula)) if t not in _FUNCS]
-    out = []
-    for name in names:
-        if name in data.columns and name not in out:
-            out.append(name)
-    unknown = [t for t in _TOKEN.findall(re.sub(r"Q\(\s*[\"'][^\"']+[\"']\s*\)", " ", formula))
-               if t not in _FUNCS and t not in data.columns and not t.startswith("np")]
-    if unknown:
-        raise UnknownItemError(
-            f"formula {formula!r} names column(s) not in the data: {', '.join(dict.fromkeys(unknown))}. "
-            "Fix: check the spelling; wrap names with special characters as Q(\"name\")."
-        )
-    return out
+    """Columns a model formula uses, the outcome's first, each once (see
+    :mod:`govsurvey.models.formula` for the grammar; nothing in it is evaluated).
+
+    Raises :class:`SpecificationError` for text outside the grammar and
+    :class:`UnknownItemError` for columns not in ``data``.
+
+    >>> import pandas as pd
+    >>> formula_variables('y ~ x * C(g) + Q("a b")', pd.DataFrame(columns=["y", "x", "g", "a b"]))
+    ['y', 'x', 'g', 'a b']
+    """
+    parsed = parse_formula(formula)
+    parsed.check_columns(data)
+    return parsed.variables
 
 
 def model_frame(data: pd.DataFrame, columns: list[str], *, what: str, numeric: list[str] | None = None,

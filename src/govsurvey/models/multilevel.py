@@ -11,7 +11,8 @@ from scipy import stats
 
 from govsurvey.data.checks import check_finite_values
 from govsurvey.errors import ConvergenceWarning, DataValidationError, SpecificationError
-from govsurvey.models._frame import formula_variables, model_frame
+from govsurvey.models._frame import model_frame
+from govsurvey.models.formula import Formula, design_matrices, parse_formula
 from govsurvey.models.regression import check_outcome_varies
 from govsurvey.psychometrics._input import warn
 from govsurvey.results import Result
@@ -154,7 +155,11 @@ def multilevel(
     Parameters
     ----------
     formula
-        Fixed part, e.g. ``"preparedness ~ training + C(role)"``.
+        Fixed part, e.g. ``"preparedness ~ training + C(role, Treatment(\"居民\"))"``, in the
+        grammar of :func:`~govsurvey.models.regression.regress` (see its Notes: columns,
+        ``Q("name")``, ``+ - * / : **``, ``C()``, ``I()``, ``log`` …); never run as Python code.
+        Random effects are not written in it (no ``(1 | site)``): use ``groups`` and
+        ``random_slopes``.
     groups
         The grouping column (community, site).
     reml
@@ -181,12 +186,14 @@ def multilevel(
     >>> fit = gs.multilevel("trust ~ 1", data, groups="site")
     >>> bool(0 < fit.icc < 0.5)
     True
+    >>> fit = gs.multilevel("trust ~ capacity + I(capacity ** 2)", data, groups="site")
+    >>> list(fit.fixed.index)
+    ['Intercept', 'capacity', 'I(capacity ** 2)']
     """
-    if "~" not in formula:
-        raise SpecificationError(f"formula={formula!r} has no '~'.")
-    cols = formula_variables(formula, data) + [groups] + [s for s in random_slopes if s not in formula_variables(formula, data)]
-    numeric = [c for c in formula_variables(formula, data)[:1]]
-    mf = model_frame(data, list(dict.fromkeys(cols)), what="multilevel", numeric=numeric)
+    parsed = parse_formula(formula)
+    parsed.check_columns(data)
+    cols = parsed.variables + [groups] + [s for s in random_slopes if s not in parsed.variables]
+    mf = model_frame(data, list(dict.fromkeys(cols)), what="multilevel", numeric=parsed.outcome_variables)
     msgs = [mf.note()] if mf.note() else []
     frame = mf.data.reset_index(drop=True)
     sizes = frame[groups].value_counts()
@@ -199,22 +206,17 @@ def multilevel(
     bad = [v for v in random_slopes if v not in frame.columns or not pd.api.types.is_numeric_dtype(frame[v])]
     if bad:
         raise SpecificationError(f"random_slopes: {', '.join(map(str, bad))} must be numeric columns of the model.")
-    return _lmm_result(formula, frame, groups, reml, ci, mf, msgs, len(sizes), list(random_slopes))
+    return _lmm_result(parsed, frame, groups, reml, ci, mf, msgs, len(sizes), list(random_slopes))
 
 
-def _icc_null(formula: str, frame: pd.DataFrame, groups: str, reml: bool) -> float:
-    y = frame[formula_variables(formula, frame)[0]].to_numpy(dtype=float)
+def _icc_null(y: np.ndarray, frame: pd.DataFrame, groups: str, reml: bool) -> float:
     null = _random_intercept(y, np.ones((len(y), 1)), frame[groups].to_numpy(), reml)
     return null.var_groups / (null.var_groups + null.var_residual)
 
 
-def _lmm_result(formula, frame, groups, reml, ci, mf, msgs, n_groups, slopes) -> Multilevel:
-    import patsy
-
-    try:
-        yd, xd = patsy.dmatrices(formula, frame, return_type="dataframe", NA_action="raise")
-    except patsy.PatsyError as exc:
-        raise SpecificationError(f"formula {formula!r} cannot be built: {exc}".split("\n")[0]) from None
+def _lmm_result(parsed: Formula, frame, groups, reml, ci, mf, msgs, n_groups, slopes) -> Multilevel:
+    formula = parsed.text
+    yd, xd = design_matrices(parsed, frame)
     yv, xv = yd.iloc[:, 0].to_numpy(dtype=float), xd.to_numpy(dtype=float)
     if len(yv) <= xd.shape[1] + 1:
         raise DataValidationError(f"multilevel: {len(yv)} complete rows for {xd.shape[1]} fixed-effect coefficients plus the "
@@ -249,6 +251,6 @@ def _lmm_result(formula, frame, groups, reml, ci, mf, msgs, n_groups, slopes) ->
     icc = fit.var_groups / (fit.var_groups + fit.var_residual)
     only_intercept = xd.shape[1] == 1
     return Multilevel(fixed=fixed, var_groups=fit.var_groups, var_residual=fit.var_residual, random=random, icc=icc,
-                      icc_null=icc if only_intercept else _icc_null(formula, frame, groups, reml), loglik=fit.loglik,
+                      icc_null=icc if only_intercept else _icc_null(yv, frame, groups, reml), loglik=fit.loglik,
                       aic=-2 * fit.loglik + 2 * n_params, bic=-2 * fit.loglik + n_params * np.log(mf.n), reml=reml, n=mf.n,
                       n_groups=n_groups, n_dropped=mf.n_dropped, converged=fit.converged, formula=formula, warnings=tuple(msgs))

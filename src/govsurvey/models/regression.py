@@ -13,7 +13,8 @@ from scipy import stats
 
 from govsurvey.data.checks import check_finite_values
 from govsurvey.errors import ConvergenceWarning, DataValidationError, NotPositiveDefiniteError, SpecificationError, preview
-from govsurvey.models._frame import formula_variables, model_frame
+from govsurvey.models._frame import model_frame
+from govsurvey.models.formula import Formula, Var, design_matrices, parse_formula, quote_name
 from govsurvey.psychometrics._input import warn
 from govsurvey.results import Result
 
@@ -48,16 +49,20 @@ class Regression(Result):
                 f"F={self.f:.3f}, p={self.f_pvalue:.3g}, robust={self.robust!r})")
 
 
-def _design(formula: str, frame: pd.DataFrame):
-    import patsy
-
-    try:
-        y, x = patsy.dmatrices(formula, frame, return_type="dataframe", NA_action="raise")
-    except patsy.PatsyError as exc:
-        raise SpecificationError(f"formula {formula!r} cannot be built: {exc}".split("\n")[0]) from None
+def _design(formula: Formula, frame: pd.DataFrame):
+    """Outcome and design matrix of a parsed formula (built without evaluating any text)."""
+    y, x = design_matrices(formula, frame)
     values = np.column_stack([y.to_numpy(dtype=float), x.to_numpy(dtype=float)])
-    check_finite_values(values, [str(c) for c in list(y.columns) + list(x.columns)], f"formula {formula!r}")
+    check_finite_values(values, [str(c) for c in list(y.columns) + list(x.columns)], f"formula {formula.text!r}")
     return y, x
+
+
+def _plain_outcome(formula: Formula, what: str) -> str:
+    """The outcome column of a model whose outcome must be a column as it stands."""
+    if formula.plain_outcome is None:
+        raise SpecificationError(f"{what}: the outcome of {formula.text!r} must be a column, not {formula.outcome.text}. "
+                                 "Fix: recode the outcome in the data and name that column left of '~'.")
+    return formula.plain_outcome
 
 
 def check_outcome_varies(yv: np.ndarray, name: object, what: str, consequence: str, fix: str) -> None:
@@ -103,7 +108,11 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
     Parameters
     ----------
     formula
-        Patsy/R-style, e.g. ``"participation ~ trust + C(role) + age"``.
+        ``"outcome ~ predictors"`` in R/patsy notation, e.g. ``"participation ~ trust + C(role) + age"``.
+        It is parsed by a fixed grammar and never run as Python code (see Notes).
+    data
+        The rows; a :class:`~govsurvey.moments.Moments` also works for plain sums of columns
+        (``y ~ a + b``). Rows missing any column the model uses are left out and counted.
     robust
         ``None`` or ``"HC0"``–``"HC3"`` heteroscedasticity-consistent standard errors
         (HC3 is the usual choice; Long & Ervin, 2000). The F test uses the same covariance.
@@ -117,6 +126,31 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
         — standardized coefficient b·sd(x)/sd(y) as from ``lm(scale(y) ~ scale(X))`` — and
         ``vif``), ``r2``, ``adj_r2``, ``f``, ``f_pvalue``, ``n`` and how many rows were left out.
 
+    Notes
+    -----
+    The formula grammar (shared by :func:`logistic`, :func:`ordinal` and
+    :func:`~govsurvey.models.multilevel.multilevel`; :mod:`govsurvey.models.formula`):
+
+    - a column by name (``trust``, ``参与度``), or quoted, ``Q("a b")``, ``Q("q1.2")``,
+      ``Q("class")``, when the name has spaces, dots or symbols or is a Python keyword;
+    - ``+`` adds a term and ``-`` removes one; ``a:b`` is the interaction, ``a*b`` means
+      ``a + b + a:b``, ``a/b`` means ``a + a:b``, ``(a + b + c)**2`` all terms up to two-way;
+      ``- 1`` or ``+ 0`` drops the intercept;
+    - ``C(x)`` codes ``x`` as categorical: treatment (dummy) coding against the first level
+      (sorted, or a pandas Categorical's order); ``C(x, Treatment("居民"))``,
+      ``C(x, Treatment(2))`` or ``C(x, Treatment(reference="居民"))`` names the reference
+      level. Text and true/false columns are categorical without ``C()``. A categorical in a
+      term whose main effect is absent gets full dummy coding, as in R;
+    - ``log``, ``exp``, ``sqrt``, ``center``, ``standardize`` (alias ``scale``; SD with divisor
+      n, as patsy) of a column or of arithmetic, and ``I(...)`` for arithmetic alone (``+ - *
+      / **``, numbers, columns, parentheses): ``I(age ** 2)``, ``log(income + 1)``.
+
+    Anything else — ``np.log``, ``a.b``, other functions, quoted text outside ``Q()`` and
+    ``Treatment()``, subscripts, keywords, backslashes — is a
+    :class:`~govsurvey.errors.SpecificationError` that names the part and its position.
+    Coefficients are named as patsy names them: ``Intercept``, ``C(role)[T.2.0]``, ``x:w``,
+    ``C(a)[T.b]:x``, ``log(x)``, ``I(x ** 2)``.
+
     Examples
     --------
     >>> import govsurvey as gs
@@ -125,6 +159,15 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
     >>> fit = gs.regress("trust ~ capacity", scores)
     >>> bool(fit.table.loc["capacity", "p"] < 0.001)
     True
+
+    A Chinese reference level, and a quadratic term:
+
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"满意度": [3.0, 4, 2, 5, 4, 3, 5, 2, 4], "trust": [2.0, 4, 1, 5, 3, 3, 4, 2, 5],
+    ...                   "role": ["居民", "网格员", "居民", "志愿者", "网格员", "居民", "志愿者", "居民", "网格员"]})
+    >>> fit = gs.regress('满意度 ~ trust + I((trust - 3) ** 2) + C(role, Treatment("居民"))', d)
+    >>> list(fit.table.index)
+    ['Intercept', 'C(role, Treatment("居民"))[T.志愿者]', 'C(role, Treatment("居民"))[T.网格员]', 'trust', 'I((trust - 3) ** 2)']
     """
     import statsmodels.api as sm
 
@@ -132,15 +175,16 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
         raise SpecificationError(f"robust={robust!r} is not supported. Fix: use None, 'HC0', 'HC1', 'HC2' or 'HC3'.")
     from govsurvey.moments import Moments
 
+    parsed = parse_formula(formula)
     if isinstance(data, Moments):
         if robust or weights:
             raise SpecificationError("Robust SEs and weights need the raw data, not Moments. Fix: pass the DataFrame.")
-        return _regress_moments(formula, data, ci)
-    cols = formula_variables(formula, data) + ([weights] if weights else [])
-    outcome = cols[:1] if cols and not formula.split("~")[0].strip().startswith(("C(", "np.")) else []
-    mf = model_frame(data, cols, what="regress", numeric=outcome + ([weights] if weights else []))
+        return _regress_moments(parsed, data, ci)
+    parsed.check_columns(data)
+    extra = [weights] if weights else []
+    mf = model_frame(data, parsed.variables + extra, what="regress", numeric=parsed.outcome_variables + extra)
     msgs = [mf.note()] if mf.note() else []
-    y, x = _design(formula, mf.data)
+    y, x = _design(parsed, mf.data)
     if x.shape[0] <= x.shape[1]:
         raise DataValidationError(f"regress: {x.shape[0]} rows for {x.shape[1]} coefficients. Fix: use fewer predictors or more data.")
     _check_design(y, x, "regress")
@@ -183,18 +227,16 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
                       warnings=tuple(msgs))
 
 
-def _regress_moments(formula: str, m, ci: float) -> Regression:
+def _regress_moments(parsed: Formula, m, ci: float) -> Regression:
     """OLS from sufficient statistics: slopes S_xx⁻¹ s_xy, intercept ȳ − bᵀx̄, and the usual
     covariance σ²(XᵀX)⁻¹ written in centred moments — identical to the fit on the rows."""
-    import re
-
-    if "~" not in formula:
-        raise SpecificationError(f"formula={formula!r} has no '~'.")
-    lhs, rhs = (part.strip() for part in formula.split("~", 1))
-    terms = [t.strip() for t in rhs.split("+")]
-    if not re.fullmatch(r"[A-Za-z_][\w.]*", lhs) or not all(re.fullmatch(r"[A-Za-z_][\w.]*", t) for t in terms):
+    formula = parsed.text
+    factors = [term[0] for term in parsed.terms]
+    plain = all(len(term) == 1 and isinstance(term[0], Var) for term in parsed.terms)
+    if not (plain and factors and parsed.intercept and isinstance(parsed.outcome, Var)):
         raise SpecificationError(f"With Moments, formulas are plain sums of column names (y ~ a + b); {formula!r} is not. "
-                                 "Fix: pass the DataFrame for C(), interactions or transforms.")
+                                 "Fix: pass the DataFrame for C(), interactions, transforms or '- 1'.")
+    lhs, terms = parsed.outcome.name, [f.name for f in factors]
     absent = [v for v in [lhs, *terms] if v not in m.names]
     if absent:
         from govsurvey.errors import UnknownItemError
@@ -227,7 +269,7 @@ def _regress_moments(formula: str, m, ci: float) -> Regression:
     sd = np.sqrt(np.diag(sel.m2) / (n - 1))
     corr = sxx / np.outer(sd[1:], sd[1:]) / (n - 1)
     vif = np.diag(np.linalg.inv(corr)) if k > 1 else np.ones(1)
-    names = ["Intercept", *terms]
+    names = ["Intercept", *(f.text for f in factors)]
     table = pd.DataFrame({"b": est, "se": se, "t": t, "p": 2 * stats.t.sf(np.abs(t), df), "ci_low": est - tc * se,
                           "ci_high": est + tc * se, "beta": np.concatenate([[np.nan], b * sd[1:] / sd[0]]),
                           "vif": np.concatenate([[np.nan], vif])}, index=pd.Index(names, name="term"))
@@ -278,7 +320,7 @@ def hierarchical_regression(data: pd.DataFrame, y: str, blocks: Sequence[Sequenc
 
 
 def _q(name: str) -> str:
-    return name if name.isidentifier() else f'Q("{name}")'
+    return quote_name(name)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -315,17 +357,46 @@ def _logit_table(params, bse, conf) -> pd.DataFrame:
 def logistic(formula: str, data: pd.DataFrame, *, ci: float = 0.95, weights: str | None = None) -> Logistic:
     """Binary logistic regression, as ``glm(family=binomial)``: coefficients, SEs, Wald z and
     p, odds ratios with Wald CIs, deviance, AIC, McFadden and Nagelkerke pseudo-R².
-    ``weights`` names a column of survey weights (used as ``glm(weights=)`` does).
 
-    The outcome must be coded 0/1 (or two values; the larger counts as 1). Perfect
-    separation raises a clear error instead of returning infinite odds ratios.
+    Parameters
+    ----------
+    formula
+        ``"outcome ~ predictors"`` in the grammar of :func:`regress` (see its Notes: columns,
+        ``Q("name")``, ``+ - * / : **``, ``C(x, Treatment("level"))``, ``I()``, ``log`` …);
+        never run as Python code. The outcome must be a column coded 0/1 (or two values; the
+        larger counts as 1).
+    data
+        The rows; rows missing any column the model uses are left out and counted.
+    ci
+        Level of the Wald confidence intervals.
+    weights
+        A column of survey weights (used as ``glm(weights=)`` does).
+
+    Returns
+    -------
+    Logistic
+        ``table`` (term: ``b``, ``se``, ``z``, ``p``, CIs, ``odds_ratio`` with its CI),
+        ``deviance``, ``aic``, pseudo-R². Perfect separation raises a clear error instead of
+        returning infinite odds ratios.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import govsurvey as gs
+    >>> d = pd.DataFrame({"joined": [0, 0, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0],
+    ...                   "trust": [1.0, 2, 2, 3, 3, 4, 4, 5, 5, 1, 3, 2]})
+    >>> fit = gs.logistic("joined ~ trust", d)
+    >>> bool(fit.table.loc["trust", "odds_ratio"] > 1)
+    True
     """
     import statsmodels.api as sm
 
-    cols = formula_variables(formula, data)
-    mf = model_frame(data, cols + ([weights] if weights else []), what="logistic", numeric=[weights] if weights else [])
+    parsed = parse_formula(formula)
+    parsed.check_columns(data)
+    yname = _plain_outcome(parsed, "logistic")
+    mf = model_frame(data, parsed.variables + ([weights] if weights else []), what="logistic",
+                     numeric=[weights] if weights else [])
     msgs = [mf.note()] if mf.note() else []
-    yname = cols[0]
     if weights is not None and (mf.data[weights] <= 0).any():
         raise DataValidationError(f"logistic: weights in {weights!r} must be positive.")
     values = sorted(pd.unique(mf.data[yname]))
@@ -333,7 +404,7 @@ def logistic(formula: str, data: pd.DataFrame, *, ci: float = 0.95, weights: str
         raise DataValidationError(f"logistic: the outcome {yname!r} must have exactly two values, found {len(values)}. Fix: recode it to 0/1.")
     frame = mf.data.copy()
     frame[yname] = (frame[yname] == values[1]).astype(float)
-    y, x = _design(formula, frame)
+    y, x = _design(parsed, frame)
     _check_design(y, x, "logistic")
     with _warnings.catch_warnings():
         _warnings.simplefilter("error")
@@ -365,6 +436,17 @@ def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     """Proportional-odds (cumulative logit) regression, as ``MASS::polr``:
     logit P(Y ≤ k) = ζ_k − xᵀβ. Thresholds appear in ``table`` as ``"k|k+1"`` rows.
 
+    Parameters
+    ----------
+    formula
+        ``"outcome ~ predictors"`` in the grammar of :func:`regress` (see its Notes); never run
+        as Python code. The outcome must be a column with three or more ordered values; the
+        intercept is absorbed by the thresholds.
+    data
+        The rows; rows missing any column the model uses are left out and counted.
+    ci
+        Level of the Wald confidence intervals.
+
     Examples
     --------
     >>> import govsurvey as gs
@@ -376,16 +458,17 @@ def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     """
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-    cols = formula_variables(formula, data)
-    mf = model_frame(data, cols, what="ordinal")
+    parsed = parse_formula(formula)
+    parsed.check_columns(data)
+    yname = _plain_outcome(parsed, "ordinal")
+    mf = model_frame(data, parsed.variables, what="ordinal")
     msgs = [mf.note()] if mf.note() else []
-    yname = cols[0]
     levels = sorted(pd.unique(mf.data[yname]))
     if len(levels) < 3:
         raise DataValidationError(f"ordinal: the outcome {yname!r} has {len(levels)} levels; use gs.logistic for two.")
     frame = mf.data.copy()
     frame[yname] = pd.Categorical(frame[yname], categories=levels, ordered=True)
-    y, x = _design(formula, frame.assign(**{yname: frame[yname].cat.codes}))
+    y, x = _design(parsed, frame.assign(**{yname: frame[yname].cat.codes}))
     _check_design(y, x if "Intercept" in x.columns else x.assign(Intercept=1.0), "ordinal")
     x = x.drop(columns=[c for c in x.columns if c == "Intercept"])
     model = OrderedModel(frame[yname], x, distr="logit")
