@@ -168,3 +168,9 @@ def test_mediation_bootstrap_survives_singular_resamples():
     assert 0 < bad.sum() < 400 and np.isfinite(draws[~bad]).all()
     with pytest.raises(gs.DataValidationError, match="at least 10 complete cases"):
         gs.mediation(pd.DataFrame({"x": [0.0, 1, 0, 1, 0, 1], "m": m[:6], "y": y[:6]}), x="x", m="m", y="y", n_boot=100, seed=1)
+
+
+def test_describe_by_an_all_missing_group_is_a_clear_error():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "g": [np.nan, np.nan, np.nan]})
+    with pytest.raises(gs.DataValidationError, match="by='g' has no value in any row"):
+        gs.describe(frame, by="g")

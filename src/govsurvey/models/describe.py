@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from govsurvey.data.checks import check_finite_values, numeric_columns
+from govsurvey.data.options import choice, real_number
 from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
 from govsurvey.models._frame import model_frame
 from govsurvey.psychometrics._input import warn
@@ -45,6 +46,9 @@ def describe(data: pd.DataFrame, *, by: str | None = None, columns: Sequence[str
         if by not in data.columns:
             raise UnknownItemError(f"describe: by={by!r} is not a column of the data.")
         parts = {k: describe(g, columns=[c for c in cols if c != by]) for k, g in data.groupby(by, sort=True, observed=True)}
+        if not parts:
+            raise DataValidationError(f"describe: by={by!r} has no value in any row (it is empty or all missing), so there are no "
+                                      f"groups to describe. Fix: check the {by!r} column, or describe without by=.")
         return pd.concat(parts, names=[by, "variable"])
     rows = {}
     for c in cols:
@@ -99,8 +103,7 @@ def correlations(data: pd.DataFrame, *, method: str = "pearson", columns: Sequen
     >>> round(float(c.r.loc["a", "b"]), 2)
     0.8
     """
-    if method not in ("pearson", "spearman"):
-        raise SpecificationError(f"method={method!r} must be 'pearson' or 'spearman'.")
+    method = choice(method, "method", ("pearson", "spearman"), where="correlations")
     cols = _numeric_columns(data, columns, "correlations")
     if len(cols) < 2:
         raise DataValidationError("correlations needs at least two numeric columns.")
@@ -150,6 +153,7 @@ class GroupComparison(Result):
 
 
 TESTS = ("auto", "t", "welch", "anova", "welch_anova", "mannwhitney", "kruskal", "chi2")
+POSTHOC = (None, "auto", "tukey", "games-howell")
 
 
 def _ncp_interval(stat_fn, observed: float, level: float, hi_start: float) -> tuple[float, float]:
@@ -239,10 +243,9 @@ def compare_groups(
     """
     import pingouin as pg
 
-    if test not in TESTS:
-        raise SpecificationError(f"test={test!r} is not known. Fix: use one of {', '.join(TESTS)}.")
-    if not (0 < ci < 1):
-        raise SpecificationError(f"ci={ci!r} must be between 0 and 1.")
+    test = choice(test, "test", TESTS, where="compare_groups")
+    posthoc = choice(posthoc, "posthoc", POSTHOC, where="compare_groups")
+    ci = real_number(ci, "ci", low=0, high=1, inclusive=False, what="a level", example=0.95, where="compare_groups")
     mf = model_frame(data, [dv, group], what="compare_groups")
     msgs = [mf.note()] if mf.note() else []
     d = mf.data
@@ -324,7 +327,5 @@ def compare_groups(
             post = pg.pairwise_gameshowell(data=d, dv=dv, between=group)
         elif posthoc == "tukey":
             post = pg.pairwise_tukey(data=d, dv=dv, between=group)
-    if posthoc not in (None, "auto", "tukey", "games-howell"):
-        raise SpecificationError(f"posthoc={posthoc!r} must be None, 'auto', 'tukey' or 'games-howell'.")
     return GroupComparison(test=test, statistic=stat, df1=df1, df2=df2, p_value=p, effect_size=pd.DataFrame([eff]),
                            groups=groups_table, levene=levene, posthoc=post, n=n, n_dropped=mf.n_dropped, warnings=tuple(msgs))

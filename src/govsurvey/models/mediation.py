@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from govsurvey.data.options import MAX_BOOT, choice, real_number, seed_value, whole_number
 from govsurvey.errors import DataValidationError, SpecificationError
 from govsurvey.models._frame import model_frame
 from govsurvey.psychometrics._input import warn
@@ -152,12 +153,10 @@ def mediation(
     names = [x, *mediators, y, *covs]
     if len(set(names)) != len(names):
         raise SpecificationError("x, m, y and covariates must be different columns.")
-    if ci_method not in ("percentile", "bc"):
-        raise SpecificationError(f"ci_method={ci_method!r} must be 'percentile' or 'bc'.")
-    if not (0 < ci < 1):
-        raise SpecificationError(f"ci={ci!r} must be between 0 and 1.")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 0:
-        raise SpecificationError(f"n_boot={n_boot!r} must be a whole number ≥ 0.")
+    ci_method = choice(ci_method, "ci_method", ("percentile", "bc"), where="mediation")
+    ci = real_number(ci, "ci", low=0, high=1, inclusive=False, what="a level", example=0.95, where="mediation")
+    n_boot = whole_number(n_boot, "n_boot", low=0, high=MAX_BOOT, where="mediation")
+    seed = seed_value(seed, where="mediation")
     mf = model_frame(data, names, what="mediation", numeric=names, min_n=len(names) + 3)
     msgs = [mf.note()] if mf.note() else []
     alias = {name: f"v{k}" for k, name in enumerate(names)}
@@ -273,6 +272,7 @@ def moderation(
     """
     import statsmodels.api as sm
 
+    ci = real_number(ci, "ci", low=0, high=1, inclusive=False, what="a level", example=0.95, where="moderation")
     covs = tuple(covariates)
     names = [x, w, y, *covs]
     if len(set(names)) != len(names):

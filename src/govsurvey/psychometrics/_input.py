@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from govsurvey.data.checks import check_finite_values, check_unique_columns
+from govsurvey.data.options import choice
 from govsurvey.errors import DataValidationError, DataWarning, NotPositiveDefiniteError, SpecificationError
 
 __all__ = ["ItemData", "prepare_items", "warn", "cov_to_cor", "check_positive_definite", "smc", "cholesky_ok",
@@ -114,8 +115,7 @@ def prepare_items(
     (as psych's ``use="pairwise"``). Constant items raise, or are dropped with a warning
     when ``drop_constant`` (psych::alpha's behaviour).
     """
-    if missing not in ("listwise", "pairwise"):
-        raise SpecificationError(f"{what}: missing={missing!r} must be 'listwise' or 'pairwise'.")
+    missing = choice(missing, "missing", ("listwise", "pairwise"), where=what)
     from govsurvey.moments import Moments
 
     if isinstance(items, Moments):

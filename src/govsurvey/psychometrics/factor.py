@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from govsurvey._blas import small_matrix_blas
+from govsurvey.data.options import MAX_ITER, choice, real_number, seed_value, whole_number
 from govsurvey.errors import ConvergenceWarning, DataValidationError, HeywoodCaseWarning, SpecificationError
 from govsurvey.psychometrics._input import check_positive_definite, prepare_items, smc, warn
 from govsurvey.psychometrics.rotation import oblimin, promax, varimax
@@ -321,10 +322,10 @@ def efa(
     >>> fit.loadings.shape
     (15, 4)
     """
-    if method not in METHODS:
-        raise SpecificationError(f"method={method!r} is not known. Fix: use one of {', '.join(METHODS)}.")
-    if rotation not in ROTATIONS:
-        raise SpecificationError(f"rotation={rotation!r} is not known. Fix: use one of {', '.join(ROTATIONS)}.")
+    method = choice(method, "method", METHODS, where="efa")
+    rotation = choice(rotation, "rotation", ROTATIONS, where="efa")
+    n_factors = whole_number(n_factors, "n_factors", low=1, none_means="eigenvalues > 1", where="efa")
+    max_iter = whole_number(max_iter, "max_iter", low=1, none_ok=True, where="efa")
     data = prepare_items(items, what="efa", missing=missing, min_items=3)
     msgs = list(data.warnings)
     r = data.cor
@@ -335,18 +336,14 @@ def efa(
         n_factors = int((eig > 1).sum()) or 1
         rule = f"eigenvalues > 1 (Kaiser): {n_factors}"
     else:
-        if isinstance(n_factors, bool) or not isinstance(n_factors, (int, np.integer)) or n_factors < 1:
-            raise SpecificationError(f"n_factors={n_factors!r} must be a whole number ≥ 1, or None for eigenvalues > 1.")
+        n_factors = whole_number(n_factors, "n_factors", low=1, high=p, note=" (the number of items)", where="efa")
         rule = "given"
-    n_factors = int(n_factors)
     dof = ((p - n_factors) ** 2 - (p + n_factors)) / 2
     if method != "pc" and (n_factors >= p or dof < 0):
         raise SpecificationError(
             f"{n_factors} factors are too many for {p} items (degrees of freedom {dof:g} < 0). Fix: extract fewer factors."
         )
     fitter = {"minres": fit_minres, "ml": fit_ml, "pa": fit_pa, "pc": _fit_pc}[method]
-    if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1):
-        raise SpecificationError(f"max_iter={max_iter!r} must be a whole number ≥ 1.")
     kwargs = {} if max_iter is None else {"max_iter": max_iter}
     l0, info = fitter(r, n_factors, **kwargs)
     if not info["converged"]:
@@ -542,10 +539,10 @@ def parallel_analysis(items: pd.DataFrame, *, n_iter: int = 100, seed: int | Non
     >>> gs.parallel_analysis(data[inst.items_of("participation")], n_iter=20, seed=1).n_factors
     3
     """
-    if isinstance(n_iter, bool) or not isinstance(n_iter, int) or n_iter < 1:
-        raise SpecificationError(f"n_iter={n_iter!r} must be a whole number ≥ 1.")
-    if not 0 < quantile < 1:
-        raise SpecificationError(f"quantile={quantile!r} must lie between 0 and 1.")
+    n_iter = whole_number(n_iter, "n_iter", low=1, high=MAX_ITER, where="parallel_analysis")
+    seed = seed_value(seed, where="parallel_analysis")
+    quantile = real_number(quantile, "quantile", low=0, high=1, inclusive=False, what="a share", example=0.95,
+                           where="parallel_analysis")
     data = prepare_items(items, what="parallel_analysis", missing=missing, min_items=3)
     r = data.cor
     check_positive_definite(r, data.names, "parallel_analysis")
@@ -606,9 +603,9 @@ def omega(items: pd.DataFrame, n_factors: int = 3, *, missing: str = "listwise")
     >>> om.omega_total > om.omega_h > 0
     True
     """
-    if isinstance(n_factors, bool) or not isinstance(n_factors, int) or n_factors < 1:
-        raise SpecificationError(f"n_factors={n_factors!r} must be a whole number ≥ 1.")
+    n_factors = whole_number(n_factors, "n_factors", low=1, where="omega")
     data = prepare_items(items, what="omega", missing=missing, min_items=3)
+    whole_number(n_factors, "n_factors", low=1, high=data.k, note=" (the number of items)", where="omega")
     msgs = list(data.warnings)
     r = data.cor
     check_positive_definite(r, data.names, "omega")
@@ -683,8 +680,9 @@ def harman_test(items: pd.DataFrame, *, method: str = "pa", threshold: float = 0
     >>> gs.harman_test(data[inst.construct_items]).n_eigen_gt1 > 3
     True
     """
-    if method not in ("pa", "pc"):
-        raise SpecificationError(f"method={method!r} must be 'pa' or 'pc'.")
+    method = choice(method, "method", ("pa", "pc"), where="harman_test")
+    threshold = real_number(threshold, "threshold", low=0, high=1, inclusive=False, what="a share", example=0.40,
+                            where="harman_test")
     data = prepare_items(items, what="harman_test", missing=missing, min_items=3)
     r = data.cor
     check_positive_definite(r, data.names, "harman_test")

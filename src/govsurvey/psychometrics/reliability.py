@@ -12,7 +12,8 @@ import pandas as pd
 from scipy import special, stats
 
 from govsurvey._blas import small_matrix_blas
-from govsurvey.errors import DataValidationError, NotPositiveDefiniteError, SpecificationError
+from govsurvey.data.options import MAX_BOOT, real_number, seed_value, whole_number
+from govsurvey.errors import DataValidationError, NotPositiveDefiniteError
 from govsurvey.psychometrics._input import prepare_items, smc, warn
 from govsurvey.resampling import MIN_BOOT_N
 from govsurvey.results import Result
@@ -170,10 +171,9 @@ def reliability(
     >>> 0.7 < rel.alpha < 0.95
     True
     """
-    if not (isinstance(ci, float) and 0 < ci < 1):
-        raise SpecificationError(f"ci={ci!r} must be a level between 0 and 1, e.g. 0.95.")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 0:
-        raise SpecificationError(f"n_boot={n_boot!r} must be a whole number ≥ 0.")
+    ci = real_number(ci, "ci", low=0, high=1, inclusive=False, what="a level", example=0.95)
+    n_boot = whole_number(n_boot, "n_boot", low=0, high=MAX_BOOT)
+    seed = seed_value(seed)
     data = prepare_items(items, what="reliability", missing=missing, drop_constant=True, min_items=2)
     msgs = list(data.warnings)
     cov, r, k = data.cov, data.cor, data.k
@@ -283,8 +283,7 @@ def item_analysis(items: pd.DataFrame, *, extreme: float = 0.27) -> pd.DataFrame
     >>> bool((table["cr_p"] < 0.001).all())
     True
     """
-    if not (isinstance(extreme, float) and 0 < extreme < 0.5):
-        raise SpecificationError(f"extreme={extreme!r} must be a share between 0 and 0.5, e.g. 0.27.")
+    extreme = real_number(extreme, "extreme", low=0, high=0.5, inclusive=False, what="a share", example=0.27)
     data = prepare_items(items, what="item_analysis", drop_constant=False, min_items=2)
     x = data.values
     total = x.sum(axis=1)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from govsurvey.data.checks import check_finite_values
+from govsurvey.data.options import choice, real_number
 from govsurvey.errors import DataValidationError, OutOfRangeError, SpecificationError, UnknownItemError, preview
 from govsurvey.instrument.model import Instrument
 
@@ -133,12 +133,10 @@ def score(
     >>> bool(scores["reserves"].dropna().between(1, 5).all())
     True
     """
-    if method not in ("mean", "sum"):
-        raise SpecificationError(f"method={method!r} is not allowed. Fix: use 'mean' or 'sum'.")
-    if isinstance(min_valid, bool) or not isinstance(min_valid, (int, float)) or not (0 < min_valid <= 1) or math.isnan(min_valid):
-        raise SpecificationError(f"min_valid={min_valid!r} must be a share in (0, 1], e.g. 0.8.")
-    if higher_order not in ("items", "dimensions"):
-        raise SpecificationError(f"higher_order={higher_order!r} is not allowed. Fix: use 'items' or 'dimensions'.")
+    method = choice(method, "method", ("mean", "sum"), where="score")
+    min_valid = real_number(min_valid, "min_valid", low=0, high=1, inclusive=(False, True), what="a share", example=0.8,
+                            where="score")
+    higher_order = choice(higher_order, "higher_order", ("items", "dimensions"), where="score")
     names = list(instrument.constructs) if constructs is None else list(constructs)
     for n in names:
         instrument._construct(n)  # raises UnknownItemError with the known names

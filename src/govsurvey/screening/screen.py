@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from govsurvey.data.options import real_number, whole_number
 from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
 from govsurvey.instrument.model import Instrument
 from govsurvey.results import Result
@@ -90,11 +90,6 @@ def _reason(rule: str, column: str, value: Any, thresholds: dict[str, Any]) -> s
     return f"{rule}: {column}={value:g}" if isinstance(value, float) else f"{rule}: {column}={value}"
 
 
-def _check_param(name: str, value: Any, lo: float, hi: float, *, allow_none: bool = True) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or not (lo <= value <= hi):
-        raise SpecificationError(f"{name}={value!r} must be a number from {lo:g} to {hi:g}.")
 
 
 def screen(
@@ -148,14 +143,14 @@ def screen(
     if not data.index.is_unique:
         dup = data.index[data.index.duplicated()].unique().tolist()
         raise DataValidationError(f"Respondent ids repeat in the index: {dup[:5]}. Fix: give every respondent a unique id.")
-    _check_param("max_missing", max_missing, 0, 1, allow_none=False)
-    _check_param("speed_ratio", speed_ratio, 0, 1, allow_none=False)
-    _check_param("min_seconds", min_seconds, 0, math.inf)
-    _check_param("mahalanobis_p", mahalanobis_p, 1e-12, 0.5)
-    if not isinstance(straightline, bool):
-        _check_param("straightline", straightline, 0.5, 1, allow_none=False)
-    if isinstance(min_block, bool) or not isinstance(min_block, int) or min_block < 2:
-        raise SpecificationError(f"min_block={min_block!r} must be a whole number of at least 2.")
+    max_missing = real_number(max_missing, "max_missing", low=0, high=1, what="a share", where="screen")
+    speed_ratio = real_number(speed_ratio, "speed_ratio", low=0, high=1, what="a share", where="screen")
+    min_seconds = real_number(min_seconds, "min_seconds", low=0, none_means="the median rule", where="screen")
+    mahalanobis_p = real_number(mahalanobis_p, "mahalanobis_p", low=1e-12, high=0.5, none_means="rule off", where="screen")
+    straightline = (bool(straightline) if isinstance(straightline, (bool, np.bool_)) else
+                    real_number(straightline, "straightline", low=0.5, high=1, what="True, False or a share",
+                                where="screen"))
+    min_block = whole_number(min_block, "min_block", low=2, where="screen")
 
     data = data.copy()
     questions = [q.id for q in instrument.questions if q.id in data.columns]

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from govsurvey._blas import small_matrix_blas
+from govsurvey.data.options import choice
 from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
 from govsurvey.psychometrics._input import prepare_items
 from govsurvey.psychometrics.sem.fit import FitResult, fit_model
@@ -274,8 +275,7 @@ def htmt(data: pd.DataFrame, model: str, *, method: str = "htmt2") -> pd.DataFra
     >>> bool(0 < h.loc["trust", "satisfaction"] < 0.9)
     True
     """
-    if method not in ("htmt2", "htmt"):
-        raise SpecificationError(f"method={method!r} must be 'htmt2' or 'htmt'.")
+    method = choice(method, "method", ("htmt2", "htmt"), where="htmt")
     statements, _, _ = parse_model(model)
     factors: dict[str, list[str]] = {}
     for s in statements:
