@@ -232,3 +232,19 @@ def test_near_singularity_bound_agrees_with_the_eigenvalues():
         assert _nearly_singular(m, inverse) == expected, scale
         outcomes.add(bool(expected))
     assert outcomes == {True, False}
+
+
+def test_defined_parameters_are_arithmetic_only_and_never_raise_math_errors():
+    """`:=` admits numbers, labels, + - * / ^ and one-argument sqrt/exp/log/abs; log of a negative
+    or a division by zero is NaN or inf (as in R), not a Python exception."""
+    from pathlib import Path
+
+    hs = pd.read_csv(Path(__file__).parent / "reference" / "data" / "HolzingerSwineford1939.csv")
+    base = "visual =~ x1 + a*x2 + b*x3\n"
+    est = gs.sem(hs, base + "r := a / (b - b)\nq := log(-a)\n").estimates.set_index("lhs")
+    assert np.isinf(est.loc["r", "estimate"]) and np.isnan(est.loc["q", "estimate"])
+    for bad, match in [("r := 'a'", "may use only"), ("r := sqrt()", "takes exactly one argument"),
+                       ("r := sqrt(a, b)", "takes exactly one argument"), ("r := True", "may use only"), ("r := 1j", "may use only"),
+                       ("r := a.__class__", "may use only"), ("r := __import__('os')", "only sqrt, exp, log and abs")]:
+        with pytest.raises(gs.ModelSyntaxError, match=match):
+            gs.sem(hs, base + bad)

@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from govsurvey.data.checks import check_finite_values, check_unique_columns
+from govsurvey.data.options import choice
 from govsurvey.errors import (
     ConvergenceError, ConvergenceWarning, DataValidationError, HeywoodCaseWarning, ModelSyntaxError,
     NotPositiveDefiniteError, SpecificationError, UnknownItemError,
@@ -394,7 +395,8 @@ def _jacobian(fn, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
         step = h * max(1.0, abs(theta[k]))
         e = np.zeros_like(theta)
         e[k] = step
-        jac[:, k] = (fn(theta + e) - fn(theta - e)) / (2 * step)
+        with np.errstate(invalid="ignore"):     # a defined parameter at ±inf (a/0) has no derivative: NaN
+            jac[:, k] = (fn(theta + e) - fn(theta - e)) / (2 * step)
     return jac
 
 
@@ -415,22 +417,28 @@ def _eval_defined(pt: ParTable, theta: np.ndarray, std: np.ndarray | None = None
     return np.array(out)
 
 
+_BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide, ast.Pow: np.power}
+_CALLS = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "abs": np.abs}
+
+
 def _eval(node: Any, values: dict[str, float], d) -> float:
+    """A defined parameter's arithmetic (checked by the model parser) in IEEE floats: log of a
+    negative or a division by zero gives NaN or ±inf, as R does, never a Python exception."""
     if isinstance(node, ast.Constant):
         return float(node.value)
     if isinstance(node, ast.Name):
         if node.id not in values:
             raise ModelSyntaxError(f"Model line {d.line}: {node.id!r} in {d.name} := {d.expr} is not a parameter label.")
         return values[node.id]
-    if isinstance(node, ast.UnaryOp):
-        v = _eval(node.operand, values, d)
-        return -v if isinstance(node.op, ast.USub) else v
-    if isinstance(node, ast.BinOp):
-        a, b = _eval(node.left, values, d), _eval(node.right, values, d)
-        return {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(type(node.op), None) if not isinstance(node.op, (ast.Div, ast.Pow)) else (a / b if isinstance(node.op, ast.Div) else a**b)
-    if isinstance(node, ast.Call):
-        v = _eval(node.args[0], values, d)
-        return float({"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "abs": abs}[node.func.id](v))
+    with np.errstate(all="ignore"):
+        if isinstance(node, ast.UnaryOp):
+            v = _eval(node.operand, values, d)
+            return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            a, b = _eval(node.left, values, d), _eval(node.right, values, d)
+            return float(_BINARY[type(node.op)](np.float64(a), np.float64(b)))
+        if isinstance(node, ast.Call):
+            return float(_CALLS[node.func.id](np.float64(_eval(node.args[0], values, d))))
     raise ModelSyntaxError(f"Model line {d.line}: cannot evaluate {d.expr!r}.")
 
 
@@ -447,8 +455,7 @@ def fit_model(
 ) -> FitResult:
     """Fit ``model`` (lavaan syntax; ``parsed``: its :func:`parse_model` result, when the caller
     has parsed it already) to ``data`` (a DataFrame or :class:`govsurvey.Moments`)."""
-    if estimator not in ESTIMATORS:
-        raise SpecificationError(f"estimator={estimator!r} is not supported. Fix: use 'ML' or 'MLR'.")
+    estimator = choice(estimator, "estimator", ESTIMATORS)
     if isinstance(group_equal, str):
         group_equal = (group_equal,)
     msgs: list[str] = []

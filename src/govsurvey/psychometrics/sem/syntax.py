@@ -165,10 +165,13 @@ def _check_expr(expr: str, k: int) -> Any:
     except SyntaxError:
         raise ModelSyntaxError(f"Model line {k}: the defined expression {expr!r} is not valid arithmetic.") from None
     for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED):
+        if not isinstance(node, _ALLOWED) or (isinstance(node, ast.Constant) and (
+                isinstance(node.value, bool) or not isinstance(node.value, (int, float)))):
             raise ModelSyntaxError(f"Model line {k}: {expr!r} may use only + - * / ^, numbers, labels and sqrt/exp/log/abs.")
         if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS):
             raise ModelSyntaxError(f"Model line {k}: only sqrt, exp, log and abs may be called in {expr!r}.")
+        if isinstance(node, ast.Call) and (len(node.args) != 1 or node.keywords):
+            raise ModelSyntaxError(f"Model line {k}: {node.func.id}() takes exactly one argument in {expr!r}.")
     return tree
 
 
