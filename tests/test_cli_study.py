@@ -149,7 +149,7 @@ def test_cli_errors_exit_2_with_the_message(tmp_path, files):
     [("name: x\n", "the option 'instrument' is missing"),
      ("name: x\ninstrument: a.yaml\ndata: d.csv\nscreening: {speed: 1}\n", r"line 4 \(screening.speed\): unknown key 'speed'"),
      ("name: x\ninstrument: a.yaml\ndata: d.csv\ncolour: red\n", r"line 4 \(top level.colour\): unknown key 'colour'"),
-     ("name: x\ninstrument: a.yaml\ndata: d.csv\nseed: abc\n", "seed must be a whole number"),
+     ("name: x\ninstrument: a.yaml\ndata: d.csv\nseed: abc\n", "seed='abc' must be a whole number"),
      ("[1, 2", "not valid YAML")],
 )
 def test_bad_study_specs(tmp_path, body, match):

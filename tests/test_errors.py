@@ -96,6 +96,15 @@ def _report(ctx):
     (fetcher.fetch if hasattr(fetcher, "fetch") else fetcher)("https://example.org/tracker.png")
 
 
+def _analysis(ctx):
+    from govsurvey.study import Study
+
+    example = gs.datasets.example_dir()
+    spec = {"name": "t", "instrument": str(gs.datasets.instrument_path("community_phe_survey")), "data": str(example / "survey.sav"),
+            "analyses": {"mediation": [{"x": "capacity", "m": "resilience", "y": "trust", "n_boot": 100}]}}
+    Study.from_dict(spec, base=ctx.tmp).run().raise_if_failed()
+
+
 # error class → (a call that raises it, the message it must carry)
 TRIGGERS = {
     errors.InstrumentError: (_instrument_error, r"broken\.yaml"),
@@ -110,6 +119,7 @@ TRIGGERS = {
     errors.NotPositiveDefiniteError: (_not_positive_definite, r"singular.*items involved: .*x5.*Fix: drop redundant items"),
     errors.ConvergenceError: (_convergence, r"did not converge in 1 iterations .*Fix: check the items' correlations"),
     errors.ModelSyntaxError: (_model_syntax, r"line 1"),
+    errors.AnalysisError: (_analysis, r"mediation\[0\] \(UnknownItemError\): mediation: 'resilience' is not .* Fix: use one of"),
     errors.ReportError: (_report, r"tried to fetch 'https://example\.org/tracker\.png'; reports never load external resources"),
 }
 

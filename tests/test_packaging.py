@@ -30,3 +30,19 @@ def test_the_public_api_names_of_the_contract_exist():
     missing = [n for n in API_NAMES if not hasattr(gs, n) or n not in gs.__all__]
     assert not missing, missing
     assert callable(gs.Study.from_yaml) and callable(gs.StudyResults.to_html)
+
+
+def test_every_python_snippet_in_the_readme_runs_as_written(tmp_path):
+    """The README's Python blocks, in order, in one fresh interpreter started at the repository
+    root (as a reader would paste them after `bash scripts/dev example`)."""
+    import re
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    blocks = re.findall(r"```python\n(.*?)```", (root / "README.md").read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 4
+    script = tmp_path / "readme_snippets.py"
+    script.write_text("import matplotlib\nmatplotlib.use('Agg')\n" + "\n".join(blocks), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], cwd=root, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]

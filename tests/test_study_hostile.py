@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import textwrap
 
+import numpy as np
+import pandas as pd
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -37,13 +40,17 @@ INSTRUMENT = textwrap.dedent("""
         scale: agree5
         items:
           - {id: x1, text: {zh: 题一, en: One}}
-          - {id: x2, text: {zh: 题二, en: Two}}
-          - {id: x3, text: {zh: 题三, en: Three}, reverse: true}
+          - {id: x2, text: {zh: 题二, en: Two}, reverse: true}
       b:
         label: {zh: 乙, en: B}
         scale: agree5
         items:
+          - {id: x3, text: {zh: 题三, en: Three}}
           - {id: x4, text: {zh: 题四, en: Four}}
+      c:
+        label: {zh: 丙, en: C}
+        scale: agree5
+        items:
           - {id: x5, text: {zh: 题五, en: Five}}
           - {id: x6, text: {zh: 题六, en: Six}}
     demographics:
@@ -57,25 +64,47 @@ SPEC = textwrap.dedent("""
     screening: {straightline: false, duplicates: false}
     analyses:
       reliability: {n_boot: 0}
-      efa: {n_factors: 2, n_iter: 5}
+      efa: {n_factors: 3, n_iter: 5}
       harman: true
       cfa: true
       validity: true
       descriptives: {by: g}
       correlations: true
       compare_groups: [{dv: a, group: g}]
-      regressions: [{formula: "a ~ b + C(g)"}]
-      multilevel: [{formula: "a ~ b", groups: g}]
-      mediation: [{x: a, m: b, y: a, n_boot: 100}]
-      moderation: [{x: a, w: b, y: a}]
+      regressions: [{formula: "c ~ a + b + C(g)"}]
+      multilevel: [{formula: "c ~ a", groups: g}]
+      mediation: [{x: a, m: b, y: c, n_boot: 100}]
+      moderation: [{x: a, w: b, y: c}]
       capacity_gaps: {target: 4}
     formats: [json]
     seed: 1
 """)
 
 
-@settings(max_examples=30)
-@given(frame=hostile_frames(min_cols=6, max_cols=6, group=True))
+@st.composite
+def survey_frames(draw) -> pd.DataFrame:
+    """Mostly ordinary survey data (three correlated two-item scales and a group) with a few
+    hostile touches: missing answers, a constant item, an out-of-range code, odd groups."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = draw(st.sampled_from([5, 12, 40, 150]))
+    f = rng.standard_normal((n, 1)) + 0.6 * rng.standard_normal((n, 3))
+    raw = np.repeat(f, 2, axis=1) + rng.standard_normal((n, 6))
+    frame = pd.DataFrame(np.clip(np.round(3 + raw), 1, 5), columns=[f"x{j}" for j in range(1, 7)])
+    for touch in draw(st.lists(st.sampled_from(["nan", "constant", "out_of_range", "one_group", "none_group", "huge_group"]), max_size=3)):
+        col = f"x{draw(st.integers(1, 6))}"
+        if touch == "nan":
+            frame.loc[rng.random(n) < 0.3, col] = np.nan
+        elif touch == "constant":
+            frame[col] = 3.0
+        elif touch == "out_of_range":
+            frame.loc[0, col] = 9.0
+    groups = draw(st.sampled_from([["甲", "乙"], ["甲", "乙", "丙"], ["甲"], ["甲", None], [f"g{k}" for k in range(n)]]))
+    frame["g"] = [groups[i % len(groups)] for i in rng.permutation(n)]
+    return frame
+
+
+@settings(max_examples=40)
+@given(frame=st.one_of(hostile_frames(min_cols=6, max_cols=6, group=True), survey_frames()))
 def test_govsurvey_run_never_ends_in_a_bare_exception(tmp_path_factory, frame):
     folder = tmp_path_factory.mktemp("hostile")
     (folder / "inst.yaml").write_text(INSTRUMENT, encoding="utf-8")

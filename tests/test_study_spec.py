@@ -64,30 +64,31 @@ def test_typos_in_spec_and_instrument_are_all_named_with_lines_and_suggestions(t
     ("  multilevel: [{formula: 'capacity ~ 1'}]\n", "", r"the option 'groups' is missing"),
     ("  mediation: [{x: capacity, y: trust}]\n", "", r"the option 'm' is missing"),
     ("  invariance: true\n", "", r"analyses.invariance\): the option 'group' is missing"),
-    ("  reliability: true\n", "formats: 5\n", r"formats must be a name or a list of names, got 5"),
+    ("  reliability: true\n", "formats: 5\n", r"formats=5 must be a name or a list of names"),
     ("  reliability: true\n", "formats: [html, word]\n", r"unknown format\(s\) word.*use some of html, pdf, docx, json"),
-    ("  reliability: true\n", "title: 5\n", r"title must be a text or \{zh: ..., en: ...\}, got 5"),
-    ("  reliability: true\n", "title: [ab, cd]\n", r"title must be a text"),
-    ("  mediation: [{x: capacity, m: trust, y: participation, n_boot: many}]\n", "", r"n_boot must be a whole number between 100 and 100,000, got 'many'"),
-    ("  mediation: [{x: capacity, m: trust, y: participation, n_boot: 1e12}]\n", "", r"n_boot must be a whole number between 100 and 100,000, got '1e12'"),
-    ("  mediation: [{x: capacity, m: trust, y: participation, n_boot: 1.0e+12}]\n", "", r"n_boot must be between 100 and 100,000, got 1000000000000"),
-    ("  reliability: {n_boot: 2.5}\n", "", r"n_boot must be a whole number, got 2.5"),
-    ("  reliability: true\n", "language: fr\n", r"language must be one of zh, en, got 'fr'"),
-    ("  efa: {n_factors: 1000}\n", "", r"n_factors must be between 1 and 200, got 1000"),
-    ("  efa: {rotation: quartimax}\n", "", r"rotation must be one of varimax, oblimin, promax, none, got 'quartimax'"),
-    ("  efa: {n_iter: .nan}\n", "", r"n_iter must be a finite number"),
-    ("  cfa: {estimator: WLSMV}\n", "", r"estimator must be one of ML, MLR"),
-    ("  descriptives: {by: true}\n", "", r"by must be a name, got True"),
+    ("  reliability: true\n", "title: 5\n", r"title=5 must be a text or \{zh: ..., en: ...\}"),
+    ("  reliability: true\n", "title: [ab, cd]\n", r"title=\['ab', 'cd'\] must be a text"),
+    ("  mediation: [{x: capacity, m: trust, y: participation, n_boot: many}]\n", "", r"n_boot='many' must be a whole number from 100 to 100_000 \(text is not a number\). Fix: write n_boot: 5000"),
+    ("  mediation: [{x: capacity, m: trust, y: participation, n_boot: 1e12}]\n", "", r"n_boot='1e12' must be a whole number between 100 and 100,000 \(YAML read '1e12' as text: write it with a dot and a sign, e.g. 1.0e\+12, or in full\)"),
+    ("  mediation: [{x: capacity, m: trust, y: participation, n_boot: 1.0e+12}]\n", "", r"n_boot=1000000000000.0 must be a whole number from 100 to 100_000"),
+    ("  reliability: {n_boot: 2.5}\n", "", r"n_boot=2.5 must be a whole number from 0 to 100_000 \(2.5 has a fractional part\)"),
+    ("  reliability: true\n", "language: fr\n", r"language='fr' must be one of zh, en"),
+    ("  efa: {n_factors: 1000}\n", "", r"n_factors=1000 must be a whole number from 1 to 200"),
+    ("  efa: {rotation: quartimax}\n", "", r"rotation='quartimax' must be one of varimax, oblimin, promax, none \(did you mean 'varimax'\?\)\. Fix: write rotation: varimax"),
+    ("  efa: {n_iter: .nan}\n", "", r"n_iter=nan must be a whole number from 1 to 10000 \(NaN and infinity are not allowed\)"),
+    ("  cfa: {estimator: WLSMV}\n", "", r"estimator='WLSMV' must be one of ML, MLR"),
+    ("  efa: {method: minre}\n", "", r"method='minre' must be one of pc, minres, ml, pa \(did you mean 'minres'\?\)"),
+    ("  descriptives: {by: true}\n", "", r"by=True must be a name"),
     ("  validity: true\n", "", r"validity needs the cfa analysis.*add cfa:"),
     ("  joint_display: true\n", "", r"joint_display needs the capacity_gaps analysis"),
     ("  relability: true\n", "", r"unknown analysis 'relability'. Fix: did you mean 'reliability'\?"),
     ("  regressions: []\n", "", r"analyses.regressions\): the list is empty"),
     ("  reliability: yes please\n", "", r"must be true or a mapping of options"),
-    ("  reliability: true\n", "seed: -1\n", r"seed must be between 0 and 4,294,967,295, got -1"),
-    ("  reliability: true\n", "seed: 1.5\n", r"seed must be a whole number, got 1.5"),
-    ("  reliability: true\n", "screening: {max_missing: 2}\n", r"max_missing must be between 0 and 1, got 2"),
-    ("  reliability: true\n", "scoring: {method: median}\n", r"method must be one of mean, sum, got 'median'"),
-    ("  reliability: true\n", "scoring: {min_valid: '0.8'}\n", r"min_valid must be a number between 0 and 1, got '0.8'"),
+    ("  reliability: true\n", "seed: -1\n", r"seed=-1 must be a whole number from 0 to 4_294_967_295"),
+    ("  reliability: true\n", "seed: 1.5\n", r"seed=1.5 must be a whole number .*fractional part"),
+    ("  reliability: true\n", "screening: {max_missing: 2}\n", r"max_missing=2 must be a number from 0 to 1"),
+    ("  reliability: true\n", "scoring: {method: median}\n", r"method='median' must be one of mean, sum"),
+    ("  reliability: true\n", "scoring: {min_valid: '0.8'}\n", r"min_valid='0.8' must be a number between 0 and 1 \(YAML read '0.8' as text: write it without quotes\)"),
 ])
 def test_wrong_spec_values_name_the_key_and_what_is_allowed(tmp_path, analyses, extra, match):
     spec = _write_spec(tmp_path, analyses, extra=extra)
@@ -101,7 +102,7 @@ def test_wrong_data_options_and_missing_files(tmp_path):
     (tmp_path / "s.yaml").write_text(body, encoding="utf-8")
     with pytest.raises(gs.SpecificationError) as err:
         Study.from_yaml(tmp_path / "s.yaml")
-    assert "encoding must be one of utf-8" in str(err.value) and "gb18030" in str(err.value)
+    assert "encoding='rot13' must be one of utf-8" in str(err.value) and "gb18030" in str(err.value)
     assert "data.path): the file 'nowhere.csv' does not exist" in str(err.value)
 
 
@@ -299,3 +300,27 @@ def test_no_long_functions_in_study_and_report_code():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > 60:
                 long.append(f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)")
     assert not long, long
+
+
+# ----------------------------------------------------------------- formulas
+PAYLOADS = [
+    'participation ~ np.lib._npyio_impl.os.system("\\164\\157\\165\\143\\150 pwned")',
+    'participation ~ __import__("os").system("touch pwned")',
+    "participation ~ trust.__class__.__mro__",
+    "participation ~ (lambda: open('pwned', 'w'))()",
+    "participation ~ 'touch pwned'",
+    "participation ~ eval('1')",
+    "participation ~ getattr(trust, 'x')",
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_formula_payloads_in_a_spec_are_refused_before_anything_runs(tmp_path, monkeypatch, payload):
+    monkeypatch.chdir(tmp_path)
+    spec = _write_spec(tmp_path, f"  regressions: [{{formula: {json.dumps(payload)}}}]\n  multilevel: [{{formula: {json.dumps(payload)}, groups: site}}]\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = runner.invoke(app, ["run", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "SpecificationError" in result.output and "analyses.regressions[0].formula" in result.output
+    assert "analyses.multilevel[0].formula" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before      # nothing written, nothing created

@@ -28,6 +28,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from govsurvey.data.options import real_number, whole_number
 from govsurvey.data.yamlfile import line_of
 from govsurvey.errors import SpecificationError
 
@@ -97,62 +98,66 @@ def check_value(value: Any, meta: Mapping[str, Any]) -> tuple[Any, str | None]:
     if value is None:
         return (None, None) if meta["none_ok"] else (None, f"must be {_describe(meta)}, not empty (null)")
     if kind == "bool":
-        return (value, None) if isinstance(value, bool) else (None, f"must be true or false, got {value!r}")
+        return (value, None) if isinstance(value, bool) else (None, "must be true or false")
     if kind in ("int", "float", "number_or_bool"):
         return _check_number(value, meta)
     if kind == "choice":
         if value in meta["choices"] and not isinstance(value, bool):
             return value, None
-        return None, f"must be one of {', '.join(map(str, meta['choices']))}, got {value!r}"
+        hint = suggest(value, [str(c) for c in meta["choices"]])
+        return None, f"must be one of {', '.join(map(str, meta['choices']))}" + (f" ({hint.strip()})" if hint else "")
     if kind == "names":
         names = [value] if isinstance(value, str) else value
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
-            return None, f"must be a name or a list of names, got {value!r}"
+            return None, "must be a name or a list of names"
         return tuple(names), None
     if kind == "answers":
         if isinstance(value, bool):
             return value, None
         if isinstance(value, dict) and value and all(isinstance(k, str) and _number(v) for k, v in value.items()):
             return dict(value), None
-        return None, f"must be true, false or a mapping of check item to expected answer, got {value!r}"
+        return None, "must be true, false or a mapping of check item to expected answer"
     if kind == "mapping":
         if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            return None, f"must be a mapping of names to texts, got {value!r}"
+            return None, "must be a mapping of names to texts"
         return dict(value), None
     if kind == "text":
         if isinstance(value, str) and value.strip():
             return value, None
         if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             return dict(value), None
-        return None, f"must be a text or {{zh: ..., en: ...}}, got {value!r}"
+        return None, f"must be a text or {{zh: ..., en: ...}}"
     if not isinstance(value, str) or not value.strip():       # str, name, formula, model, path
-        return None, f"must be {_describe(meta)}, got {value!r}"
+        return None, f"must be {_describe(meta)}"
     if meta["choices"] and value not in meta["choices"]:
-        return None, f"must be one of {', '.join(map(str, meta['choices']))}, got {value!r}"
-    if kind == "formula" and "~" not in value:
-        return None, f"must be a formula with '~' (outcome ~ predictors), got {value!r}"
+        return None, f"must be one of {', '.join(map(str, meta['choices']))}"
+    if kind == "formula":
+        from govsurvey.models.formula import parse_formula
+
+        try:
+            parse_formula(value)            # the grammar only: nothing in a formula is ever run
+        except SpecificationError as exc:
+            return None, str(exc)
     return value, None
 
 
 def _check_number(value: Any, meta: Mapping[str, Any]) -> tuple[Any, str | None]:
-    kind = meta["kind"]
-    if kind == "number_or_bool" and isinstance(value, bool):
+    """Numbers go through the package's one numeric validator (:mod:`govsurvey.data.options`)."""
+    if meta["kind"] == "number_or_bool" and isinstance(value, bool):
         return value, None
-    if not _number(value):
-        return None, f"must be {_describe(meta)}, got {value!r}"
-    v = float(value)
-    if math.isnan(v) or math.isinf(v):
-        return None, f"must be a finite number, got {value!r}"
-    if kind == "int":
-        if not v.is_integer():
-            return None, f"must be a whole number, got {value!r}"
-        value = int(v)
-    else:
-        value = v
-    lo, hi = meta["low"], meta["high"]
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        return None, f"must be {_range(lo, hi)}, got {value!r}"
-    return value, None
+    if isinstance(value, str) and value.strip():
+        try:
+            float(value)
+        except ValueError:
+            pass
+        else:    # YAML 1.1 reads 1e12 (no dot) as text, and quoted numbers are text too
+            how = "write it with a dot and a sign, e.g. 1.0e+12, or in full" if "e" in value.lower() else "write it without quotes"
+            return None, f"must be {_describe(meta)} (YAML read {value!r} as text: {how})"
+    check = whole_number if meta["kind"] == "int" else real_number
+    try:
+        return check(value, meta["name"], low=meta["low"], high=meta["high"]), None
+    except SpecificationError as exc:
+        return None, str(exc)
 
 
 def _num(x: float) -> str:
@@ -191,9 +196,10 @@ def check_options(cls: type, raw: Any, where: str, problems: Problems, *, line: 
                          f"{suggest(key, list(fields))}{where} takes {', '.join(fields) or 'no options'}.")
             ok = False
             continue
-        converted, problem = check_value(value, fields[key].metadata)
+        converted, problem = check_value(value, {**fields[key].metadata, "name": key})
         if problem:
-            problems.add(line_of(raw, key) or line, f"{where}.{key}", f"{key} {problem}.", _fix(key, fields[key].metadata))
+            text = f"{key}={_shown(value)} {problem}" if problem.startswith("must") else problem
+            problems.add(line_of(raw, key) or line, f"{where}.{key}", text.rstrip(".") + ".", _fix(key, fields[key]))
             ok = False
         else:
             values[key] = converted
@@ -204,8 +210,23 @@ def check_options(cls: type, raw: Any, where: str, problems: Problems, *, line: 
     return cls(**values) if ok else None
 
 
-def _fix(key: str, meta: Mapping[str, Any]) -> str:
-    return f"give {key} {_describe(meta)} ({meta['doc']})"
+def _shown(value: Any) -> str:
+    text = repr(value.item() if hasattr(value, "item") and not isinstance(value, (list, dict, str)) else value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fix(key: str, f: dataclasses.Field) -> str:
+    """'write key: <a valid value> (what it means)'."""
+    meta = f.metadata
+    if meta["choices"]:
+        example = meta["choices"][0]
+    elif f.default is not None and not meta["required"]:
+        example = _show(f.default)
+    else:
+        example = {"int": meta["low"] if meta["low"] is not None else 1, "float": meta["low"] if meta["low"] is not None else 0.5,
+                   "bool": "true", "names": "[name1, name2]", "formula": "y ~ x1 + x2", "text": "{zh: ..., en: ...}"}.get(meta["kind"], "...")
+        example = _num(example) if isinstance(example, (int, float)) else example
+    return f"write {key}: {example} — {meta['doc'][0].lower()}{meta['doc'][1:]}"
 
 
 def option_rows(cls: type) -> list[dict[str, str]]:

@@ -204,6 +204,14 @@ class StudyResults(Result):
     def failures(self) -> tuple[Failure, ...]:
         return self.input_failures + tuple(o.failure for o in self.outcomes if o.failure is not None)
 
+    def raise_if_failed(self) -> "StudyResults":
+        """Raise :class:`~govsurvey.errors.AnalysisError` listing every failure, for scripts that
+        want all or nothing; return the results unchanged when nothing failed."""
+        if self.failures:
+            lines = "\n  - ".join(f"{f.key} ({f.error}): {f.message}" + (f" Fix: {f.fix}" if f.fix else "") for f in self.failures)
+            raise AnalysisError(f"{len(self.failures)} analysis(es) of study {self.study.name!r} could not be computed:\n  - {lines}")
+        return self
+
     def descriptives(self) -> pd.DataFrame:
         """n, mean, sd, min and max of every construct score."""
         s = self.scores
