@@ -324,3 +324,26 @@ def test_formula_payloads_in_a_spec_are_refused_before_anything_runs(tmp_path, m
     assert "SpecificationError" in result.output and "analyses.regressions[0].formula" in result.output
     assert "analyses.multilevel[0].formula" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == before      # nothing written, nothing created
+
+
+def test_sites_coded_as_numbers_match_interview_site_names_through_the_choice_labels(tmp_path):
+    """The survey stores site codes 1–12 (a select_one question); the interviews name the
+    communities; link_codes matches them through the instrument's choice labels."""
+    inst_dir = tmp_path / "instruments"
+    shutil.copytree(gs.datasets.instruments_dir(), inst_dir)
+    data = gs.read_responses(EXAMPLE / "survey.sav", gs.load_instrument(inst_dir / "community_phe_survey.yaml"))
+    names = sorted(data["site"].dropna().unique())
+    codes = {name: k + 1 for k, name in enumerate(names)}
+    choices = ", ".join(f"{k}: {name}" for name, k in codes.items())
+    demo = inst_dir / "demographics.yaml"
+    demo.write_text(demo.read_text(encoding="utf-8").replace(
+        "  - id: site\n    type: text\n",
+        f"  - id: site\n    type: select_one\n    choices:\n      zh: {{{choices}}}\n      en: {{{choices}}}\n"), encoding="utf-8")
+    coded = data.assign(site=data["site"].map(codes))
+    coded.to_csv(tmp_path / "coded.csv")
+    spec = _write_spec(tmp_path, "  link_codes: {level: site}\n", instrument=inst_dir / "community_phe_survey.yaml", data=tmp_path / "coded.csv")
+    res = Study.from_yaml(spec).run()
+    assert set(res.frame["site"].dropna()) <= set(codes.values())            # the survey side holds codes
+    assert res.failures == ()
+    by_name = Study.from_yaml(_write_spec(tmp_path, "  link_codes: {level: site}\n")).run()
+    pd.testing.assert_frame_equal(res.analyses["link_codes"], by_name.analyses["link_codes"])
