@@ -9,9 +9,6 @@ import textwrap
 
 import numpy as np
 import pandas as pd
-
-import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner

@@ -14,7 +14,9 @@ from typing import Any
 
 import yaml
 
-__all__ = ["YamlMap", "YamlSeq", "YamlLimitError", "parse_yaml", "line_of", "MAX_NODES", "MAX_DEPTH"]
+from govsurvey.errors import GovsurveyError
+
+__all__ = ["YamlMap", "YamlSeq", "YamlLimitError", "Problems", "parse_yaml", "load_yaml_file", "line_of", "MAX_NODES", "MAX_DEPTH"]
 
 MAX_NODES = 200_000     # scalars + collections after alias expansion
 MAX_DEPTH = 40          # nesting of mappings and lists
@@ -166,3 +168,42 @@ def read_yaml_text(path: Path, *, max_bytes: int) -> str:
     if size > max_bytes:
         raise YamlLimitError(f"the file is {size:,} bytes; at most {max_bytes:,} are read")
     return path.read_bytes().decode("utf-8-sig")
+
+
+def load_yaml_file(path: Path, *, noun: str, error: type[GovsurveyError], max_bytes: int, bomb_fix: str) -> Any:
+    """Read and parse a YAML file strictly; every failure is ``error`` with the file, the line
+    where YAML knows it, and a fix (``noun`` names the file's kind, e.g. "Study spec")."""
+    try:
+        return parse_yaml(read_yaml_text(path, max_bytes=max_bytes))
+    except UnicodeDecodeError as exc:
+        raise error(f"{noun} {path} is not UTF-8 text (byte {exc.start}; GBK/ANSI files from Windows editors are common). "
+                    "Fix: save the file as UTF-8.") from None
+    except YamlLimitError as exc:
+        raise error(f"{noun} {path} is refused: {exc}. Fix: {bomb_fix}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error(f"{noun} {path}{where} is not valid YAML: {problem}. "
+                    "Fix: check indentation and quoting there (text with ':' or '#' needs quotes).") from None
+
+
+class Problems:
+    """Every problem of one file, reported at once, each with its position and fix.
+
+    ``unit`` names what positions count (YAML lines, XLSForm rows); ``raise_if_any`` raises
+    ``error`` headed "<noun> <path> has N problems"."""
+
+    def __init__(self, path: str, *, noun: str, error: type[GovsurveyError], unit: str = "line") -> None:
+        self.path, self.noun, self.error, self.unit = path, noun, error, unit
+        self.messages: list[str] = []
+
+    def add(self, line: int | None, where: str, what: str, fix: str) -> None:
+        loc = f"{self.path}, {self.unit} {line}" if line else self.path
+        self.messages.append(f"{loc} ({where}): {what} Fix: {fix}")
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            n = len(self.messages)
+            head = f"{self.noun} {self.path} has {n} problem{'s' if n > 1 else ''}:"
+            raise self.error(head + "\n  - " + "\n  - ".join(self.messages))

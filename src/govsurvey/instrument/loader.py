@@ -11,9 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-from govsurvey.data.yamlfile import YamlLimitError, YamlMap, line_of, parse_yaml, read_yaml_text
+from govsurvey.data.yamlfile import Problems, YamlMap, line_of, load_yaml_file
 from govsurvey.errors import InputFileNotFoundError, InstrumentError
 from govsurvey.instrument.model import SCALE_TYPES, Construct, Instrument, Item, Scale
 
@@ -40,7 +39,7 @@ ENTRY_KEYS = {
 MAX_BYTES = 5_000_000
 
 
-def _unknown_keys(fp: "_Problems", spec: Any, kind: str, where: str) -> None:
+def _unknown_keys(fp: Problems, spec: Any, kind: str, where: str) -> None:
     """Report every key of ``spec`` that a ``kind`` entry does not have, with the closest valid key."""
     if not isinstance(spec, dict):
         return
@@ -54,23 +53,8 @@ def _unknown_keys(fp: "_Problems", spec: Any, kind: str, where: str) -> None:
                    f"{hint}{article.capitalize()} {kind} may have {', '.join(allowed)}.")
 
 
-class _Problems:
-    """Collects validation problems of one file."""
-
-    def __init__(self, path: str, unit: str = "line") -> None:
-        self.path = path
-        self.unit = unit
-        self.messages: list[str] = []
-
-    def add(self, line: int | None, where: str, what: str, fix: str) -> None:
-        loc = f"{self.path}, {self.unit} {line}" if line else self.path
-        self.messages.append(f"{loc} ({where}): {what} Fix: {fix}")
-
-    def raise_if_any(self) -> None:
-        if self.messages:
-            n = len(self.messages)
-            head = f"Instrument {self.path} has {n} problem{'s' if n > 1 else ''}:"
-            raise InstrumentError(head + "\n  - " + "\n  - ".join(self.messages))
+def _Problems(path: str, unit: str = "line") -> Problems:
+    return Problems(path, noun="Instrument", error=InstrumentError, unit=unit)
 
 
 _line = line_of
@@ -79,24 +63,8 @@ _line = line_of
 def _read_yaml(path: Path) -> Any:
     if not path.exists():
         raise InputFileNotFoundError(f"Instrument file {path} does not exist. Check the path (relative paths start from {Path.cwd()}).")
-    try:
-        text = read_yaml_text(path, max_bytes=MAX_BYTES)
-        return parse_yaml(text)
-    except UnicodeDecodeError as exc:
-        raise InstrumentError(
-            f"Instrument {path} is not UTF-8 text (byte {exc.start}). Fix: save the YAML file as UTF-8."
-        ) from None
-    except YamlLimitError as exc:
-        raise InstrumentError(f"Instrument {path} is refused: {exc}. Fix: write the instrument out without YAML aliases "
-                              "(*name), or split it into files joined with include:.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InstrumentError(
-            f"Instrument {path}{where} is not valid YAML: {problem}. "
-            "Fix: check indentation and quoting there (text with ':' or '#' needs quotes)."
-        ) from None
+    return load_yaml_file(path, noun="Instrument", error=InstrumentError, max_bytes=MAX_BYTES,
+                          bomb_fix="write the instrument out without YAML aliases (*name), or split it into files joined with include:.")
 
 
 def load_instrument(path: str | Path) -> Instrument:

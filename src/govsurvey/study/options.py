@@ -5,12 +5,12 @@ README's spec reference is generated from the same fields.
 Examples
 --------
 >>> import dataclasses
->>> from govsurvey.study.options import Problems, option, check_options
+>>> from govsurvey.study.options import option, check_options, spec_problems
 >>> @dataclasses.dataclass(frozen=True)
 ... class Demo:
 ...     n_boot: int = option(1000, kind="int", low=0, high=100_000, doc="Bootstrap resamples.")
 ...     method: str = option("mean", kind="choice", choices=("mean", "sum"), doc="How to combine items.")
->>> problems = Problems("spec.yaml")
+>>> problems = spec_problems("spec.yaml")
 >>> check_options(Demo, {"n_boot": 200}, "analyses.demo", problems)
 Demo(n_boot=200, method='mean')
 >>> check_options(Demo, {"methd": "sum"}, "analyses.demo", problems) is None
@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from govsurvey.data.options import real_number, whole_number
-from govsurvey.data.yamlfile import line_of
+from govsurvey.data.yamlfile import Problems, line_of
 from govsurvey.errors import SpecificationError
 
-__all__ = ["option", "REQUIRED", "Problems", "check_options", "check_value", "suggest", "option_rows", "KINDS"]
+__all__ = ["option", "REQUIRED", "Problems", "spec_problems", "check_options", "check_value", "suggest", "option_rows", "KINDS"]
 
 REQUIRED = object()
 KINDS = ("bool", "int", "float", "str", "choice", "names", "name", "formula", "model", "mapping", "path", "text",
@@ -61,22 +60,9 @@ def option(default: Any = REQUIRED, *, kind: str, doc: str, low: float | None = 
     return dataclasses.field(default=default, metadata=meta)
 
 
-class Problems:
-    """Every problem of one file, reported at once with lines and fixes."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.messages: list[str] = []
-
-    def add(self, line: int | None, where: str, what: str, fix: str) -> None:
-        loc = f"{self.path}, line {line}" if line else self.path
-        self.messages.append(f"{loc} ({where}): {what} Fix: {fix}")
-
-    def raise_if_any(self) -> None:
-        if self.messages:
-            n = len(self.messages)
-            head = f"Study spec {self.path} has {n} problem{'s' if n > 1 else ''}:"
-            raise SpecificationError(head + "\n  - " + "\n  - ".join(self.messages))
+def spec_problems(path: str) -> Problems:
+    """A collector of a study spec's problems (raises :class:`SpecificationError`)."""
+    return Problems(path, noun="Study spec", error=SpecificationError)
 
 
 def suggest(word: Any, allowed: Sequence[str]) -> str:
@@ -126,7 +112,7 @@ def check_value(value: Any, meta: Mapping[str, Any]) -> tuple[Any, str | None]:
             return value, None
         if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             return dict(value), None
-        return None, f"must be a text or {{zh: ..., en: ...}}"
+        return None, "must be a text or {zh: ..., en: ...}"
     if not isinstance(value, str) or not value.strip():       # str, name, formula, model, path
         return None, f"must be {_describe(meta)}"
     if meta["choices"] and value not in meta["choices"]:

@@ -11,12 +11,10 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from govsurvey.data.yamlfile import YamlLimitError, line_of, parse_yaml, read_yaml_text
+from govsurvey.data.yamlfile import line_of, load_yaml_file
 from govsurvey.errors import InputFileNotFoundError, SpecificationError
 from govsurvey.results import to_jsonable
-from govsurvey.study.options import Problems, check_options, option, suggest
+from govsurvey.study.options import Problems, check_options, option, spec_problems, suggest
 from govsurvey.study.registry import REGISTRY
 
 __all__ = ["Study", "FORMATS", "ENCODINGS", "SECTIONS", "MAX_SPEC_BYTES"]
@@ -128,7 +126,7 @@ class Study:
     @classmethod
     def from_dict(cls, spec: Any, *, base: str | Path = ".", source: str = "the study spec") -> "Study":
         """Check a spec already parsed (paths are relative to ``base``)."""
-        problems = Problems(source)
+        problems = spec_problems(source)
         if not isinstance(spec, dict):
             raise SpecificationError(f"Study spec {source} must be a mapping (name:, instrument:, data: ...), got {type(spec).__name__}.")
         top_raw = {k: v for k, v in spec.items() if k not in SECTIONS and k != "analyses"}
@@ -164,20 +162,8 @@ class Study:
 
 
 def _read(p: Path) -> Any:
-    try:
-        return parse_yaml(read_yaml_text(p, max_bytes=MAX_SPEC_BYTES))
-    except UnicodeDecodeError as exc:
-        raise SpecificationError(f"Study spec {p} is not UTF-8 text (byte {exc.start}; GBK/ANSI files from Windows editors are common). "
-                                 "Fix: save the file as UTF-8.") from None
-    except YamlLimitError as exc:
-        raise SpecificationError(f"Study spec {p} is refused: {exc}. Fix: write the spec out without YAML aliases (*name); "
-                                 "a study spec is a few dozen lines.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecificationError(f"Study spec {p}{where} is not valid YAML: {problem}. "
-                                 "Fix: check indentation and quoting there (text with ':' or '#' needs quotes).") from None
+    return load_yaml_file(p, noun="Study spec", error=SpecificationError, max_bytes=MAX_SPEC_BYTES,
+                          bomb_fix="write the spec out without YAML aliases (*name); a study spec is a few dozen lines.")
 
 
 def _check_files(base: Path, top: TopOptions, sections: dict, spec: dict, problems: Problems) -> None:
