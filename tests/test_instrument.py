@@ -218,3 +218,15 @@ def test_xlsform_missing_label_names_row(tmp_path, inst):
 def test_instrument_repr_is_deterministic(inst):
     assert repr(inst) == repr(gs.load_instrument(gs.datasets.instrument_path("community_phe_survey")))
     assert "<table" in inst._repr_html_()
+
+
+def test_texts_in_undeclared_languages_and_comma_cut_texts_are_problems(write_yaml):
+    """{en: Overall, how satisfied ...} in a flow mapping is cut at the comma by YAML: the text
+    would silently lose everything after it; a typo in a language key would drop the text."""
+    body = MINIMAL.replace("{zh: 题一, en: Item one}", "{zh: 题一, en: Overall, how satisfied are you}").replace(
+        "{zh: 题二, en: Item two}", "{zh: 题二, eng: Item two}")
+    with pytest.raises(gs.InstrumentError) as err:
+        gs.load_instrument(write_yaml(body))
+    text = str(err.value)
+    assert "a comma inside {...} cut the text before 'how satisfied are you'" in text and 'put the text in quotes' in text
+    assert "has text in 'eng', which is not one of the instrument's languages (zh, en). Fix: did you mean 'en'?" in text

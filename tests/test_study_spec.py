@@ -68,6 +68,7 @@ def test_typos_in_spec_and_instrument_are_all_named_with_lines_and_suggestions(t
     ("  reliability: true\n", "formats: [html, word]\n", r"unknown format\(s\) word.*use some of html, pdf, docx, json"),
     ("  reliability: true\n", "title: 5\n", r"title=5 must be a text or \{zh: ..., en: ...\}"),
     ("  reliability: true\n", "title: [ab, cd]\n", r"title=\['ab', 'cd'\] must be a text"),
+    ("  reliability: true\n", "title: {zh: 研究, cn: 研究}\n", r"title=.* has a text in 'cn', which is not a report language \(zh, en\)"),
     ("  mediation: [{x: capacity, m: trust, y: participation, n_boot: many}]\n", "", r"n_boot='many' must be a whole number from 100 to 100_000 \(text is not a number\). Fix: write n_boot: 5000"),
     ("  mediation: [{x: capacity, m: trust, y: participation, n_boot: 1e12}]\n", "", r"n_boot='1e12' must be a whole number between 100 and 100,000 \(YAML read '1e12' as text: write it with a dot and a sign, e.g. 1.0e\+12, or in full\)"),
     ("  mediation: [{x: capacity, m: trust, y: participation, n_boot: 1.0e+12}]\n", "", r"n_boot=1000000000000.0 must be a whole number from 100 to 100_000"),

@@ -146,6 +146,16 @@ def _texts(value: Any, languages: tuple[str, ...], probs: _Problems, line: int |
                   f"write {where}: {{{', '.join(f'{lg}: ...' for lg in languages)}}}.")
         return {}
     out = {str(k): str(v) for k, v in value.items() if v is not None and str(v).strip()}
+    for key in value:
+        if str(key) not in languages:
+            if value[key] is None and " " in str(key):       # {en: Overall, how satisfied …}: the comma ended the text
+                probs.add(_line(value, key) or line, where, f"{what}: a comma inside {{...}} cut the text before {str(key)[:40]!r}.",
+                          "put the text in quotes: en: \"Overall, how ...\".")
+                continue
+            close = difflib.get_close_matches(str(key), languages, n=1, cutoff=0.5)
+            probs.add(_line(value, key) or line, f"{where}.{key}", f"{what} has text in {key!r}, which is not one of the "
+                      f"instrument's languages ({', '.join(languages)}).",
+                      (f"did you mean {close[0]!r}? " if close else "") + "Rename it, or add it to languages:.")
     for lg in languages:
         if lg not in out:
             probs.add(_line(value, lg) or line, where, f"{what} has no text in language {lg!r}.",

@@ -240,7 +240,7 @@ def run_compare(inp: Inputs, o: CompareOptions):
 @_frozen
 class RegressionOptions:
     formula: str = option(kind="formula", doc="outcome ~ predictors; C(x) for categories, Q(\"名称\") for odd names.")
-    robust: str | None = option(None, kind="choice", choices=("HC0", "HC1", "HC2", "HC3"), doc="Robust standard errors (HC3 recommended).")
+    robust: str | None = option(None, kind="choice", choices=("HC3", "HC0", "HC1", "HC2"), doc="Robust standard errors (HC3 recommended).")
 
 
 def run_regression(inp: Inputs, o: RegressionOptions):

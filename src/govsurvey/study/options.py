@@ -34,6 +34,7 @@ from govsurvey.errors import SpecificationError
 __all__ = ["option", "REQUIRED", "Problems", "spec_problems", "check_options", "check_value", "suggest", "option_rows", "KINDS"]
 
 REQUIRED = object()
+LANGUAGES = ("zh", "en")
 KINDS = ("bool", "int", "float", "str", "choice", "names", "name", "formula", "model", "mapping", "path", "text",
          "number_or_bool", "answers")
 _KIND_WORDS = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "a text",
@@ -67,8 +68,9 @@ def spec_problems(path: str) -> Problems:
 
 def suggest(word: Any, allowed: Sequence[str]) -> str:
     """'did you mean 'x'? ' for the closest allowed word, else ''."""
-    close = difflib.get_close_matches(str(word), [str(a) for a in allowed], n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
+    lowered = {str(a).lower(): str(a) for a in allowed}
+    close = difflib.get_close_matches(str(word).lower(), list(lowered), n=1, cutoff=0.6)
+    return f"did you mean {lowered[close[0]]!r}? " if close else ""
 
 
 def _number(value: Any) -> bool:
@@ -111,6 +113,10 @@ def check_value(value: Any, meta: Mapping[str, Any]) -> tuple[Any, str | None]:
         if isinstance(value, str) and value.strip():
             return value, None
         if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            odd = [k for k in value if k not in LANGUAGES]
+            if odd:
+                hint = suggest(odd[0], LANGUAGES)
+                return None, f"has a text in {odd[0]!r}, which is not a report language ({', '.join(LANGUAGES)})" + (f"; {hint.strip()}" if hint else "")
             return dict(value), None
         return None, "must be a text or {zh: ..., en: ...}"
     if not isinstance(value, str) or not value.strip():       # str, name, formula, model, path
@@ -184,8 +190,9 @@ def check_options(cls: type, raw: Any, where: str, problems: Problems, *, line: 
             continue
         converted, problem = check_value(value, {**fields[key].metadata, "name": key})
         if problem:
-            text = f"{key}={_shown(value)} {problem}" if problem.startswith("must") else problem
-            problems.add(line_of(raw, key) or line, f"{where}.{key}", text.rstrip(".") + ".", _fix(key, fields[key]))
+            what, _, fix = problem.partition(" Fix: ")
+            text = what if what.startswith((f"{key}=", f"{key} ")) else f"{key}={_shown(value)} {what}"
+            problems.add(line_of(raw, key) or line, f"{where}.{key}", text.rstrip(".") + ".", fix or _fix(key, fields[key]))
             ok = False
         else:
             values[key] = converted
