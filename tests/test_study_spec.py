@@ -231,7 +231,7 @@ def test_one_failing_analysis_does_not_lose_the_others(tmp_path):
     analyses = ("  reliability: true\n  capacity_gaps: true\n  link_codes: {level: site}\n  joint_display: true\n"
                 "  mediation:\n    - {x: capacity, m: trust, y: participation, n_boot: 200}\n    - {x: capacity, m: resilience, y: participation}\n"
                 "  regressions:\n    - {formula: 'participation ~ capacity + I(capacity * 2)'}\n    - {formula: 'participation ~ trust'}\n")
-    spec = _write_spec(tmp_path, analyses)
+    spec = _write_spec(tmp_path, analyses, extra="formats: [json, html, docx]\n")
     text = spec.read_text(encoding="utf-8").replace(
         f"interviews: {{path: {EXAMPLE / 'interviews.qdpx'}, codebook: {EXAMPLE / 'interview_codebook.csv'}}}",
         f"interviews: {{path: {tmp_path / 'segments.csv'}, codebook: {EXAMPLE / 'interview_codebook.csv'}, cases: {tmp_path / 'cases.csv'}}}")
@@ -251,7 +251,27 @@ def test_one_failing_analysis_does_not_lose_the_others(tmp_path):
     assert "result" in data["analyses"]["mediation"][0] and "failed" in data["analyses"]["mediation"][1]
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert html.count('<div class="failed" role="alert">') == 3 and "未能计算" in html and "resilience" in html
-    assert "联合展示" in html and "中介效应" in html
+    assert "联合展示" in html and "中介效应（2）：capacity → resilience → participation" in html
+    assert '<h3 id="regressions-0">回归分析（1）：participation ~ capacity + I(capacity * 2)</h3>' in html
+    assert "<h3 id=\"reliability\">信度与项目分析</h3>" in html                 # one of a kind: no number
+    assert "— capacity → resilience → participation (UnknownItemError)" in result.output
+    _check_docx_failures(tmp_path / "out" / "report.docx")
+
+
+def _check_docx_failures(path: Path) -> None:
+    """Word: a TOC field listing the analyses, page numbers, and each failure as a bordered paragraph."""
+    import docx
+    from docx.oxml.ns import qn
+
+    d = docx.Document(str(path))
+    body = d.element.body.xml
+    assert 'TOC \\o "1-2"' in body and "中介效应（2）：capacity → resilience → participation" in body
+    assert "PAGE" in d.sections[0].footer._element.xml
+    assert d.settings.element.find(qn("w:updateFields")) is not None
+    boxed = [p for p in d.paragraphs if p._p.pPr is not None and p._p.pPr.find(qn("w:pBdr")) is not None]
+    assert len(boxed) == 3 and all(p.text.startswith("未能计算（") and "修改建议：" in p.text for p in boxed)
+    headings = [p.text for p in d.paragraphs if p.style.name == "Heading 2"]
+    assert "回归分析（2）：participation ~ trust" in headings
 
 
 def test_an_analysis_needing_a_failed_one_is_marked_not_computed(tmp_path, monkeypatch):

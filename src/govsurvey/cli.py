@@ -146,14 +146,18 @@ def _summary(results, paths: dict, failures: list) -> None:
     err_console.print(f"[bold red]{len(failures)} could not be computed or written[/] (marked in the report and in results.json):",
                       markup=True, highlight=False)
     for f in failures:
-        err_console.print(f"  [bold]{escape(f.key)}[/] ({f.error}): {escape(_short(f.message))}"
+        about = f" — {escape(f.about)}" if getattr(f, "about", "") else ""
+        err_console.print(f"  [bold]{escape(f.key)}[/]{about} ({f.error}): {escape(_short(f.message))}"
                           + (f" Fix: {escape(_short(f.fix))}" if f.fix else ""), markup=True, highlight=False)
     raise typer.Exit(code=1)
 
 
 def _short(text: str, limit: int = 240) -> str:
     """One failure's text, cut to keep the summary on one screen (results.json has it whole)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + " …"
 
 
 if __name__ == "__main__":  # pragma: no cover

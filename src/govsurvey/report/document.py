@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -193,11 +194,12 @@ def build_document(res) -> Document:
     """The report of a study's results: sample, one chapter per group of analyses, appendix."""
     ctx = SectionContext(res)
     sections = [_sample(ctx)]
+    counts = Counter(o.analysis.name for o in res.outcomes)
     for chapter, key in CHAPTER_TITLES.items():
         blocks: list = []
         for outcome in res.outcomes:
             if outcome.analysis.chapter == chapter:
-                blocks.extend(_outcome_blocks(ctx, outcome))
+                blocks.extend(_outcome_blocks(ctx, outcome, counts[outcome.analysis.name]))
         if blocks:
             sections.append(Section(chapter, ctx.t[key], blocks))
     sections.append(_appendix(ctx))
@@ -206,11 +208,14 @@ def build_document(res) -> Document:
     return Document(title=title, subtitle=f"{inst.title.get(ctx.lang, inst.name)} · v{inst.version}", lang=ctx.lang, sections=sections)
 
 
-def _outcome_blocks(ctx: SectionContext, outcome) -> list:
-    """A heading, then the analysis' own blocks, or the marked failure."""
+def _outcome_blocks(ctx: SectionContext, outcome, count: int) -> list:
+    """A heading (the analysis' title, its number among several, what it is about), then the
+    analysis' own blocks, or the marked failure."""
     title = outcome.analysis.title.get(ctx.lang) or outcome.analysis.name
-    if outcome.index is not None:
-        title = f"{title} ({outcome.index + 1})"
+    if outcome.index is not None and count > 1:
+        title += ctx.text(f"（{outcome.index + 1}）", f" ({outcome.index + 1})")
+    if outcome.about:
+        title += ctx.text("：", ": ") + outcome.about
     blocks: list = [Heading(title, outcome.key.replace("[", "-").replace("]", ""))]
     if outcome.failure is not None:
         f = outcome.failure

@@ -57,6 +57,8 @@ def write_docx(results, path: str | Path) -> Path:
     d.add_heading(doc.title, level=0)
     d.add_paragraph(doc.subtitle)
     zh = doc.lang == "zh"
+    _add_contents(d, doc, zh)
+    _add_page_numbers(d)
     for section in doc.sections:
         d.add_heading(section.title, level=1)
         for b in section.blocks:
@@ -66,6 +68,77 @@ def write_docx(results, path: str | Path) -> Path:
     fixed = _dt.datetime(2000, 1, 1)
     d.core_properties.created = d.core_properties.modified = fixed  # reproducible files
     return write_atomic(path, lambda p: d.save(str(p)))
+
+
+def _field(paragraph, instruction: str, shown: list[str] | None = None) -> None:
+    """A Word field (TOC, PAGE) whose current result is ``shown`` (one line each) until Word
+    updates it; the document asks Word to update fields when it opens."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def char(kind: str):
+        run = paragraph.add_run()
+        el = OxmlElement("w:fldChar")
+        el.set(qn("w:fldCharType"), kind)
+        run._r.append(el)
+
+    char("begin")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = instruction
+    paragraph.add_run()._r.append(instr)
+    char("separate")
+    for k, line in enumerate(shown or []):
+        run = paragraph.add_run(line)
+        if k < len(shown) - 1:
+            run.add_break()
+    char("end")
+
+
+def _add_contents(d, doc, zh: bool) -> None:
+    """目录 / Contents: a Word TOC field over headings 1–2, showing the chapters and analyses
+    until Word fills in the page numbers (it is asked to update fields on opening)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    from govsurvey.report.document import Heading
+
+    d.add_heading("目录" if zh else "Contents", level=1)
+    lines = []
+    for section in doc.sections:
+        lines.append(section.title)
+        lines.extend("　　" + b.text for b in section.blocks if isinstance(b, Heading))
+    _field(d.add_paragraph(), r'TOC \o "1-2" \h \z \u', lines)
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    d.settings.element.append(update)
+
+
+def _add_page_numbers(d) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    footer = d.sections[0].footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _field(footer, "PAGE", ["1"])
+
+
+def _box(paragraph, colour: str = "B00020", fill: str = "FFF4F4") -> None:
+    """A border and a light fill around a paragraph (the failure notice)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    for edge in ("top", "left", "bottom", "right"):
+        el = OxmlElement(f"w:{edge}")
+        for key, value in (("w:val", "single"), ("w:sz", "12"), ("w:space", "4"), ("w:color", colour)):
+            el.set(qn(key), value)
+        borders.append(el)
+    ppr.append(borders)
+    shading = OxmlElement("w:shd")
+    for key, value in (("w:val", "clear"), ("w:color", "auto"), ("w:fill", fill)):
+        shading.set(qn(key), value)
+    ppr.append(shading)
 
 
 def _add_block(d, b, zh: bool) -> None:
@@ -86,7 +159,9 @@ def _add_block(d, b, zh: bool) -> None:
         head.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
         para.add_run(("：" if zh else ": ") + b.message)
         if b.fix:
-            d.add_paragraph(("修改建议：" if zh else "Fix: ") + b.fix)
+            para.add_run().add_break()
+            para.add_run(("修改建议：" if zh else "Fix: ") + b.fix)
+        _box(para)
     elif isinstance(b, Table):
         _add_table(d, b, zh)
     elif isinstance(b, Figure):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from pathlib import Path
 
 from govsurvey.data.files import write_atomic
@@ -54,5 +56,19 @@ def write_pdf(results, path: str | Path) -> Path:
         raise ReportError("No CJK font is installed, so Chinese text cannot be typeset. Fix: run bash scripts/dev example, "
                           "which installs fonts-wqy-microhei, or install a Noto CJK font.")
     html = render_report(results, media="print")
-    document = weasyprint.HTML(string=html, url_fetcher=_inline_only_fetcher(), media_type="print")
-    return write_atomic(path, lambda p: document.write_pdf(str(p), uncompressed_pdf=False))
+    with _quiet_css_warnings():
+        document = weasyprint.HTML(string=html, url_fetcher=_inline_only_fetcher(), media_type="print")
+        return write_atomic(path, lambda p: document.write_pdf(str(p), uncompressed_pdf=False))
+
+
+@contextlib.contextmanager
+def _quiet_css_warnings():
+    """WeasyPrint logs a warning for every SVG presentation attribute it ignores (~1,500 lines
+    per report: "Ignored `fill: #ffffff`"); only its errors are worth a user's screen."""
+    logger = logging.getLogger("weasyprint")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

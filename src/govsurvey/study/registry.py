@@ -53,7 +53,8 @@ class Analysis:
     ``run(inputs, options) -> result``; ``section(ctx, result, options) -> list of blocks``
     (see :mod:`govsurvey.report.document`); ``many``: the spec gives a list of option sets
     (``regressions: [{formula: ...}, ...]``); ``needs``: analyses (earlier in the registry)
-    or spec sections (``interviews``) it reads."""
+    or spec sections (``interviews``) it reads; ``caption(options)``: a few words naming what
+    this option set is about, shown in its heading, the failure summary and the report."""
 
     name: str
     title: dict[str, str]
@@ -65,6 +66,7 @@ class Analysis:
     many: bool = False
     needs: tuple[str, ...] = ()
     example: str = "true"
+    caption: Callable[[Any], str] | None = None    # what one option set is about ("participation ~ trust")
 
 
 REGISTRY: dict[str, Analysis] = {}

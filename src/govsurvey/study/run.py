@@ -43,12 +43,13 @@ class Failure:
     error: str
     message: str
     fix: str
+    about: str = ""          # what the option set is about (a formula, x → m → y), when the analysis says
 
     @classmethod
-    def from_exception(cls, key: str, exc: BaseException) -> "Failure":
+    def from_exception(cls, key: str, exc: BaseException, about: str = "") -> "Failure":
         text = str(exc)
         message, _, fix = text.partition(" Fix: ")
-        return cls(key=key, error=type(exc).__name__, message=message.strip(), fix=fix.strip())
+        return cls(key=key, error=type(exc).__name__, message=message.strip(), fix=fix.strip(), about=about)
 
     def to_dict(self) -> dict[str, str]:
         return dataclasses.asdict(self)
@@ -64,6 +65,11 @@ class Outcome:
     options: Any
     result: Any = None
     failure: Failure | None = None
+
+    @property
+    def about(self) -> str:
+        """What this option set is about (the analysis' caption of its options), or ''."""
+        return self.analysis.caption(self.options) if self.analysis.caption and self.options is not None else ""
 
 
 def steps(study: Study) -> list[str]:
@@ -126,22 +132,23 @@ def _run_entry(entry: Analysis, options: Any, inputs: Inputs, failed: dict[str, 
     out = []
     for k, opts in enumerate(options if many else (options,)):
         key = f"{entry.name}[{k}]" if many else entry.name
+        about = entry.caption(opts) if entry.caption else ""
         missing = [n for n in entry.needs if n in failed]
         if missing:
             reason = f"it needs {missing[0]}, which could not be computed ({failed[missing[0]].message})"
             failure = Failure(key=key, error="SkippedAnalysis", message=f"{key} was not computed: {reason}.",
-                              fix=failed[missing[0]].fix or f"fix {missing[0]} first.")
+                              fix=failed[missing[0]].fix or f"fix {missing[0]} first.", about=about)
             out.append(Outcome(entry, key, k if many else None, opts, failure=failure))
             continue
         try:
             result = entry.run(inputs, opts)
         except GovsurveyError as exc:
-            out.append(Outcome(entry, key, k if many else None, opts, failure=Failure.from_exception(key, exc)))
+            out.append(Outcome(entry, key, k if many else None, opts, failure=Failure.from_exception(key, exc, about)))
         except Exception as exc:  # noqa: BLE001 - one analysis must not lose the others; the error is reported, not hidden
             log.debug("analysis %s failed", key, exc_info=True)
             wrapped = AnalysisError(f"{key} failed with an unexpected {type(exc).__name__}: {exc}. Fix: check this analysis' "
                                     "options and the variables it uses; if they look right, report this with the spec.")
-            out.append(Outcome(entry, key, k if many else None, opts, failure=Failure.from_exception(key, wrapped)))
+            out.append(Outcome(entry, key, k if many else None, opts, failure=Failure.from_exception(key, wrapped, about)))
         else:
             out.append(Outcome(entry, key, k if many else None, opts, result=result))
     if not many:
