@@ -104,7 +104,11 @@ def test_run_example_study(example_run, files):
     assert data["provenance"]["packages"]["pandas"]
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "样本与筛查" in html and "应急物资储备" in html and "联合展示" in html
-    assert not list(out.glob(".*.tmp*"))  # no temporary files left behind
+    assert not list(out.glob(".govsurvey-tmp-*")) and not list(out.glob(".govsurvey-staging-*"))  # nothing temporary left
+    assert not (out / ".govsurvey.lock").exists()
+    manifest = json.loads((out / "govsurvey-manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == {"report.html", "report.pdf", "report.docx", "results.json", "scores.csv",
+                                      "exclusions.csv", "failure_cases.csv"}
 
 
 def test_study_results_api(example_run):

@@ -75,7 +75,7 @@ def validate(
 def score_cmd(
     instrument: Path = typer.Argument(..., help="Instrument YAML or XLSForm."),
     data: Path = typer.Argument(..., help="Responses (.csv .tsv .xlsx .sav .dta .parquet)."),
-    out: Path = typer.Option(Path("scores.csv"), "--out", "-o", help="Where to write the scores (CSV)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the scores (CSV); default: <data>_scores.csv beside the data."),
     method: str = typer.Option("mean", help="mean or sum."),
     min_valid: float = typer.Option(0.8, help="Share of a construct's items needed for a score."),
     no_screen: bool = typer.Option(False, "--no-screen", help="Score every respondent, without screening."),
@@ -84,8 +84,11 @@ def score_cmd(
     """Read, screen and score responses; write one row per retained respondent."""
     import govsurvey as gs
     from govsurvey.data import write_atomic
+    from govsurvey.data.outputs import check_not_inputs
 
     try:
+        out = out or data.with_name(f"{data.stem}_scores.csv")
+        check_not_inputs([out], [instrument, data], fix="give --out a new file name")
         inst = gs.load_instrument(instrument)
         df = gs.read_responses(data, inst, encoding=encoding)
         if not no_screen:

@@ -29,7 +29,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent)
+    # named so a run can recognise (and clean up) what a killed run left: .govsurvey-tmp-<name>-XXXX<suffix>
+    fd, tmp = tempfile.mkstemp(prefix=f".govsurvey-tmp-{target.name}-", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     umask = os.umask(0)

@@ -9,6 +9,7 @@ itself is cheap), and a file over the budget is refused with the numbers.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,10 @@ def read_yaml_text(path: Path, *, max_bytes: int) -> str:
 
     Raises ``UnicodeDecodeError`` for text that is not UTF-8 and :class:`YamlLimitError`
     for oversized files; callers turn both into their own clear errors."""
-    size = path.stat().st_size
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):        # a FIFO or a device would block or never end
+        raise YamlLimitError("it is not a regular file (a pipe, device or folder)")
+    size = info.st_size
     if size > max_bytes:
         raise YamlLimitError(f"the file is {size:,} bytes; at most {max_bytes:,} are read")
     return path.read_bytes().decode("utf-8-sig")

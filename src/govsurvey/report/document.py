@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +26,10 @@ import numpy as np
 import pandas as pd
 
 
-__all__ = ["Document", "Section", "Heading", "Paragraph", "Table", "Figure", "Failed", "SectionContext", "build_document", "fmt", "fmt_p"]
+__all__ = ["Document", "Section", "Heading", "Paragraph", "Table", "Figure", "Failed", "SectionContext", "build_document",
+           "xml_safe", "fmt", "fmt_p"]
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclasses.dataclass
@@ -252,3 +257,33 @@ def _appendix(ctx: SectionContext) -> Section:
     if res.notes:
         blocks.append(Paragraph(t["notes"] + ctx.text("：", ": ") + " ".join(res.notes)))
     return Section("appendix", t["appendix"], blocks)
+
+
+def xml_safe(doc: Document) -> Document:
+    """The document without characters XML cannot carry (control characters from a spec or a
+    data file), which Word, PDF and HTML writers would choke on; a DataWarning names where."""
+    from govsurvey.errors import DataWarning
+
+    found: list[str] = []
+
+    def clean(text: Any, where: str) -> Any:
+        if isinstance(text, str) and _CONTROL.search(text):
+            found.append(where)
+            return _CONTROL.sub("", text)
+        return text
+
+    def block(b: Any, where: str) -> Any:
+        if isinstance(b, Table):
+            frame = b.frame.map(lambda v: clean(v, f"{where} (table {b.number})"))
+            frame.columns = [clean(c, f"{where} (table {b.number} header)") for c in frame.columns]
+            return dataclasses.replace(b, caption=clean(b.caption, where), note=clean(b.note, where), frame=frame)
+        changes = {f.name: clean(getattr(b, f.name), where) for f in dataclasses.fields(b) if isinstance(getattr(b, f.name), str)}
+        return dataclasses.replace(b, **changes)
+
+    sections = [dataclasses.replace(s, title=clean(s.title, s.id), blocks=[block(b, s.id) for b in s.blocks]) for s in doc.sections]
+    out = dataclasses.replace(doc, title=clean(doc.title, "title"), subtitle=clean(doc.subtitle, "subtitle"), sections=sections)
+    if found:
+        warnings.warn(f"Removed control characters (invisible bytes such as \\x07 that XML cannot carry) from the report's "
+                      f"{', '.join(dict.fromkeys(found))}. Fix: clean those texts in the spec, instrument or data.",
+                      DataWarning, stacklevel=2)
+    return out

@@ -44,9 +44,9 @@ def write_docx(results, path: str | Path) -> Path:
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
-    from govsurvey.report.document import build_document
+    from govsurvey.report.document import build_document, xml_safe
 
-    doc = build_document(results)
+    doc = xml_safe(build_document(results))
     d = docx.Document()
     style = d.styles["Normal"]
     style.font.name = "Times New Roman"

@@ -62,9 +62,9 @@ def render_report(results, *, media: str = "screen") -> str:
 
     import jinja2
 
-    from govsurvey.report.document import Heading, build_document
+    from govsurvey.report.document import Heading, build_document, xml_safe
 
-    doc = build_document(results)
+    doc = xml_safe(build_document(results))
     sections = [{"id": section.id, "title": section.title, "blocks": [_block(b) for b in section.blocks],
                  "headings": [{"id": b.id, "text": b.text} for b in section.blocks if isinstance(b, Heading)]}
                 for section in doc.sections]

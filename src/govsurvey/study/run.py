@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from govsurvey.data import read_codes, read_responses, sha256_file, write_atomic, write_text_atomic
+from govsurvey.data.outputs import OutputFolder, check_not_inputs, os_error
 from govsurvey.errors import AnalysisError, GovsurveyError, SpecificationError
 from govsurvey.instrument import Instrument, load_instrument
 from govsurvey.results import Result, to_jsonable
@@ -94,13 +95,13 @@ def run_study(study: Study, progress: Callable[[str], None] | None = None) -> "S
     keyed = reverse_code(screening.clean, inst)
     background = [q.id for q in inst.demographics if q.id in screening.clean.columns]
     failed: dict[str, Failure] = {}
-    codes = _read_interviews(study, step, failed)
-    inputs = Inputs(instrument=inst, screening=screening, scores=scores, keyed=keyed, frame=screening.clean[background].join(scores),
-                    codes=codes, seed=study.seed, language=study.language)
     outcomes: list[Outcome] = []
     notes: list[str] = []
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
+        codes = _read_interviews(study, step, failed)       # its warnings (codings dropped ...) reach the report
+        inputs = Inputs(instrument=inst, screening=screening, scores=scores, keyed=keyed, codes=codes, seed=study.seed,
+                        frame=screening.clean[background].join(scores), language=study.language)
         for name, entry in REGISTRY.items():
             if name in study.analyses:
                 step(name)
@@ -274,23 +275,46 @@ class StudyResults(Result):
         return write_docx(self, path)
 
     def write_outputs(self, folder: str | Path, formats: tuple[str, ...] | None = None) -> tuple[dict[str, Path], list[Failure]]:
-        """Write every output it can into ``folder``; return the paths and what could not be written."""
+        """Write every output it can into ``folder``; return the paths and what could not be written.
+
+        The files are written into a staging folder and moved in together, with
+        ``govsurvey-manifest.json`` naming the run and its files (see
+        :mod:`govsurvey.data.outputs`); an output path that is one of the run's inputs is
+        refused before anything is written, and a second run into the same folder is refused
+        while this one writes."""
         out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
-        paths: dict[str, Path] = {}
+        names = {fmt: "results.json" if fmt == "json" else f"report.{fmt}" for fmt in formats or self.study.formats}
+        names.update(scores="scores.csv", exclusions="exclusions.csv", failure_cases="failure_cases.csv")
+        check_not_inputs([out / n for n in names.values()], self._input_paths())
         failures: list[Failure] = []
-        writers = {fmt: (lambda fmt=fmt: getattr(self, f"to_{fmt}")(out / ("results.json" if fmt == "json" else f"report.{fmt}")))
-                   for fmt in formats or self.study.formats}
-        writers["scores"] = lambda: write_atomic(out / "scores.csv", lambda p: self.scores.to_csv(p, encoding="utf-8-sig"))
-        writers["exclusions"] = lambda: write_atomic(out / "exclusions.csv", lambda p: self.screening.excluded.to_csv(p, encoding="utf-8-sig"))
-        writers["failure_cases"] = lambda: write_atomic(
-            out / "failure_cases.csv", lambda p: self.screening.failure_cases.to_csv(p, index=False, encoding="utf-8-sig"))
-        for kind, write in writers.items():
-            try:
-                paths[kind] = write()
-            except GovsurveyError as exc:
-                failures.append(Failure.from_exception(f"output {kind}", exc))
-        return paths, failures
+        with OutputFolder(out, inputs=self._input_paths()) as staged:
+            for kind, name in names.items():
+                try:
+                    self._write_one(kind, staged.staging / name)
+                except GovsurveyError as exc:
+                    failures.append(Failure.from_exception(f"output {kind}", exc))
+                except OSError as exc:
+                    failures.append(Failure.from_exception(f"output {kind}", os_error(exc, out)))
+            written = staged.commit({"study": self.study.name, "govsurvey": self.provenance["packages"].get("govsurvey"),
+                                     "inputs": self.provenance["inputs"], "seed": self.study.seed,
+                                     "failed_analyses": [f.key for f in self.failures],
+                                     "failed_outputs": [f.key.removeprefix("output ") for f in failures]})
+        by_name = {name: kind for kind, name in names.items()}
+        return {by_name[name]: path for name, path in written.items()}, failures
+
+    def _write_one(self, kind: str, path: Path) -> Path:
+        tables = {"scores": (self.scores, True), "exclusions": (self.screening.excluded, True),
+                  "failure_cases": (self.screening.failure_cases, False)}
+        if kind in tables:
+            frame, index = tables[kind]
+            return write_atomic(path, lambda p: frame.to_csv(p, index=index, encoding="utf-8-sig"))
+        return getattr(self, f"to_{kind}")(path)
+
+    def _input_paths(self) -> list[Path]:
+        study = self.study
+        paths = [study.spec_path, study.instrument_path, study.data.get("path"),
+                 *(study.interviews.get(k) for k in ("path", "codebook", "cases"))]
+        return [Path(p) for p in paths if p is not None]
 
     def write(self, folder: str | Path, formats: tuple[str, ...] | None = None) -> dict[str, Path]:
         """Write the report formats of the spec (html, pdf, docx, json) and the score and

@@ -119,7 +119,7 @@ class Study:
         (9, 20261124)
         """
         p = Path(path)
-        if not p.is_file():
+        if not p.exists():
             raise InputFileNotFoundError(f"Study spec {p} does not exist. Check the path.")
         return cls.from_dict(_read(p), base=p.resolve().parent, source=str(p))
 
