@@ -30,19 +30,26 @@ def names(files):
 
 # ------------------------------------------------------------------------------- readers
 def test_qdpx_and_csv_give_identical_segments(files, codes_csv):
+    raw_qdpx = gs.read_codes(files["qdpx"], codebook=files["codebook"], pseudonymise=False)
+    raw_csv = gs.read_codes(files["segments"], codebook=files["codebook"], cases=files["cases"], pseudonymise=False)
+    pd.testing.assert_frame_equal(raw_qdpx.segments, raw_csv.segments)
     from_qdpx = gs.read_codes(files["qdpx"], codebook=files["codebook"])
-    pd.testing.assert_frame_equal(from_qdpx.segments, codes_csv.segments)
+    # pseudonymised alike; the .qdpx's offsets move with its scrubbed transcripts (the CSV has none)
+    pd.testing.assert_frame_equal(from_qdpx.segments.drop(columns=["start", "end"]), codes_csv.segments.drop(columns=["start", "end"]))
     pd.testing.assert_frame_equal(from_qdpx.codebook, codes_csv.codebook)
     assert from_qdpx.identifying == ("name",) and "name" not in from_qdpx.segments.columns
+    for src, part in from_qdpx.segments.groupby("source"):  # offsets point into the scrubbed transcripts
+        assert all(from_qdpx.texts[src][r.start:r.end] == r.text for r in part.itertuples())
     assert set(from_qdpx.coders) == {"coder_A", "coder_B"}
 
 
 @pytest.mark.parametrize("style", ["refi", "maxqda", "nvivo", "qualcoder"])
-def test_exporter_styles_round_trip(codes_csv, texts, tmp_path, style):
-    path = gs.write_qdpx(codes_csv, tmp_path / f"{style}.qdpx", texts=texts, style=style)
+def test_exporter_styles_round_trip(files, tmp_path, style):
+    codes = gs.read_codes(files["qdpx"], codebook=files["codebook"])  # pseudonymised, with its scrubbed transcripts
+    path = gs.write_qdpx(codes, tmp_path / f"{style}.qdpx", style=style)
     back = gs.read_codes(path)
-    pd.testing.assert_frame_equal(back.segments, codes_csv.segments)
-    pd.testing.assert_frame_equal(back.codebook, codes_csv.codebook)
+    pd.testing.assert_frame_equal(back.segments, codes.segments)
+    pd.testing.assert_frame_equal(back.codebook, codes.codebook)
     with zipfile.ZipFile(path) as zf:
         qde = zf.read("project.qde").decode("utf-8")
     if style == "maxqda":
@@ -112,9 +119,10 @@ def test_hand_written_maxqda_style_archive(tmp_path):
     assert codes.codebook.set_index("code").loc["物资储备不足", "parent"] == "事前准备"
     row = seg[seg["code"] == "物资储备不足"]
     assert sorted(row["coder"]) == ["张同学", "李老师"] and set(row["text"]) == {"口罩不够"}
-    assert set(row["case"]) == {"王建国"} and set(row["site"]) == {"幸福里社区"}
+    assert set(row["case"]) == {"网格员-01"} and set(row["site"]) == {"幸福里社区"}  # case labels that are names: pseudonymised
+    assert codes.identity_key().loc[["网格员-01", "居民-01"], "case"].tolist() == ["王建国", "赵丽"]
     drill = seg[(seg["code"] == "演练常态化") & (seg["source"] == "访谈二")].iloc[0]
-    assert drill["text"] == "每季度都演练" and drill["case"] == "赵丽" and drill["role"] == "居民"
+    assert drill["text"] == "每季度都演练" and drill["case"] == "居民-01" and drill["role"] == "居民"
     crlf = seg[seg["source"] == "访谈三"].iloc[0]
     assert crlf["text"] == "每季度都演练" and crlf["coder"] == "张同学"
     assert any("outside the archive" in w for w in codes.warnings)
@@ -246,8 +254,9 @@ def test_code_matrix_and_cooccurrence(codes_csv):
 
 
 # -------------------------------------------------------------------------------- privacy
-def test_no_interviewee_name_in_any_output_unless_asked(inst, xlsx_data, codes_csv, names):
-    texts_with_names = [t for t in codes_csv.segments["text"] if any(n in t for n in names)]
+def test_no_interviewee_name_in_any_output_unless_asked(inst, xlsx_data, files, codes_csv, names):
+    raw = gs.read_codes(files["segments"], codebook=files["codebook"], cases=files["cases"], pseudonymise=False)
+    texts_with_names = [t for t in raw.segments["text"] if any(n in t for n in names)]
     assert texts_with_names, "the example must contain names inside coded text for this test to mean anything"
     clean = gs.screen(xlsx_data, inst).clean
     dims = list(inst.importance_items)
@@ -258,7 +267,8 @@ def test_no_interviewee_name_in_any_output_unless_asked(inst, xlsx_data, codes_c
     blob = "\n".join(outputs)
     leaked = [n for n in names if n in blob]
     assert not leaked, f"names leaked: {leaked}"
-    open_quotes = "\n".join(gs.quotes(codes_csv, c, n=20, pseudonymise=False).to_csv() for c in codes_csv.codebook["code"])
+    assert not [n for n in names if n in "\n".join(gs.quotes(raw, c, n=20).to_csv() for c in raw.codebook["code"])]
+    open_quotes = "\n".join(gs.quotes(raw, c, n=20, pseudonymise=False).to_csv() for c in raw.codebook["code"])
     assert any(n in open_quotes for n in names)  # only when asked
 
 

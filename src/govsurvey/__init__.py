@@ -10,7 +10,7 @@ models → qualitative → integration → report → cli.
 """
 
 from govsurvey import datasets
-from govsurvey.data import read_codes, read_responses, write_qdpx
+from govsurvey.data import read_codes, read_responses, write_identity_key, write_qdpx
 from govsurvey.errors import (
     DataFormatError,
     DataValidationError,
@@ -110,6 +110,7 @@ __all__ = [
     "Moderation",
     "read_codes",
     "write_qdpx",
+    "write_identity_key",
     "CodedInterviews",
     "code_matrix",
     "cooccurrence",

@@ -10,10 +10,16 @@ laughs) and external entities are refused.
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import io
+import os
 import re
+import stat
 import uuid
+import warnings as _warnings
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,17 +29,33 @@ import pandas as pd
 
 from govsurvey.data.encoding import decode_bytes
 from govsurvey.data.files import write_atomic
-from govsurvey.errors import DataFormatError, DataValidationError, InputFileNotFoundError, SpecificationError
-from govsurvey.qualitative.coded import CODEBOOK_COLUMNS, SEGMENT_COLUMNS, CodedInterviews, build_interviews
+from govsurvey.errors import (
+    DataFormatError,
+    DataValidationError,
+    DataWarning,
+    InputFileNotFoundError,
+    SpecificationError,
+)
+from govsurvey.qualitative.coded import (
+    CODEBOOK_COLUMNS,
+    SEGMENT_COLUMNS,
+    CodedInterviews,
+    build_interviews,
+)
+from govsurvey.qualitative.privacy import pseudonymise as _pseudonymise
 
-__all__ = ["read_codes", "write_qdpx", "LIMITS"]
+__all__ = ["read_codes", "write_qdpx", "write_identity_key", "LIMITS"]
 
 LIMITS = {
     "entries": 20_000,             # files in the archive
     "entry_bytes": 100 * 2**20,    # one decompressed entry
     "total_bytes": 500 * 2**20,    # all decompressed entries
     "ratio": 200,                  # decompressed / compressed, for entries over 1 MiB
+    "code_depth": 100,             # nesting of the code tree
 }
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError, KeyError)
+_FIX_ARCHIVE = ("Fix: export the project again from the QDA program (File > Export > REFI-QDA project), "
+                "or re-zip it with standard compression and no password.")
 NS = "urn:QDA-XML:project:1.0"
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
 
@@ -58,8 +80,8 @@ class _SafeZip:
     def __init__(self, path: Path) -> None:
         try:
             self.zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise DataFormatError(f"{path} is not a readable .qdpx (zip) archive ({exc}). Fix: export the project again.") from None
+        except (*_ZIP_ERRORS, UnicodeDecodeError) as exc:
+            raise DataFormatError(f"{path} is not a readable .qdpx (zip) archive ({exc}). {_FIX_ARCHIVE}") from None
         infos = self.zf.infolist()
         if len(infos) > LIMITS["entries"]:
             raise DataFormatError(f"{path} has {len(infos)} entries (limit {LIMITS['entries']}); refused as a possible zip bomb.")
@@ -83,8 +105,18 @@ class _SafeZip:
     def read(self, name: str) -> bytes:
         info = self.names[name]
         limit = LIMITS["entry_bytes"]
-        with self.zf.open(info) as fh:  # headers can lie: never read more than the limit
-            data = fh.read(limit + 1)
+        if info.flag_bits & 0x1:
+            raise DataFormatError(f"{self.path}: entry {name!r} is encrypted (password-protected); govsurvey reads only "
+                                  f"unencrypted projects. {_FIX_ARCHIVE}")
+        try:
+            with self.zf.open(info) as fh:  # headers can lie: never read more than the limit
+                data = fh.read(limit + 1)
+        except NotImplementedError as exc:
+            raise DataFormatError(f"{self.path}: entry {name!r} uses a compression method Python cannot read "
+                                  f"(type {info.compress_type}, e.g. Deflate64: {exc}). {_FIX_ARCHIVE}") from None
+        except _ZIP_ERRORS as exc:
+            raise DataFormatError(f"{self.path}: entry {name!r} is damaged ({type(exc).__name__}: {exc}; a bad CRC or a "
+                                  f"size header that does not match the data). {_FIX_ARCHIVE}") from None
         if len(data) > limit:
             raise DataFormatError(f"{self.path}: entry {name!r} decompresses beyond {limit:,} bytes; refused as a possible zip bomb.")
         self.read_total += len(data)
@@ -138,6 +170,55 @@ def _variants(text: str, had_bom: bool) -> list[tuple[str, str]]:
     return out
 
 
+def _code_row(c, parent: str) -> dict[str, str]:
+    desc = _text(next(iter(_kids(c, "Description")), None))
+    dim = re.search(r"dimension\s*[:：]\s*([^\s;；]+)", desc)
+    pol = re.search(r"polarity\s*[:：]\s*([^\s;；]+)", desc)
+    memo = re.sub(r"[;；]?\s*(dimension|polarity)\s*[:：]\s*[^\s;；]+", "", desc).strip().strip(";；").strip()
+    return {"code": c.get("name") or c.get("guid"), "parent": parent, "description": memo,
+            "dimension": dim.group(1) if dim else "", "polarity": pol.group(1) if pol else ""}
+
+
+def _codebook(root, path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """The code tree in depth-first order (iteratively: no recursion on untrusted nesting)."""
+    rows, by_guid = [], {}
+    limit = LIMITS["code_depth"]
+    for book in _all(root, "CodeBook"):
+        for codes in _kids(book, "Codes"):
+            stack = [(c, "", 1) for c in reversed(_kids(codes, "Code"))]
+            while stack:
+                c, parent, depth = stack.pop()
+                if depth > limit:
+                    raise DataFormatError(f"{path}: the code tree is nested more than {limit} levels deep (at code "
+                                          f"{c.get('name')!r}); refused as malformed or hostile. Fix: flatten the code "
+                                          "system in the QDA program and export the project again.")
+                row = _code_row(c, parent)
+                by_guid[c.get("guid")] = row["code"]
+                rows.append(row)
+                stack.extend((k, row["code"], depth + 1) for k in reversed(_kids(c, "Code")))
+    return rows, by_guid
+
+
+def _source_text(src, sname: str, arch: _SafeZip, path: Path, warnings: list[str]) -> tuple[str | None, bool]:
+    """A TextSource's text (inline, or an archive member) and whether it had a BOM; None if unreadable."""
+    inline = next(iter(_kids(src, "PlainTextContent")), None)
+    if inline is not None:
+        return (inline.text or "").lstrip("\ufeff"), (inline.text or "").startswith("\ufeff")
+    ref = src.get("plainTextPath") or ""
+    if ref.startswith("internal://"):
+        member = arch.find(ref[len("internal://"):])
+    elif "://" in ref or ref.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", ref):
+        warnings.append(f"Source {sname!r} is stored outside the archive ({ref}); its text was not read.")
+        return None, False
+    else:
+        member = arch.find(ref)
+    if member is not None:
+        return _decode_text(arch.read(member), f"{path}:{member}")
+    if ref.startswith("internal://"):
+        warnings.append(f"Source {sname!r}: {ref} is missing from the archive; its segments have no text.")
+    return None, False
+
+
 def _read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, str], list[str]]:
     arch = _SafeZip(path)
     qde = next((n for n in arch.names if n.lower().endswith("project.qde")), None) or next(
@@ -149,22 +230,7 @@ def _read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, di
         raise DataFormatError(f"{path}: project.qde does not start with a <Project> element.")
     warnings: list[str] = []
     users = {u.get("guid"): u.get("name") or u.get("guid") for u in _all(root, "User")}
-    code_rows, code_by_guid = [], {}
-
-    def walk(el, parent: str):
-        for c in _kids(el, "Code"):
-            name = c.get("name") or c.get("guid")
-            desc = _text(next(iter(_kids(c, "Description")), None))
-            dim = re.search(r"dimension\s*[:：]\s*([^\s;；]+)", desc)
-            pol = re.search(r"polarity\s*[:：]\s*([^\s;；]+)", desc)
-            code_by_guid[c.get("guid")] = name
-            code_rows.append({"code": name, "parent": parent, "description": re.sub(r"[;；]?\s*(dimension|polarity)\s*[:：]\s*[^\s;；]+", "", desc).strip().strip(";；").strip(),
-                              "dimension": dim.group(1) if dim else "", "polarity": pol.group(1) if pol else ""})
-            walk(c, name)
-
-    for book in _all(root, "CodeBook"):
-        for codes in _kids(book, "Codes"):
-            walk(codes, "")
+    code_rows, code_by_guid = _codebook(root, path)
     variables = {v.get("guid"): re.sub(r"^(Cases?|Documents?)\s*:\s*", "", v.get("name") or "") for v in _all(root, "Variable")}
 
     def values(el) -> dict[str, Any]:
@@ -190,24 +256,7 @@ def _read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, di
     seg_rows, texts = [], {}
     for src in _all(root, "TextSource"):
         sguid, sname = src.get("guid"), src.get("name") or src.get("guid")
-        inline = next(iter(_kids(src, "PlainTextContent")), None)
-        text, had_bom = None, False
-        if inline is not None:
-            had_bom = (inline.text or "").startswith("\ufeff")
-            text = (inline.text or "").lstrip("\ufeff")
-        else:
-            ref = src.get("plainTextPath") or ""
-            if ref.startswith("internal://"):
-                member = arch.find(ref[len("internal://"):])
-            elif "://" in ref or ref.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", ref):
-                member = None
-                warnings.append(f"Source {sname!r} is stored outside the archive ({ref}); its text was not read.")
-            else:
-                member = arch.find(ref)
-            if member is not None:
-                text, had_bom = _decode_text(arch.read(member), f"{path}:{member}")
-            elif ref.startswith("internal://"):
-                warnings.append(f"Source {sname!r}: {ref} is missing from the archive; its segments have no text.")
+        text, had_bom = _source_text(src, sname, arch, path, warnings)
         src_vars = values(src)
         if text is not None:
             texts[sname] = text
@@ -268,6 +317,50 @@ def _read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, di
     return segs, pd.DataFrame(code_rows, columns=CODEBOOK_COLUMNS), case_frame, texts, warnings
 
 
+def _regular_file(p: Path, what: str) -> Path:
+    """``p`` if it is an existing regular file; a FIFO, device or folder is refused before opening."""
+    try:
+        mode = os.stat(p).st_mode
+    except FileNotFoundError:
+        raise InputFileNotFoundError(f"{what} file {p} does not exist. Fix: check the path.") from None
+    except (OSError, ValueError) as exc:
+        raise DataFormatError(f"{what} file {p!r} cannot be examined ({exc}). Fix: check the path and its permissions.") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise DataFormatError(f"{what} path {p} is {kind}, not a regular file; refused without reading it. "
+                              "Fix: give the path of the exported file itself.")
+    return p
+
+
+def _csv_rows(text: str, p: Path, what: str) -> pd.DataFrame:
+    """A CSV/TSV parsed strictly: every row must have as many fields as the header."""
+    delimiter = "\t" if p.suffix.lower() == ".tsv" or ("\t" in text.split("\n", 1)[0] and "," not in text.split("\n", 1)[0]) else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader, None)
+        if not header:
+            raise DataFormatError(f"{what} file {p} is empty. Fix: export it again with a header row.")
+        header = [h.strip() for h in header]
+        dup = sorted({h for h in header if header.count(h) > 1})
+        if dup:
+            raise DataFormatError(f"{what} file {p}: the header names column(s) {', '.join(map(repr, dup))} twice. "
+                                  "Fix: give every column a distinct name.")
+        rows = []
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) != len(header):
+                raise DataFormatError(
+                    f"{what} file {p}, line {reader.line_num}: {len(row)} fields where the header has {len(header)} "
+                    f"({delimiter!r}-separated). A text containing a comma must be quoted. Fix: put quotes around it "
+                    f'("a, b") or save the file again from Excel as "CSV UTF-8".')
+            rows.append(row)
+    except csv.Error as exc:
+        raise DataFormatError(f"{what} file {p}, line {reader.line_num}: not valid CSV ({exc}). "
+                              'Fix: save the file again from Excel as "CSV UTF-8".') from None
+    return pd.DataFrame(rows, columns=header, dtype=str)
+
+
 def _table(obj: Any, what: str) -> pd.DataFrame:
     if obj is None:
         return None
@@ -276,13 +369,23 @@ def _table(obj: Any, what: str) -> pd.DataFrame:
     if isinstance(obj, Mapping):
         rows = [{"code": k, **(v if isinstance(v, Mapping) else {"dimension": v})} for k, v in obj.items()]
         return pd.DataFrame(rows)
-    p = Path(obj)
-    if not p.exists():
-        raise InputFileNotFoundError(f"{what} file {p} does not exist.")
+    if not isinstance(obj, (str, os.PathLike)):
+        raise SpecificationError(f"{what}: expected a file path, a DataFrame or a mapping, got {type(obj).__name__}. "
+                                 "Fix: pass the path of the CSV or Excel file.")
+    p = _regular_file(Path(obj), what)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        return pd.read_excel(p, dtype=object)
-    text, _ = decode_bytes(p.read_bytes(), name=str(p))
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        try:
+            frame = pd.read_excel(p, dtype=object, engine="openpyxl")
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on a damaged or fake workbook
+            raise DataFormatError(f"{what} file {p} is not a readable Excel workbook ({type(exc).__name__}: {exc}). "
+                                  'Fix: open it in Excel and save it again as .xlsx, or save it as "CSV UTF-8".') from None
+        return frame.astype(object).where(frame.notna(), "")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise DataFormatError(f"{what} file {p} cannot be read ({exc}). Fix: check its permissions, or copy it locally.") from None
+    text, _ = decode_bytes(raw, name=str(p))
+    return _csv_rows(text.lstrip("\ufeff"), p, what)
 
 
 def read_codes(
@@ -290,9 +393,10 @@ def read_codes(
     *,
     codebook: str | Path | pd.DataFrame | Mapping | None = None,
     cases: str | Path | pd.DataFrame | None = None,
-    identifying: Sequence[str] | None = None,
+    identifying: str | Sequence[str] | None = None,
+    pseudonymise: bool = True,
 ) -> CodedInterviews:
-    """Read coded interview segments.
+    """Read coded interview segments, pseudonymised as they enter.
 
     Parameters
     ----------
@@ -308,8 +412,22 @@ def read_codes(
     cases
         Case variables (site, role, …; one row per case) to add.
     identifying
-        Case variables that identify a person (default: columns named like ``name``/``姓名``);
-        they are never written to outputs unless pseudonymisation is turned off.
+        A case variable, or a list of them, that identifies a person, in addition to those
+        always recognised by name (姓名, 真实姓名, 受访人, 受访者, 被访者, name, interviewee,
+        participant name, real name, phone/电话/手机/联系方式, id card/身份证, address/住址, …).
+    pseudonymise
+        Replace, once and here, every identifying trace (see
+        :func:`govsurvey.qualitative.pseudonymise`): cases become role + number (网格员-03),
+        identifying variables are dropped, and every form of a known name (何秀英, 何 秀英,
+        何书记, 秀英) is replaced in texts, source and document names and memos. The key back to
+        the real names stays in memory (``codes.identity_key()``) and is written only by
+        :func:`write_identity_key`. ``False`` keeps the data as exported.
+
+    Warnings
+    --------
+    Problems met while reading (codings of unknown codes, offsets that do not match the
+    text, sources outside the archive) are emitted as ``gs.DataWarning`` and kept in the
+    result's ``warnings``.
 
     Examples
     --------
@@ -318,48 +436,74 @@ def read_codes(
     >>> codes = gs.read_codes(files["segments"], codebook=files["codebook"], cases=files["cases"])
     >>> sorted(codes.coders)
     ['coder_A', 'coder_B']
+    >>> codes.segments["case"].iloc[0], "name" in codes.cases.columns
+    ('社区干部-01', False)
     """
-    warnings: list[str] = []
-    texts: dict[str, str] = {}
-    origin = "dataframe"
-    if isinstance(source, pd.DataFrame):
-        segs, book, case_frame = source.copy(), None, None
-    else:
-        p = Path(source)
-        if not p.exists():
-            raise InputFileNotFoundError(f"Coded-segments file {p} does not exist. Check the path.")
-        origin = p.name
-        if p.suffix.lower() == ".qdpx":
-            segs, book, case_frame, texts, warnings = _read_qdpx(p)
-        elif p.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm"):
-            segs, book, case_frame = _table(p, "Coded-segments"), None, None
-        else:
-            raise DataFormatError(f"Cannot read coded segments from {p.suffix or 'a file without extension'}. Fix: give a .qdpx or a CSV.")
-    extra = _table(codebook, "Codebook")
-    if extra is not None:
-        if "code" not in extra.columns:
-            raise DataValidationError("The codebook needs a 'code' column.")
-        extra = extra.astype(object).where(extra.notna(), "")
-        if book is None or not len(book):
-            book = extra
-        else:
-            book = book.set_index("code")
-            for _, row in extra.iterrows():
-                for col in CODEBOOK_COLUMNS[1:]:
-                    if col in extra.columns and str(row[col]).strip():
-                        book.loc[row["code"], col] = row[col]
-            book = book.reset_index()
+    if not isinstance(pseudonymise, bool):
+        raise SpecificationError(f"pseudonymise={pseudonymise!r} must be True or False.")
+    segs, book, case_frame, texts, warnings, origin = _read_source(source)
+    book = _merge_codebook(book, _table(codebook, "Codebook"))
     more_cases = _table(cases, "Cases")
     if more_cases is not None:
         if "case" not in more_cases.columns:
-            raise DataValidationError("The cases table needs a 'case' column.")
+            raise DataValidationError(f"The cases table needs a 'case' column; it has {', '.join(map(str, more_cases.columns[:5]))}. "
+                                      "Fix: name the column that holds the case labels 'case'.")
         more_cases = more_cases.set_index("case")
         more_cases.index = more_cases.index.astype(str)
         case_frame = more_cases if case_frame is None or not len(case_frame) else case_frame.combine_first(more_cases)
     if case_frame is None or not len(case_frame):
         var_cols = [c for c in segs.columns if c not in SEGMENT_COLUMNS]
         case_frame = segs[["case"] + var_cols].drop_duplicates("case").set_index("case") if var_cols else None
-    return build_interviews(segs, book, case_frame, identifying=identifying, texts=texts, origin=origin, warnings=warnings)
+    codes = build_interviews(segs, book, case_frame, identifying=identifying, texts=texts, origin=origin, warnings=warnings)
+    asked = (identifying,) if isinstance(identifying, str) else tuple(identifying or ())
+    absent = [c for c in asked if c not in codes.identifying]
+    if absent:
+        codes = dataclasses.replace(codes, warnings=(*codes.warnings, (
+            f"identifying= names {', '.join(map(repr, absent))}, not a case variable of the interviews; nothing was "
+            f"dropped for it. Fix: use one of {', '.join(map(str, codes.cases.columns[:8])) or 'the case variables'}.")))
+    if pseudonymise:
+        codes = _pseudonymise(codes)
+    for text in codes.warnings:
+        _warnings.warn(text, DataWarning, stacklevel=2)
+    return codes
+
+
+def _read_source(source: Any) -> tuple:
+    """(segments, codebook, cases, texts, warnings, origin) from a .qdpx, a table file or a DataFrame."""
+    if isinstance(source, pd.DataFrame):
+        return source.copy(), None, None, {}, [], "dataframe"
+    if not isinstance(source, (str, os.PathLike)):
+        raise SpecificationError(f"read_codes: source must be a .qdpx or CSV path or a DataFrame, got {type(source).__name__}.")
+    p = _regular_file(Path(source), "Coded-segments")
+    if p.suffix.lower() == ".qdpx":
+        segs, book, case_frame, texts, warnings = _read_qdpx(p)
+        return segs, book, case_frame, texts, warnings, p.name
+    if p.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm"):
+        return _table(p, "Coded-segments"), None, None, {}, [], p.name
+    raise DataFormatError(f"Cannot read coded segments from {p.suffix or 'a file without extension'} ({p.name}). "
+                          "Fix: give a .qdpx or a CSV.")
+
+
+def _merge_codebook(book: pd.DataFrame | None, extra: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The project's codebook completed or overridden by ``extra`` (non-empty cells win)."""
+    if extra is None:
+        return book
+    if "code" not in extra.columns:
+        raise DataValidationError(f"The codebook needs a 'code' column; it has {', '.join(map(str, extra.columns[:5]))}. "
+                                  "Fix: name the column that holds the code names 'code'.")
+    extra = extra.astype(object).where(extra.notna(), "")
+    extra["code"] = extra["code"].astype(str)
+    if book is None or not len(book):
+        return extra
+    merged = book.set_index("code")
+    new = [c for c in dict.fromkeys(extra["code"]) if c not in merged.index]
+    merged = pd.concat([merged, pd.DataFrame("", index=pd.Index(new, name="code"), columns=merged.columns)]) if new else merged
+    for col in CODEBOOK_COLUMNS[1:]:
+        if col in extra.columns:
+            given = extra.drop_duplicates("code", keep="last").set_index("code")[col]
+            given = given[given.astype(str).str.strip() != ""]
+            merged.loc[given.index, col] = given.to_numpy()
+    return merged.reset_index()
 
 
 def _guid(*parts: str) -> str:
@@ -378,6 +522,10 @@ def write_qdpx(codes: CodedInterviews, path: str | Path, *, texts: Mapping[str, 
     """
     if style not in ("refi", "maxqda", "nvivo", "qualcoder"):
         raise SpecificationError(f"style={style!r} must be 'refi', 'maxqda', 'nvivo' or 'qualcoder'.")
+    if texts is not None and codes.pseudonymised:
+        raise SpecificationError("write_qdpx: texts= would put the original transcripts (with their names) beside "
+                                 "pseudonymised interviews whose offsets point into the scrubbed ones. Fix: leave texts= out "
+                                 "(the scrubbed transcripts read with the project are used), or read with pseudonymise=False.")
     texts = dict(texts or codes.texts)
     seg = codes.segments
     missing = sorted(set(seg["source"]) - set(texts))
@@ -465,3 +613,30 @@ def write_qdpx(codes: CodedInterviews, path: str | Path, *, texts: Mapping[str, 
                 zf.writestr(name, data)
 
     return write_atomic(path, write)
+
+
+def write_identity_key(codes: CodedInterviews, path: str | Path) -> Path:
+    """Write the key from pseudonyms back to real names (case label, identifying variables,
+    source names) to ``path`` as a CSV (UTF-8 with BOM, for Excel), atomically.
+
+    This is the only place real names are written: keep the file apart from the results
+    (and out of shared folders). The key exists only for interviews pseudonymised by
+    :func:`read_codes` in this session.
+
+    Examples
+    --------
+    >>> import tempfile, govsurvey as gs
+    >>> files = gs.datasets.example_files()
+    >>> codes = gs.read_codes(files["segments"], codebook=files["codebook"], cases=files["cases"])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = gs.write_identity_key(codes, Path(tmp) / "identity_key.csv")
+    ...     "何秀英" in path.read_text(encoding="utf-8-sig")
+    True
+    """
+    if not isinstance(codes, CodedInterviews):
+        raise SpecificationError(f"write_identity_key: codes must be coded interviews (gs.read_codes), got {type(codes).__name__}.")
+    if not codes.pseudonymised:
+        raise DataValidationError("write_identity_key: these interviews were not pseudonymised, so there is no key. "
+                                  "Fix: read them with gs.read_codes(...) (pseudonymise=True, the default).")
+    text = codes.identity_key().reset_index().to_csv(index=False)
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8-sig"))

@@ -3,5 +3,6 @@
 from govsurvey.qualitative.coded import (
     Agreement, CodedInterviews, code_matrix, cooccurrence, intercoder_agreement, pseudonym_map, quotes, scrub,
 )
+from govsurvey.qualitative.privacy import pseudonymise
 
-__all__ = ["CodedInterviews", "code_matrix", "cooccurrence", "intercoder_agreement", "Agreement", "quotes", "pseudonym_map", "scrub"]
+__all__ = ["CodedInterviews", "code_matrix", "cooccurrence", "intercoder_agreement", "Agreement", "quotes", "pseudonym_map", "scrub", "pseudonymise"]

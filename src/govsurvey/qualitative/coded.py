@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,18 +10,23 @@ import numpy as np
 import pandas as pd
 
 from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
+from govsurvey.qualitative.privacy import (
+    case_pseudonyms,
+    identifying_columns,
+    pseudonymise,
+    scrubber_for,
+)
+from govsurvey.qualitative.privacy import pseudonymise as _pseudonymise_step
 from govsurvey.results import Result
 
 __all__ = [
     "CodedInterviews", "SEGMENT_COLUMNS", "CODEBOOK_COLUMNS", "POLARITIES", "build_interviews",
-    "code_matrix", "cooccurrence", "Agreement", "intercoder_agreement", "quotes", "pseudonym_map", "scrub",
+    "code_matrix", "cooccurrence", "Agreement", "intercoder_agreement", "quotes", "pseudonym_map", "scrub", "pseudonymise",
 ]
 
 SEGMENT_COLUMNS = ["source", "case", "coder", "code", "start", "end", "text"]
 CODEBOOK_COLUMNS = ["code", "parent", "description", "dimension", "polarity"]
 POLARITIES = ("barrier", "facilitator", "neutral", "")
-IDENTIFYING = ("name", "姓名", "interviewee", "受访者", "real_name", "phone", "电话")
-ROLE_LABELS = {"resident": "居民", "cadre": "社区干部", "grid_worker": "网格员", "volunteer": "志愿者"}
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -34,6 +38,11 @@ class CodedInterviews(Result):
     description, dimension (the instrument construct it speaks to) and polarity (barrier /
     facilitator). ``cases``: one row per case with its variables; ``identifying`` names the
     case variables that identify a person (never written to outputs unless asked).
+
+    As :func:`govsurvey.read_codes` returns them the interviews are pseudonymised: cases are
+    role + number (网格员-03), identifying variables are gone and every form of a known name
+    is replaced in texts, source names and memos. The key back to the real names is kept in
+    memory only: :meth:`identity_key`, written only by :func:`govsurvey.write_identity_key`.
     """
 
     segments: pd.DataFrame
@@ -43,6 +52,31 @@ class CodedInterviews(Result):
     texts: Mapping[str, str] = dataclasses.field(default_factory=dict)
     origin: str = ""
     warnings: tuple[str, ...] = ()
+    _identity: pd.DataFrame | None = dataclasses.field(default=None, repr=False)
+
+    def _fields(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
+
+    @property
+    def pseudonymised(self) -> bool:
+        """Whether the pseudonymisation step has been applied (``read_codes`` applies it)."""
+        return self._identity is not None
+
+    def identity_key(self) -> pd.DataFrame:
+        """Pseudonym → real case label, identifying variables and source names (in memory only).
+
+        Examples
+        --------
+        >>> import govsurvey as gs
+        >>> files = gs.datasets.example_files()
+        >>> codes = gs.read_codes(files["segments"], codebook=files["codebook"], cases=files["cases"])
+        >>> key = codes.identity_key()
+        >>> list(key.columns), key.index.name
+        (['case', 'name', 'sources'], 'pseudonym')
+        """
+        if self._identity is None:
+            return pd.DataFrame(columns=["case", "sources"], index=pd.Index([], name="pseudonym"))
+        return self._identity.copy()
 
     def to_frame(self) -> pd.DataFrame:
         return self.segments
@@ -51,13 +85,9 @@ class CodedInterviews(Result):
         """JSON-safe and pseudonymised: identifying variables and real names are left out."""
         from govsurvey.results import to_jsonable
 
-        safe_cases = self.cases.drop(columns=[c for c in self.identifying if c in self.cases.columns])
-        pmap = pseudonym_map(self)
-        pairs = _replacements(self, pmap)
-        seg = self.segments.assign(case=self.segments["case"].map(pmap), text=[_scrub(t, pairs) for t in self.segments["text"]])
-        safe_cases = safe_cases.rename(index=pmap)
-        return {"segments": to_jsonable(seg), "codebook": to_jsonable(self.codebook), "cases": to_jsonable(safe_cases),
-                "origin": self.origin, "warnings": list(self.warnings)}
+        safe = self if self.pseudonymised else pseudonymise(self)
+        return {"segments": to_jsonable(safe.segments), "codebook": to_jsonable(safe.codebook), "cases": to_jsonable(safe.cases),
+                "origin": safe.origin, "warnings": list(safe.warnings)}
 
     def __repr__(self) -> str:
         coders = sorted(self.segments["coder"].unique())
@@ -118,7 +148,7 @@ def build_interviews(segments: pd.DataFrame, codebook: pd.DataFrame, cases: pd.D
     if missing_cases:
         cases = pd.concat([cases, pd.DataFrame(index=pd.Index(missing_cases, name="case"))])
     cases = cases[sorted(cases.columns, key=str)]  # canonical column order, whatever the reader
-    ident = tuple(identifying) if identifying is not None else tuple(c for c in cases.columns if str(c).lower() in IDENTIFYING)
+    ident = identifying_columns([c for c in cases.columns if isinstance(c, str)], identifying)
     variables = [c for c in cases.columns if c not in seg.columns]
     if variables:
         seg = seg.drop(columns=[c for c in variables if c in seg.columns]).join(cases[variables], on="case")
@@ -129,20 +159,24 @@ def build_interviews(segments: pd.DataFrame, codebook: pd.DataFrame, cases: pd.D
 
 
 def _tree_order(book: pd.DataFrame) -> pd.DataFrame:
-    """Codebook rows in depth-first order of the code tree, siblings in their given order."""
-    known = set(book["code"])
+    """Codebook rows in depth-first order of the code tree, siblings in their given order
+    (iterative and linear: deep trees and many codes are fine)."""
+    codes = book["code"].tolist()
+    known = set(codes)
     children: dict[str, list[int]] = {}
     for k, parent in enumerate(book["parent"]):
-        children.setdefault(parent if parent in known else "", []).append(k)
+        children.setdefault(parent if parent in known and parent != codes[k] else "", []).append(k)
     order: list[int] = []
-
-    def visit(parent: str) -> None:
-        for k in children.get(parent, []):
-            order.append(k)
-            visit(book["code"].iloc[k])
-
-    visit("")
-    order += [k for k in range(len(book)) if k not in set(order)]  # cycles: keep them, in given order
+    seen: set[int] = set()
+    stack = list(reversed(children.get("", [])))
+    while stack:
+        k = stack.pop()
+        if k in seen:
+            continue
+        seen.add(k)
+        order.append(k)
+        stack.extend(reversed(children.get(codes[k], [])))
+    order += [k for k in range(len(book)) if k not in seen]  # cycles: keep them, in given order
     return book.iloc[order].reset_index(drop=True)
 
 
@@ -317,43 +351,25 @@ def intercoder_agreement(codes: CodedInterviews, *, coders: Sequence[str] | None
 
 
 def pseudonym_map(codes: CodedInterviews) -> dict[str, str]:
-    """Case → pseudonym: role label plus a number within the role (e.g. 网格员-03), in case order."""
-    cases = codes.cases
-    role_col = next((c for c in ("role_zh", "role", "角色", "身份") if c in cases.columns), None)
-    out, counters = {}, {}
-    for case in sorted(cases.index):
-        role = str(cases.at[case, role_col]) if role_col and pd.notna(cases.at[case, role_col]) else "受访者"
-        role = ROLE_LABELS.get(role, role)
-        counters[role] = counters.get(role, 0) + 1
-        out[case] = f"{role}-{counters[role]:02d}"
-    return out
-
-
-def _replacements(codes: CodedInterviews, pmap: dict[str, str]) -> list[tuple[str, str]]:
-    """(identifying value, pseudonym) pairs in the order :func:`scrub` applies them."""
-    pairs = []
-    for case, row in codes.cases.iterrows():
-        for col in codes.identifying:
-            val = row.get(col)
-            if isinstance(val, str) and len(val.strip()) >= 2:
-                pairs.append((val.strip(), pmap[case]))
-        if codes.identifying and re.search(r"[\u4e00-\u9fff]", str(case)) and len(str(case)) >= 2:
-            pairs.append((str(case), pmap[case]))
-    return pairs
-
-
-def _scrub(text: str, pairs: list[tuple[str, str]]) -> str:
-    if not isinstance(text, str) or not text:
-        return text
-    for old, new in pairs:
-        text = text.replace(old, new)
-    return text
+    """Case → pseudonym: role label plus a number within the role (e.g. 网格员-03), in case
+    order; a case already labelled with its pseudonym keeps it."""
+    return case_pseudonyms(codes.cases)
 
 
 def scrub(text: str, codes: CodedInterviews) -> str:
-    """Replace every identifying value (names, and case labels that are names) in ``text``
-    with the case's pseudonym."""
-    return _scrub(text, _replacements(codes, pseudonym_map(codes)))
+    """Replace every form of every known name (identifying variables, and case labels and
+    source names that are names) in ``text`` with the case's pseudonym, or ``[姓名]`` where a
+    form belongs to several people; works on pseudonymised interviews through their key.
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> files = gs.datasets.example_files()
+    >>> codes = gs.read_codes(files["segments"], codebook=files["codebook"], cases=files["cases"])
+    >>> gs.qualitative.scrub("何 秀英和朱书记", codes)
+    '社区干部-01和网格员-01'
+    """
+    return scrubber_for(codes)(text)
 
 
 def quotes(codes: CodedInterviews, code: str, *, n: int = 3, pseudonymise: bool = True, coder: str | None = None,
@@ -361,9 +377,11 @@ def quotes(codes: CodedInterviews, code: str, *, n: int = 3, pseudonymise: bool 
     """Exemplar segments for ``code`` (or for every code of a dimension or parent theme).
 
     One quote per case at most, the most substantive first (longest up to ``max_chars``),
-    ties broken by source order, so the choice is deterministic. With ``pseudonymise`` (the
-    default) cases appear as role + number (网格员-03) and every identifying value in the
-    text is replaced; real names are written only with ``pseudonymise=False``.
+    ties broken by source order, so the choice is deterministic. Interviews from
+    :func:`govsurvey.read_codes` are already pseudonymised: cases appear as role + number
+    (网格员-03) and every form of a known name in the text is replaced. ``pseudonymise=True``
+    (the default) applies that step to interviews built otherwise; ``pseudonymise=False``
+    shows them as they are (real names only for ``read_codes(..., pseudonymise=False)``).
 
     Examples
     --------
@@ -376,6 +394,8 @@ def quotes(codes: CodedInterviews, code: str, *, n: int = 3, pseudonymise: bool 
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise SpecificationError(f"n={n!r} must be a whole number ≥ 1.")
+    if pseudonymise and not codes.pseudonymised:
+        codes = _pseudonymise_step(codes)
     book = codes.codebook
     if code in set(book["code"]):
         wanted = {code}
@@ -392,9 +412,5 @@ def quotes(codes: CodedInterviews, code: str, *, n: int = 3, pseudonymise: bool 
     out = seg[cols].reset_index(drop=True)
     out["text"] = [t if len(t) <= max_chars else t[: max_chars - 1] + "…" for t in out["text"]]
     if pseudonymise:
-        pmap = pseudonym_map(codes)
-        pairs = _replacements(codes, pmap)
-        out["text"] = [_scrub(t, pairs) for t in out["text"]]
-        out["case"] = out["case"].map(pmap)
-        out["source"] = [pmap.get(c, "") for c in seg["case"]]
+        out["source"] = out["case"]
     return out

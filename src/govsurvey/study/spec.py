@@ -71,7 +71,7 @@ class InterviewOptions:
     path: str = option(kind="path", doc="A REFI-QDA project (.qdpx) or a CSV of coded segments, relative to the spec.")
     codebook: str | None = option(None, kind="path", doc="A CSV mapping codes to instrument dimensions and polarity (barrier/facilitator).")
     cases: str | None = option(None, kind="path", doc="A CSV of case variables (case, site, role, ...) for a segments CSV.")
-    identifying: tuple[str, ...] | None = option(None, kind="names", doc="Case variables that identify people (never written to outputs; default: name).")
+    identifying: tuple[str, ...] | None = option(None, kind="names", doc="More case variables that identify people, added to those recognised by name (姓名, 受访人, name, phone, 电话, 身份证 …); never written to outputs.")
 
 
 SECTIONS = {"data": DataOptions, "screening": ScreeningOptions, "scoring": ScoringOptions, "interviews": InterviewOptions}
