@@ -2,7 +2,8 @@
 
 What is known of the layout is in the project's shared WENJUANXING notes: leading
 columns 序号, 提交答卷时间, 所用时间 (e.g. ``425秒``), 来源, 来源详情, 来自IP (and 总分 in
-quizzes); questions headed ``N、题干``; matrix questions spread over several columns, the
+quizzes; some downloads carry a response number 答卷编号, which serves as the id when 序号 is
+absent); questions headed ``N、题干``; matrix questions spread over several columns, the
 first as ``N、题干—第一行`` and the rest as ``N、行``, just the row text, or
 ``N、(题干)—行`` on every column; ``-2``/``-3`` and ``(跳过)`` for skipped answers.
 """
@@ -25,6 +26,7 @@ META_COLUMNS = {
     "来源详情": "_channel_detail",
     "来自IP": "_ip",
     "总分": "_quiz_total",
+    "答卷编号": "_response_id",
 }
 SKIP_CODES = (-2.0, -3.0)
 SKIP_TEXTS = ("(跳过)", "（跳过）", "(空)", "（空）")
@@ -44,8 +46,13 @@ class HeaderInfo:
 
 
 def is_wenjuanxing(columns: list[str]) -> bool:
+    """A Wenjuanxing download has 序号 (or 答卷编号) and 所用时间 or 提交答卷时间.
+
+    >>> is_wenjuanxing(["序号", "提交答卷时间", "1、您的性别："]), is_wenjuanxing(["id", "所用时间"])
+    (True, False)
+    """
     cols = {str(c).strip() for c in columns}
-    return "序号" in cols and ("所用时间" in cols or "提交答卷时间" in cols)
+    return ("序号" in cols or "答卷编号" in cols) and ("所用时间" in cols or "提交答卷时间" in cols)
 
 
 def _split_dash(text: str) -> list[str]:
@@ -112,12 +119,19 @@ def parse_duration(value: object) -> float:
     return h * 3600 + mi * 60 + s
 
 
-def convert_meta(frame: pd.DataFrame) -> pd.DataFrame:
-    """Meta columns under their govsurvey names, converted (seconds as float, time as datetime)."""
+def convert_meta(frame: pd.DataFrame, skip: str | None = None) -> pd.DataFrame:
+    """Meta columns under their govsurvey names, converted (seconds as float, time as datetime,
+    答卷编号 as text so long numbers keep every digit); 序号 and the column ``skip`` (the one
+    used as respondent id) are left out.
+
+    >>> meta = convert_meta(pd.DataFrame({"序号": [1], "所用时间": ["425秒"], "答卷编号": [12345678901234567890]}))
+    >>> meta["_seconds"].tolist(), meta["_response_id"].tolist()
+    ([425.0], ['12345678901234567890'])
+    """
     out = pd.DataFrame(index=frame.index)
     for col in frame.columns:
         name = META_COLUMNS.get(str(col).strip())
-        if name is None or name == "_wjx_id":
+        if name is None or name == "_wjx_id" or col == skip:
             continue
         values = frame[col]
         if name == "_seconds":
@@ -126,6 +140,9 @@ def convert_meta(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = pd.to_datetime(values.astype("string").str.strip(), errors="coerce")
         elif name == "_quiz_total":
             out[name] = pd.to_numeric(values, errors="coerce")
+        elif name == "_response_id":
+            out[name] = pd.array([None if pd.isna(v) else str(int(v)) if isinstance(v, (int, np.integer)) else str(v).strip()
+                                  for v in values], dtype="string")
         else:
             out[name] = values.astype("string")
     return out

@@ -2,6 +2,11 @@
 
 Used by the example-study simulator so the bundled example exercises the real readers, and
 useful on their own (e.g. to hand SPSS users a labelled ``.sav``). All writes are atomic.
+
+Every cell written to CSV or Excel goes through :func:`safe_cell` (a frame through
+:func:`neutralise_cells`), so text from respondents or instruments that starts like a
+formula (``=HYPERLINK(...)``, ``+``, ``-``, ``@``, tab, carriage return) is written as text,
+never run by the spreadsheet that opens it (OWASP "CSV injection").
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +23,76 @@ from govsurvey.data.files import write_atomic
 from govsurvey.errors import SpecificationError, UnknownItemError
 from govsurvey.instrument.model import Instrument
 
-__all__ = ["QuestionBlock", "write_wenjuanxing", "write_sav"]
+__all__ = ["QuestionBlock", "write_wenjuanxing", "write_sav", "safe_cell", "restore_cell", "neutralise_cells", "FORMULA_STARTS"]
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection)."""
+
+
+def _needs_quote(text: str) -> bool:
+    body = text.lstrip("'")
+    return body[:1] in FORMULA_STARTS and body != ""
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` as a spreadsheet cannot run it: text starting with ``= + - @``, a tab or a
+    carriage return gets a leading ``'``; anything else (numbers, None, dates) is returned as is.
+
+    Text that already starts with ``'`` before such a character gets one more, so
+    :func:`restore_cell` undoes this exactly.
+
+    Examples
+    --------
+    >>> safe_cell("=1+2"), safe_cell("-3"), safe_cell(-3), safe_cell("非常同意")
+    ("'=1+2", "'-3", -3, '非常同意')
+    """
+    if isinstance(value, str) and _needs_quote(value):
+        return "'" + value
+    return value
+
+
+def restore_cell(value: Any) -> Any:
+    """Undo :func:`safe_cell`: drop the ``'`` it added; any other value is returned as is.
+
+    >>> restore_cell("'=1+2"), restore_cell("'quoted"), restore_cell(restore_cell(safe_cell("'=x")))
+    ('=1+2', "'quoted", '=x')
+    """
+    if isinstance(value, str) and value[:1] == "'" and _needs_quote(value[1:]):
+        return value[1:]
+    return value
+
+
+def neutralise_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`safe_cell` applied to every text cell, the index
+    (every level) and the column headers; numbers are untouched and ``frame`` is not modified.
+
+    Call it on any table just before ``to_csv``/``to_excel``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"site": ["=cmd|' /C calc'!A0", "东区"], "score": [-1.5, 2.0]}, index=["@1", "2"])
+    >>> out = neutralise_cells(frame)
+    >>> out["site"].tolist(), out.index.tolist(), out["score"].tolist()
+    (["'=cmd|' /C calc'!A0", '东区'], ["'@1", '2'], [-1.5, 2.0])
+    """
+    out = frame.copy()
+    for k in range(out.shape[1]):
+        col = out.iloc[:, k]
+        if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_datetime64_any_dtype(col.dtype)
+                or isinstance(col.dtype, pd.PeriodDtype)):
+            out.isetitem(k, col.astype(object).map(safe_cell).astype(col.dtype if pd.api.types.is_string_dtype(col.dtype) else object))
+    out.columns = _safe_index(out.columns)
+    out.index = _safe_index(out.index)
+    return out
+
+
+def _safe_index(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        return index.set_levels([_safe_index(level) for level in index.levels], verify_integrity=False)
+    if pd.api.types.is_numeric_dtype(index.dtype) or pd.api.types.is_datetime64_any_dtype(index.dtype):
+        return index
+    return pd.Index([safe_cell(v) for v in index], dtype=index.dtype if pd.api.types.is_string_dtype(index.dtype) else object,
+                    name=index.name)
 
 META_OUT = [("序号", None), ("提交答卷时间", "_submitted"), ("所用时间", "_seconds"), ("来源", "_channel"),
             ("来源详情", "_channel_detail"), ("来自IP", "_ip")]
@@ -76,7 +151,8 @@ def write_wenjuanxing(
 
     ``layout="text"`` writes option text (按选项文本), ``"number"`` option numbers (按选项序号).
     ``data`` holds codes with item-id columns, index = 序号, and optionally ``_submitted``,
-    ``_seconds``, ``_channel``, ``_channel_detail``, ``_ip``.
+    ``_seconds``, ``_channel``, ``_channel_detail``, ``_ip``. Text that could run as a
+    formula is written through :func:`safe_cell`.
     """
     if layout not in ("text", "number"):
         raise SpecificationError(f"layout={layout!r} must be 'text' or 'number'.")
@@ -104,7 +180,7 @@ def write_wenjuanxing(
         else:
             labels = scale.labels[lang]
             cols[head] = [missing_text if pd.isna(v) else labels[int(v)] for v in values]
-    frame = pd.DataFrame(cols)
+    frame = neutralise_cells(pd.DataFrame(cols))
     target = Path(path)
     if target.suffix.lower() == ".xlsx":
         return write_atomic(target, lambda p: frame.to_excel(p, index=False, sheet_name="Sheet1", engine="openpyxl"))

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 
+from govsurvey.data.checks import check_regular_file
 from govsurvey.data.yamlfile import Problems, YamlMap, line_of, load_yaml_file
 from govsurvey.errors import InputFileNotFoundError, InstrumentError
-from govsurvey.instrument.model import SCALE_TYPES, Construct, Instrument, Item, Scale
+from govsurvey.instrument.model import SCALE_TYPES, Construct, Instrument, Item, Scale, normalize_text
 
 __all__ = ["load_instrument", "parse_instrument"]
 
@@ -63,6 +64,7 @@ _line = line_of
 def _read_yaml(path: Path) -> Any:
     if not path.exists():
         raise InputFileNotFoundError(f"Instrument file {path} does not exist. Check the path (relative paths start from {Path.cwd()}).")
+    check_regular_file(path, "Instrument file", InstrumentError)
     return load_yaml_file(path, noun="Instrument", error=InstrumentError, max_bytes=MAX_BYTES,
                           bomb_fix="write the instrument out without YAML aliases (*name), or split it into files joined with include:.")
 
@@ -213,6 +215,7 @@ def _scale(name: str, spec: Any, languages: tuple[str, ...], probs: _Problems, w
                               "correct the code, or list it under missing: if it means no answer.")
                 clean[code] = str(text)
             labels[str(lg)] = clean
+    _label_collisions(probs, name, raw if isinstance(raw, dict) else {}, spec, where)
     for m in missing:
         if stype in ("likert", "ordinal") and lo <= m <= hi:
             probs.add(_line(spec, "missing"), f"{where}.missing", f"missing code {m} lies inside the valid range {lo}–{hi}.",
@@ -222,6 +225,25 @@ def _scale(name: str, spec: Any, languages: tuple[str, ...], probs: _Problems, w
         min=float(lo) if lo is not None else None, max=float(hi) if hi is not None else None,
         labels=labels, missing=tuple(float(m) for m in missing), missing_text=tuple(str(t) for t in missing_text),
     )
+
+
+def _label_collisions(probs: _Problems, name: str, raw: dict, spec: dict, where: str) -> None:
+    """Report labels of different codes (any language, or a missing text) that read the same once
+    spaces, punctuation and case are dropped: an answer could not tell them apart."""
+    seen: dict[str, tuple[str, Any, int | None]] = {}
+    entries = [(code, text, _line(per, code)) for per in raw.values() if isinstance(per, dict) for code, text in per.items()]
+    texts = spec.get("missing_text") or []
+    entries += [("missing", t, _line(spec, "missing_text")) for t in (texts if isinstance(texts, list) else [])]
+    for code, text, line in entries:
+        label = str(text).strip()
+        key = normalize_text(label) or label
+        if key in seen and seen[key][1] != code:
+            first, other, first_line = seen[key]
+            probs.add(line, f"{where}.labels", f"scale {name!r}: labels {first!r} (code {other}, line {first_line}) and "
+                      f"{label!r} (code {code}, line {line}) read the same once spaces and punctuation are ignored, so an "
+                      "answer cannot be told apart.", "make the labels differ in letters or digits (e.g. 1至2次 and 12次).")
+            continue
+        seen.setdefault(key, (label, code, line))
 
 
 def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit: str = "line") -> Instrument:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -21,7 +22,7 @@ ROLES = ("item", "importance", "check", "demographic")
 """What a question is for: a construct item, an importance rating of a dimension, an
 attention check with an expected answer, or a demographic question."""
 
-_PUNCT = re.compile(r"[\s　：:？?。．.，,、；;！!\"'“”‘’（）()\[\]【】《》<>—\-_…·]+")
+_PUNCT = re.compile(r"[\s　：:？?。．.，,、；;！!\"'“”‘’（）()\[\]【】《》<>—–－\-_…·]+")
 
 
 def normalize_text(text: str) -> str:
@@ -60,14 +61,70 @@ class Scale:
         return self.type in ("likert", "ordinal", "nominal")
 
     def label_index(self) -> dict[str, int | float]:
-        """Normalised label text (every language) → code, missing texts → NaN."""
-        index: dict[str, int | float] = {}
-        for per_lang in self.labels.values():
-            for code, label in per_lang.items():
-                index.setdefault(normalize_text(label), code)
-        for text in self.missing_text:
-            index.setdefault(normalize_text(text), float("nan"))
-        return index
+        """Normalised label text (every language) → code, missing texts → NaN.
+
+        A normalised text that two different codes share is left out (see :meth:`label_collisions`).
+        """
+        return dict(self.label_lookup()[1])
+
+    def label_lookup(self) -> tuple[dict[str, int | float], dict[str, int | float], dict[float, int | float]]:
+        """The three indexes an answer is looked up in, in this order.
+
+        Returns ``(exact, normalised, numbers)``: the label texts as written (stripped), the
+        texts folded by :func:`normalize_text` — only those that fold to one code — and the
+        labels that are numbers (``"0"``, ``"1"``) by their value. Codes are ints; missing
+        texts map to NaN.
+
+        Examples
+        --------
+        >>> s = Scale(name="times", type="ordinal", min=1, max=3, labels={"zh": {1: "0", 2: "1-2次", 3: "3次及以上"}})
+        >>> exact, normalised, numbers = s.label_lookup()
+        >>> exact["1-2次"], normalised["12次"], numbers[0.0]
+        (2, 2, 1)
+        """
+        exact: dict[str, int | float] = {}
+        folded: dict[str, set] = {}
+        numbers: dict[float, int | float] = {}
+        entries = [(code, label) for per in self.labels.values() for code, label in per.items()]
+        entries += [(float("nan"), text) for text in self.missing_text]
+        for code, label in entries:
+            text = str(label).strip()
+            exact.setdefault(text, code)
+            key = normalize_text(text)
+            if key:
+                folded.setdefault(key, set()).add("missing" if math.isnan(code) else code)
+            try:
+                value = float(text)
+            except ValueError:
+                continue
+            if math.isfinite(value):
+                numbers.setdefault(value, code)
+        normalised = {}
+        for key, codes in folded.items():
+            if len(codes) == 1:
+                only = next(iter(codes))
+                normalised[key] = float("nan") if only == "missing" else only
+        return exact, normalised, numbers
+
+    def label_collisions(self) -> list[tuple[str, int | str, str, int | str]]:
+        """Pairs of labels of different codes that read the same once :func:`normalize_text` has
+        dropped spaces, punctuation and case, as ``(label_a, code_a, label_b, code_b)``, in any
+        language. A missing text counts as code ``"missing"``.
+
+        >>> Scale(name="s", type="nominal", labels={"zh": {1: "1-2次", 2: "12次"}}).label_collisions()
+        [('1-2次', 1, '12次', 2)]
+        """
+        seen: dict[str, tuple[str, int | str]] = {}
+        out = []
+        entries = [(code, label) for per in self.labels.values() for code, label in per.items()]
+        entries += [("missing", text) for text in self.missing_text]
+        for code, label in entries:
+            text = str(label).strip()
+            key = normalize_text(text) or text
+            if key in seen and seen[key][1] != code:
+                out.append((seen[key][0], seen[key][1], text, code))
+            seen.setdefault(key, (text, code))
+        return out
 
     def label(self, code: int, lang: str) -> str | None:
         return self.labels.get(lang, {}).get(code)

@@ -24,9 +24,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from govsurvey.data.checks import check_regular_file, check_xlsx
 from govsurvey.data.files import write_atomic
+from govsurvey.data.writers import restore_cell, safe_cell
+from govsurvey.data.yamlfile import YamlMap as _Map
+from govsurvey.data.yamlfile import YamlSeq as _Seq
 from govsurvey.errors import InputFileNotFoundError, InstrumentError
-from govsurvey.data.yamlfile import YamlMap as _Map, YamlSeq as _Seq
 from govsurvey.instrument.loader import parse_instrument
 from govsurvey.instrument.model import Instrument
 
@@ -44,7 +47,12 @@ def _num(x: float | None) -> Any:
 
 
 def write_xlsform(instrument: Instrument, path: str | Path) -> Path:
-    """Write ``instrument`` to ``path`` as an XLSForm workbook (atomically)."""
+    """Write ``instrument`` to ``path`` as an XLSForm workbook (atomically).
+
+    Every cell goes through :func:`govsurvey.data.writers.safe_cell`, so a text such as
+    ``=HYPERLINK(...)`` is stored as text (``'=HYPERLINK(...)``), never as a live formula;
+    :func:`read_xlsform` takes the ``'`` off again.
+    """
     from openpyxl import Workbook
 
     langs = list(instrument.languages)
@@ -134,14 +142,14 @@ def write_xlsform(instrument: Instrument, path: str | Path) -> Path:
     ws.title = "survey"
     ws.append(survey_cols)
     for r in rows:
-        ws.append([r.get(c) for c in survey_cols])
+        ws.append([safe_cell(r.get(c)) for c in survey_cols])
     wc = wb.create_sheet("choices")
     wc.append(choice_cols)
     for r in choices:
-        wc.append([r.get(c) for c in choice_cols])
+        wc.append([safe_cell(r.get(c)) for c in choice_cols])
     wset = wb.create_sheet("settings")
     wset.append(list(settings))
-    wset.append(list(settings.values()))
+    wset.append([safe_cell(v) for v in settings.values()])
     return write_atomic(path, lambda p: wb.save(p))
 
 
@@ -149,7 +157,7 @@ def _cell(v: Any) -> Any:
     if v is None:
         return None
     if isinstance(v, str):
-        v = v.strip()
+        v = restore_cell(v.strip()).strip()
         return v or None
     return v
 
@@ -201,6 +209,8 @@ def read_xlsform(path: str | Path) -> Instrument:
     p = Path(path)
     if not p.exists():
         raise InputFileNotFoundError(f"XLSForm {p} does not exist. Check the path.")
+    check_regular_file(p, "XLSForm", InstrumentError)
+    check_xlsx(p, InstrumentError)
     try:
         wb = load_workbook(p, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException on broken files
