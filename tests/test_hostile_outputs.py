@@ -151,3 +151,15 @@ def test_a_pipe_as_spec_or_instrument_is_refused_at_once(tmp_path, which):
     os.mkfifo(fifo)
     with pytest.raises(gs.SpecificationError if which == "spec" else gs.InstrumentError, match="not a regular file"):
         (Study.from_yaml if which == "spec" else gs.load_instrument)(fifo)
+
+
+def test_csv_outputs_neutralise_formula_cells(tmp_path, results):
+    """Respondent ids such as =HYPERLINK(...) are written as text ('=...), never as live formulas."""
+    import dataclasses
+
+    ids = [f"=HYPERLINK(\"http://x\",\"{i}\")" if i % 2 else f"@SUM(A{i})" for i in range(len(results.scores))]
+    res = dataclasses.replace(results, scores=results.scores.set_axis(ids))
+    paths, failures = res.write_outputs(tmp_path / "out", formats=("json",))
+    text = paths["scores"].read_text(encoding="utf-8-sig")
+    rows = text.splitlines()[1:]
+    assert rows and all(row.startswith(("'=", "\"'=", "'@")) for row in rows), rows[:3]

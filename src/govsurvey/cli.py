@@ -85,6 +85,7 @@ def score_cmd(
     import govsurvey as gs
     from govsurvey.data import write_atomic
     from govsurvey.data.outputs import check_not_inputs
+    from govsurvey.data.writers import neutralise_cells
 
     try:
         out = out or data.with_name(f"{data.stem}_scores.csv")
@@ -97,7 +98,7 @@ def score_cmd(
                           f"({', '.join(f'{r} {int(result.flags[r].sum())}' for r in result.flags.columns)}).")
             df = result.clean
         scores = gs.score(df, inst, method=method, min_valid=min_valid)
-        write_atomic(out, lambda p: scores.to_csv(p, encoding="utf-8-sig"))
+        write_atomic(out, lambda p: neutralise_cells(scores).to_csv(p, encoding="utf-8-sig"))
         console.print(f"[green]Wrote[/] {out} ({scores.shape[0]} respondents × {scores.shape[1]} constructs).")
     except GovsurveyError as exc:
         _fail(exc)

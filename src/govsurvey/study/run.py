@@ -20,6 +20,7 @@ import pandas as pd
 
 from govsurvey.data import read_codes, read_responses, sha256_file, write_atomic, write_text_atomic
 from govsurvey.data.outputs import OutputFolder, check_not_inputs, os_error
+from govsurvey.data.writers import neutralise_cells
 from govsurvey.errors import AnalysisError, GovsurveyError, SpecificationError
 from govsurvey.instrument import Instrument, load_instrument
 from govsurvey.results import Result, to_jsonable
@@ -306,8 +307,8 @@ class StudyResults(Result):
         tables = {"scores": (self.scores, True), "exclusions": (self.screening.excluded, True),
                   "failure_cases": (self.screening.failure_cases, False)}
         if kind in tables:
-            frame, index = tables[kind]
-            return write_atomic(path, lambda p: frame.to_csv(p, index=index, encoding="utf-8-sig"))
+            frame, index = tables[kind]       # cells starting with = + - @ neutralised (CSV injection)
+            return write_atomic(path, lambda p: neutralise_cells(frame).to_csv(p, index=index, encoding="utf-8-sig"))
         return getattr(self, f"to_{kind}")(path)
 
     def _input_paths(self) -> list[Path]:

@@ -44,6 +44,8 @@ class DataOptions:
     sheet: str | None = option(None, kind="str", doc="Excel sheet name (default: the first sheet).")
     id_column: str | None = option(None, kind="name", doc="Column of respondent ids (default: detected, else row numbers).")
     mapping: dict | None = option(None, kind="mapping", doc="Column renames {column in the file: question id}.")
+    answers: str = option("auto", kind="choice", choices=("auto", "labels", "codes"),
+                          doc="How numbers in answer columns are read when a scale's labels are numbers too: auto (decided from the file), labels or codes.")
 
 
 @_frozen
