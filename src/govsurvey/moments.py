@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from govsurvey._numeric import centred_cross_products, no_complete_cases
 from govsurvey.errors import DataValidationError, SpecificationError
 
 __all__ = ["Moments"]
@@ -37,12 +38,6 @@ class Moments:
     n_dropped: int = 0
 
     # ----------------------------------------------------------- construction
-    @staticmethod
-    def _block(x: np.ndarray, shift: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-        """Moments of one block about ``shift``: (n, Σ(x−s), Σ(x−s)(x−s)ᵀ)."""
-        xs = x - shift
-        return x.shape[0], xs.sum(axis=0), xs.T @ xs
-
     @classmethod
     def from_array(cls, x: np.ndarray, names: Sequence[str], *, chunk_rows: int = CHUNK_ROWS) -> "Moments":
         x = np.asarray(x, dtype=float)
@@ -103,7 +98,11 @@ class Moments:
 
     # -------------------------------------------------------------- algebra
     def merge(self, other: "Moments") -> "Moments":
-        """Combine two disjoint sets of rows (Chan, Golub & LeVeque, 1979)."""
+        """Combine two disjoint sets of rows (Chan, Golub & LeVeque, 1979).
+
+        The difference of the two means enters the result; for data far from zero (1e14 with
+        a spread of 1) each mean is rounded to the values' precision, so merging separately
+        computed Moments loses digits that one stream (``from_chunks``, ``from_frame``) keeps."""
         if self.names != other.names:
             raise SpecificationError("Moments.merge: the two have different columns.")
         if other.n == 0:
@@ -152,43 +151,55 @@ class Moments:
 
 
 class _Accumulator:
+    """Running moments of a stream of blocks.
+
+    Means are held relative to an origin (the first block's mean) and only shifted back at
+    the end, so Chan's merge subtracts small, exactly represented means even when the data
+    sit far from zero (1e14 + spread 1). Each block's cross-products are taken about its own
+    mean: as XᵀX − n·x̄x̄ᵀ when |x̄| ≤ 100·SD (one matrix product, the fast path), else by
+    explicit centring (:func:`govsurvey._numeric.centred_cross_products`)."""
+
     def __init__(self, names: tuple[str, ...]):
         self.names = names
-        self.total: Moments | None = None
+        self.total: Moments | None = None     # means relative to self.origin
+        self.origin: np.ndarray | None = None
         self.dropped = 0
+        self.rows = 0
+        self.missing = np.zeros(len(names), dtype=np.int64)
 
     def add(self, x: np.ndarray) -> None:
         if x.size == 0:
             return
+        self.rows += x.shape[0]
         col_sum = x.sum(axis=0)
         if not np.isfinite(col_sum).all():  # only then look for NaN rows and infinities
             if np.isinf(x).any():
                 raise DataValidationError("Moments: the data contain infinite values. Fix: correct or blank them.")
-            keep = ~np.isnan(x).any(axis=1)
+            isnan = np.isnan(x)
+            self.missing += isnan.sum(axis=0)
+            keep = ~isnan.any(axis=1)
             self.dropped += int((~keep).sum())
             x = x[keep]
             if x.shape[0] == 0:
                 return
             col_sum = x.sum(axis=0)
         n = x.shape[0]
-        shift = col_sum / n if self.total is None else self.total.mean
+        mean = col_sum / n
+        if self.origin is None:
+            self.origin = mean
         gram = x.T @ x
-        # Σ(x−c)(x−c)ᵀ = XᵀX − c sᵀ − s cᵀ + n c cᵀ loses precision when |c| ≫ spread; centre explicitly then
-        var = np.diag(gram) / n - (col_sum / n) ** 2
-        if np.any(shift**2 > 1e4 * np.maximum(var, 1e-300)):
-            n, s_c, ss = Moments._block(x, shift)
+        var = np.diag(gram) / n - mean**2      # a rough estimate: only decides the path
+        if np.any(mean**2 > 1e4 * np.maximum(var, 1e-300)):
+            shifted, m2 = centred_cross_products(x, self.origin)
         else:
-            s_c = col_sum - n * shift
-            ss = gram - np.outer(shift, col_sum) - np.outer(col_sum, shift) + n * np.outer(shift, shift)
-        mean = shift + s_c / n
-        m2 = ss - np.outer(s_c, s_c) / n
+            shifted, m2 = mean - self.origin, gram - n * np.outer(mean, mean)
         if not np.isfinite(m2).all():
             j = int(np.argmax(np.nanmax(np.abs(x), axis=0)))
             raise DataValidationError(
                 f"Moments: {self.names[j]!r} has values so large (up to {np.nanmax(np.abs(x[:, j])):.3g}) that their squares "
                 "overflow double precision. Fix: rescale the variable (e.g. divide by a power of ten) or correct the data."
             )
-        block = Moments(self.names, n, mean, (m2 + m2.T) / 2)
+        block = Moments(self.names, n, shifted, (m2 + m2.T) / 2)
         self.total = block if self.total is None else self.total.merge(block)
 
     def result(self, allow_empty: bool = False) -> Moments:
@@ -196,5 +207,7 @@ class _Accumulator:
             if allow_empty:
                 k = len(self.names)
                 return Moments(self.names, 0, np.zeros(k), np.zeros((k, k)), self.dropped)
-            raise DataValidationError("Moments: no complete rows in the data.")
-        return dataclasses.replace(self.total, n_dropped=self.dropped)
+            raise DataValidationError(no_complete_cases(
+                self.missing, self.rows, self.names, what="Moments", n_complete=0, needed=1,
+                fix="select columns that were answered together."))
+        return dataclasses.replace(self.total, mean=self.origin + self.total.mean, n_dropped=self.dropped)

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
+from govsurvey._numeric import bracketed_root, centre, decreasing_root, no_variance
 from govsurvey.data.checks import check_finite_values, numeric_columns
 from govsurvey.data.options import choice, real_number
 from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
@@ -28,12 +29,38 @@ def _numeric_columns(data: pd.DataFrame, columns: Sequence[str] | None, what: st
     return cols
 
 
+def _column_moments(x: np.ndarray) -> dict[str, float]:
+    """Mean, SD, SE, median, range and SPSS's G1/G2 with their SEs, from deviations about the
+    mean (corrected two-pass, :func:`govsurvey._numeric.centre`): the powers are of the
+    centred values, so x and x + 1e14 give the same skewness and kurtosis."""
+    n = len(x)
+    if not n:
+        return {}
+    mean, dev = centre(x[:, None])
+    dev = dev[:, 0]
+    m2 = float(dev @ dev) / n
+    sd = math.sqrt(m2 * n / (n - 1)) if n > 1 else np.nan
+    row = {"mean": float(mean[0]), "sd": sd, "se": sd / math.sqrt(n) if n > 1 else np.nan, "median": float(np.median(x)),
+           "min": float(x.min()), "max": float(x.max()), "skew": np.nan, "kurtosis": np.nan}
+    if n > 2 and not no_variance(np.array([m2]), mean)[0]:
+        sq = dev * dev
+        m3, m4 = float(sq @ dev) / n, float(sq @ sq) / n
+        row["skew"] = m3 / m2**1.5 * math.sqrt(n * (n - 1)) / (n - 2)                        # G1
+        if n > 3:
+            row["kurtosis"] = ((n * n - 1) * m4 / m2**2 - 3 * (n - 1) ** 2) / ((n - 2) * (n - 3))   # G2
+    row["se_skew"] = math.sqrt(6 * n * (n - 1) / ((n - 2) * (n + 1) * (n + 3))) if n > 2 else np.nan
+    row["se_kurtosis"] = 2 * row["se_skew"] * math.sqrt((n * n - 1) / ((n - 3) * (n + 5))) if n > 3 else np.nan
+    return row
+
+
 def describe(data: pd.DataFrame, *, by: str | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Descriptive statistics per variable (and per group with ``by``).
 
     Columns: ``n``, ``missing``, ``mean``, ``sd``, ``se``, ``median``, ``min``, ``max``,
     ``skew`` and ``kurtosis`` (excess), with their standard errors ``se_skew``,
-    ``se_kurtosis`` — the bias-corrected G1/G2 and SEs that SPSS DESCRIPTIVES reports.
+    ``se_kurtosis`` — the bias-corrected G1/G2 and SEs that SPSS DESCRIPTIVES reports
+    (``psych::describe(x, type = 2)`` in R). Moments are taken of deviations from the mean,
+    so a large offset (values near 1e14) does not change skewness or kurtosis.
 
     Examples
     --------
@@ -53,18 +80,7 @@ def describe(data: pd.DataFrame, *, by: str | None = None, columns: Sequence[str
     rows = {}
     for c in cols:
         v = data[c].astype(float)
-        x = v.dropna().to_numpy()
-        n = len(x)
-        row = {"n": n, "missing": int(v.isna().sum())}
-        if n:
-            sd = float(np.std(x, ddof=1)) if n > 1 else np.nan
-            row.update(mean=float(x.mean()), sd=sd, se=sd / math.sqrt(n) if n > 1 else np.nan, median=float(np.median(x)),
-                       min=float(x.min()), max=float(x.max()))
-            row["skew"] = float(stats.skew(x, bias=False)) if n > 2 and sd > 0 else np.nan
-            row["kurtosis"] = float(stats.kurtosis(x, bias=False)) if n > 3 and sd > 0 else np.nan
-            row["se_skew"] = math.sqrt(6 * n * (n - 1) / ((n - 2) * (n + 1) * (n + 3))) if n > 2 else np.nan
-            row["se_kurtosis"] = 2 * row["se_skew"] * math.sqrt((n * n - 1) / ((n - 3) * (n + 5))) if n > 3 else np.nan
-        rows[c] = row
+        rows[c] = {"n": int(v.notna().sum()), "missing": int(v.isna().sum()), **_column_moments(v.dropna().to_numpy())}
     out = pd.DataFrame.from_dict(rows, orient="index",
                                  columns=["n", "missing", "mean", "sd", "se", "median", "min", "max", "skew", "kurtosis", "se_skew", "se_kurtosis"])
     out.index.name = "variable"
@@ -108,24 +124,45 @@ def correlations(data: pd.DataFrame, *, method: str = "pearson", columns: Sequen
     if len(cols) < 2:
         raise DataValidationError("correlations needs at least two numeric columns.")
     frame = data[cols].astype(float)
+    values = frame.to_numpy(dtype=float, na_value=np.nan)
     k = len(cols)
     r = np.eye(k)
     p = np.zeros((k, k))
     n = np.zeros((k, k), dtype=int)
     for i in range(k):
-        n[i, i] = int(frame.iloc[:, i].notna().sum())
+        n[i, i] = int((~np.isnan(values[:, i])).sum())
         for j in range(i + 1, k):
-            pair = frame.iloc[:, [i, j]].dropna()
-            m = len(pair)
-            n[i, j] = n[j, i] = m
-            if m < 3 or pair.iloc[:, 0].std() == 0 or pair.iloc[:, 1].std() == 0:
-                r[i, j] = r[j, i] = p[i, j] = p[j, i] = np.nan
-                continue
-            res = stats.pearsonr(pair.iloc[:, 0], pair.iloc[:, 1]) if method == "pearson" else stats.spearmanr(pair.iloc[:, 0], pair.iloc[:, 1])
-            r[i, j] = r[j, i] = float(res[0])
-            p[i, j] = p[j, i] = float(res[1])
+            pair = values[~np.isnan(values[:, [i, j]]).any(axis=1)][:, [i, j]]
+            n[i, j] = n[j, i] = len(pair)
+            r[i, j], p[i, j] = _pair_correlation(pair, method)
+            r[j, i], p[j, i] = r[i, j], p[i, j]
+    stats_of = {c: _column_moments(values[~np.isnan(values[:, j]), j]) for j, c in enumerate(cols)}
+    means = pd.Series({c: m.get("mean", np.nan) for c, m in stats_of.items()}, dtype=float)
+    sds = pd.Series({c: m.get("sd", np.nan) for c, m in stats_of.items()}, dtype=float)
     mk = lambda a: pd.DataFrame(a, index=cols, columns=cols)
-    return Correlations(r=mk(r), p=mk(p), n=mk(n), means=frame.mean(), sds=frame.std(ddof=1), method=method)
+    return Correlations(r=mk(r), p=mk(p), n=mk(n), means=means, sds=sds, method=method)
+
+
+def _pair_correlation(pair: np.ndarray, method: str) -> tuple[float, float]:
+    """r and its two-sided p for the complete rows of two columns (NaN when fewer than 3 rows
+    or a column does not vary). Pearson's r is computed from deviations about the means
+    (corrected two-pass), so it does not depend on the columns' offsets; p from t with n − 2 df,
+    as ``cor.test``."""
+    m = len(pair)
+    if m < 3:
+        return np.nan, np.nan
+    mean, dev = centre(pair)
+    ss = dev.T @ dev
+    if no_variance(np.diag(ss) / (m - 1), mean).any():
+        return np.nan, np.nan
+    if method == "spearman":
+        res = stats.spearmanr(pair[:, 0], pair[:, 1])
+        return float(res[0]), float(res[1])
+    r = float(np.clip(ss[0, 1] / math.sqrt(ss[0, 0] * ss[1, 1]), -1.0, 1.0))
+    if abs(r) == 1.0:
+        return r, 0.0
+    t = r * math.sqrt((m - 2) / (1 - r * r))
+    return r, float(2 * stats.t.sf(abs(t), m - 2))
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -171,14 +208,21 @@ def _ncp_interval(stat_fn, observed: float, level: float, hi_start: float) -> tu
             if not (np.isfinite(flo) and np.isfinite(fhi)):
                 return np.nan
             if flo * fhi <= 0:
-                return optimize.brentq(f, lo, hi, xtol=1e-10)
+                return bracketed_root(f, lo, hi, xtol=1e-10)
             width *= 2
         return np.nan
 
     return solve(1 - a), solve(a)
 
 
-def _cohen_d(a: np.ndarray, b: np.ndarray, level: float) -> dict[str, float]:
+def _warn_ci(msgs: list[str], what: str, lo: float, hi: float, level: float, distribution: str) -> None:
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        warn(msgs, f"The {level:.0%} confidence interval of {what} could not be computed: the {distribution} "
+                   "distribution cannot be inverted numerically this far in its tail, so the interval is reported as NaN "
+                   f"(the point estimate of {what} is unaffected). Fix: report {what} without the interval, or merge groups.")
+
+
+def _cohen_d(a: np.ndarray, b: np.ndarray, level: float, msgs: list[str]) -> dict[str, float]:
     n1, n2 = len(a), len(b)
     sp = math.sqrt(((n1 - 1) * a.var(ddof=1) + (n2 - 1) * b.var(ddof=1)) / (n1 + n2 - 2))
     d = (a.mean() - b.mean()) / sp
@@ -187,25 +231,22 @@ def _cohen_d(a: np.ndarray, b: np.ndarray, level: float) -> dict[str, float]:
     t = d / math.sqrt(1 / n1 + 1 / n2)
     lo, hi = _ncp_interval(lambda x, ncp: stats.nct.cdf(x, df, ncp), t, level, abs(t) + 50)
     scale = math.sqrt(1 / n1 + 1 / n2)
+    _warn_ci(msgs, "Cohen's d", lo, hi, level, f"noncentral t (df = {df})")
     return {"cohen_d": d, "d_ci_low": lo * scale, "d_ci_high": hi * scale, "hedges_g": d * j}
 
 
-def _eta_omega(f: float, df1: float, df2: float, n: int, level: float) -> dict[str, float]:
+def _eta_omega(f: float, df1: float, df2: float, n: int, level: float, msgs: list[str]) -> dict[str, float]:
     eta2 = f * df1 / (f * df1 + df2)
     omega2 = max(df1 * (f - 1) / (df1 * (f - 1) + n), 0.0)
     # CI of the population effect from the noncentral F (Steiger, 2004): λ → λ/(λ + n)
     cdf = lambda x, ncp: stats.ncf.cdf(x, df1, df2, max(ncp, 1e-12))
     a = (1 - level) / 2
 
-    def bound(target):
-        if cdf(f, 1e-12) < target:
-            return 0.0
-        hi = max(10.0, f * df1 * 4)
-        while cdf(f, hi) > target:
-            hi *= 2
-        return optimize.brentq(lambda l: cdf(f, l) - target, 1e-12, hi, xtol=1e-10)
-
+    # λ = 0 when even the central F puts less than the target below f; NaN (with a warning) when
+    # the CDF fails (NaN) before the root can be bracketed — e.g. with hundreds of groups
+    bound = lambda target: decreasing_root(lambda l: cdf(f, l) - target, start=max(10.0, f * df1 * 4), low=0.0, xtol=1e-10)
     lam_lo, lam_hi = bound(1 - a), bound(a)
+    _warn_ci(msgs, "η²", lam_lo, lam_hi, level, f"noncentral F (df = {df1:g}, {df2:g})")
     return {"eta_sq": eta2, "eta_sq_ci_low": lam_lo / (lam_lo + n), "eta_sq_ci_high": lam_hi / (lam_hi + n), "omega_sq": omega2}
 
 
@@ -295,7 +336,7 @@ def compare_groups(
             v1, v2 = samples[0].var(ddof=1) / len(samples[0]), samples[1].var(ddof=1) / len(samples[1])
             df = (v1 + v2) ** 2 / (v1**2 / (len(samples[0]) - 1) + v2**2 / (len(samples[1]) - 1))
         stat, p, df1, df2 = float(res.statistic), float(res.pvalue), 1.0, float(df)
-        eff = _cohen_d(samples[0], samples[1], ci)
+        eff = _cohen_d(samples[0], samples[1], ci, msgs)
     elif test == "mannwhitney":
         # normal approximation with tie correction and no continuity correction, as SPSS (R: correct=FALSE)
         res = stats.mannwhitneyu(samples[0], samples[1], alternative="two-sided", method="asymptotic", use_continuity=False)
@@ -308,7 +349,7 @@ def compare_groups(
     elif test == "anova":
         res = stats.f_oneway(*samples)
         stat, p, df1, df2 = float(res.statistic), float(res.pvalue), float(k - 1), float(n - k)
-        eff = _eta_omega(stat, df1, df2, n, ci)
+        eff = _eta_omega(stat, df1, df2, n, ci, msgs)
         if posthoc in ("auto", "tukey"):
             post = pg.pairwise_tukey(data=d, dv=dv, between=group)
         elif posthoc == "games-howell":
@@ -322,7 +363,7 @@ def compare_groups(
             )
         res = pg.welch_anova(data=d, dv=dv, between=group)
         stat, p, df1, df2 = float(res["F"].iloc[0]), float(res["p_unc"].iloc[0] if "p_unc" in res else res["p-unc"].iloc[0]), float(res["ddof1"].iloc[0]), float(res["ddof2"].iloc[0])
-        eff = _eta_omega(float(stats.f_oneway(*samples).statistic), k - 1, n - k, n, ci)
+        eff = _eta_omega(float(stats.f_oneway(*samples).statistic), k - 1, n - k, n, ci, msgs)
         if posthoc in ("auto", "games-howell"):
             post = pg.pairwise_gameshowell(data=d, dv=dv, between=group)
         elif posthoc == "tukey":

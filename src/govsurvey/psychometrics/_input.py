@@ -14,9 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from govsurvey._numeric import centred_cross_products, no_complete_cases, no_variance
 from govsurvey.data.checks import check_finite_values, check_unique_columns
 from govsurvey.data.options import choice
-from govsurvey.errors import DataValidationError, DataWarning, NotPositiveDefiniteError, SpecificationError
+from govsurvey.errors import (
+    DataValidationError,
+    DataWarning,
+    NotPositiveDefiniteError,
+    SpecificationError,
+    preview,
+)
 
 __all__ = ["ItemData", "prepare_items", "warn", "cov_to_cor", "check_positive_definite", "smc", "cholesky_ok",
            "positive_definite_inverse", "surely_well_conditioned"]
@@ -125,37 +132,13 @@ def prepare_items(
     msgs: list[str] = []
     if x.shape[1] < min_items:
         raise DataValidationError(f"{what} needs at least {min_items} items, got {x.shape[1]}. Fix: pass more item columns.")
-    n_total = x.shape[0]
     if missing == "listwise":
-        keep = ~np.isnan(x).any(axis=1)
-        n_dropped = n_total - int(keep.sum())
-        if n_dropped:
-            log.info("%s: %d of %d rows with missing values dropped (listwise)", what, n_dropped, n_total)
-            msgs.append(f"{n_dropped} of {n_total} respondents with missing answers were left out (listwise deletion).")
-            x = x[keep]
-        n = x.shape[0]
-        if n < min_n:
-            raise DataValidationError(
-                f"{what} has {n} complete cases; at least {min_n} are needed. Fix: collect more responses or use missing='pairwise'."
-            )
-        means = x.mean(axis=0)
-        centred = x - means
-        cov = centred.T @ centred / (n - 1)
-        values = x
+        x, n_dropped, means, cov = _listwise(x, names, what, min_n, msgs)
+        values, n = x, x.shape[0]
     else:
-        n_dropped = 0
-        frame = pd.DataFrame(x, columns=names)
-        counts = frame.notna().astype(float).T @ frame.notna().astype(float)
-        if counts.to_numpy().min() < min_n:
-            raise DataValidationError(f"{what}: some pairs of items are answered together by fewer than {min_n} respondents. Fix: drop sparse items.")
-        cov = frame.cov(min_periods=min_n).to_numpy()
-        means = frame.mean().to_numpy()
-        n = int(frame.notna().all(axis=1).sum()) if frame.notna().all(axis=1).sum() else int(counts.to_numpy().min())
-        values = None
-        if frame.isna().any().any():
-            msgs.append("Covariances were computed pairwise (psych's use='pairwise').")
-    flat = ~(np.diag(cov) > 1e-12 * np.maximum(1.0, means**2))
-    constant = [names[j] for j in np.flatnonzero(flat)]
+        n_dropped, values = 0, None
+        means, cov, n = _pairwise(x, names, what, min_n, msgs)
+    constant = [names[j] for j in np.flatnonzero(no_variance(np.diag(cov), means))]
     if constant:
         if not drop_constant:
             raise DataValidationError(
@@ -170,13 +153,62 @@ def prepare_items(
         means = means[keep]
         values = values[:, keep] if values is not None else None
         if len(names) < min_items:
-            raise DataValidationError(f"{what} has fewer than {min_items} items with variance. Fix: check the data.")
+            raise DataValidationError(
+                f"{what} has fewer than {min_items} items with variance (without variance: {preview(constant)}). "
+                "Fix: check the data — were the answers read as codes, and is the right column selected?")
     if n < 5 * len(names):
         warn(msgs, f"Only {n} cases for {len(names)} items ({n / len(names):.1f} per item); estimates are unstable below about 5–10 cases per item.")
     if labels is not None and (len(labels) != len(names) or constant):
         labels = None
     return ItemData(names=tuple(names), values=values, n=int(n), means=means, cov=cov, n_dropped=int(n_dropped), warnings=tuple(msgs),
                     labels=labels)
+
+
+def _listwise(x: np.ndarray, names: list[str], what: str, min_n: int, msgs: list[str]
+              ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """Complete rows, how many were dropped, means and the (n − 1) covariance matrix —
+    centred so that items far from zero (codes + 1e8) keep full precision."""
+    n_total = x.shape[0]
+    isnan = np.isnan(x)
+    keep = ~isnan.any(axis=1)
+    n = int(keep.sum())
+    if n < min_n:
+        raise DataValidationError(no_complete_cases(
+            isnan.sum(axis=0), n_total, names, what=what, n_complete=n, needed=min_n,
+            fix="collect more responses or use missing='pairwise'."))
+    n_dropped = n_total - n
+    if n_dropped:
+        log.info("%s: %d of %d rows with missing values dropped (listwise)", what, n_dropped, n_total)
+        msgs.append(f"{n_dropped} of {n_total} respondents with missing answers were left out (listwise deletion).")
+        x = x[keep]
+    means, m2 = centred_cross_products(x)
+    return x, n_dropped, means, m2 / (n - 1)
+
+
+def _pairwise(x: np.ndarray, names: list[str], what: str, min_n: int, msgs: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Means, pairwise covariances (psych's use='pairwise') and the n reported: complete rows,
+    or the smallest pairwise count when no row is complete."""
+    present = ~np.isnan(x)
+    counts = present.T.astype(float) @ present.astype(float)
+    if counts.min() < min_n:
+        empty = [names[j] for j in np.flatnonzero(np.diag(counts) == 0)]
+        if empty:
+            raise DataValidationError(
+                f"{what}: item(s) {preview(empty)} have no answers at all. "
+                "Fix: drop them from the analysis or check how the data were read.")
+        i, j = np.unravel_index(int(np.argmin(counts)), counts.shape)
+        raise DataValidationError(
+            f"{what}: some pairs of items are answered together by fewer than {min_n} respondents "
+            f"(e.g. {names[i]} and {names[j]}: {int(counts[i, j])}). Fix: drop sparse items.")
+    # pandas' pairwise covariance is Welford's update, whose running mean is rounded to the
+    # values' precision (1/64 near 1e14): give it deviations from the column means instead
+    first = np.nanmean(x, axis=0)
+    dev = pd.DataFrame(x - first, columns=names)
+    cov = dev.cov(min_periods=min_n).to_numpy()
+    complete = int(present.all(axis=1).sum())
+    if complete < x.shape[0]:
+        msgs.append("Covariances were computed pairwise (psych's use='pairwise').")
+    return first + np.nanmean(dev.to_numpy(), axis=0), cov, complete if complete else int(counts.min())
 
 
 def _from_moments(m, *, what: str, min_items: int, drop_constant: bool, min_n: int) -> ItemData:
@@ -190,7 +222,7 @@ def _from_moments(m, *, what: str, min_items: int, drop_constant: bool, min_n: i
         msgs.append(f"{m.n_dropped} rows with missing answers were left out (listwise deletion).")
     cov = m.m2 / (m.n - 1)
     names, means = list(m.names), m.mean.copy()
-    constant = [names[j] for j in np.flatnonzero(~(np.diag(cov) > 1e-12 * np.maximum(1.0, means**2)))]
+    constant = [names[j] for j in np.flatnonzero(no_variance(np.diag(cov), means))]
     if constant:
         if not drop_constant:
             raise DataValidationError(f"{what}: item(s) {', '.join(constant)} have zero variance. Fix: drop them from the analysis.")

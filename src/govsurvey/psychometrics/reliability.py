@@ -249,7 +249,7 @@ def _bootstrap(x: np.ndarray, *, n_boot: int, seed: int | None, omega: bool = Tr
         tot = cov.sum(axis=(1, 2))
         var = np.einsum("bii->bi", cov)
         # a resample can draw one answer for every case of an item: no variance, alpha and omega undefined
-        ok = (var > 1e-12 * np.maximum(1.0, tr[:, None])).all(axis=1) & (tot > 0)
+        ok = (var > 1e-12 * tr[:, None]).all(axis=1) & (tot > 0)    # relative: items at any scale
         with np.errstate(divide="ignore", invalid="ignore"):
             alphas.append(np.where(ok, k / (k - 1) * (1 - tr / tot), np.nan))
         if omega and k >= 3:

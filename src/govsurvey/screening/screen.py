@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,8 +11,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from govsurvey._numeric import centre
 from govsurvey.data.options import real_number, whole_number
-from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
+from govsurvey.errors import (
+    DataValidationError,
+    DataWarning,
+    SpecificationError,
+    UnknownItemError,
+)
 from govsurvey.instrument.model import Instrument
 from govsurvey.results import Result
 from govsurvey.scoring.score import item_frame
@@ -90,6 +97,32 @@ def _reason(rule: str, column: str, value: Any, thresholds: dict[str, Any]) -> s
     return f"{rule}: {column}={value:g}" if isinstance(value, float) else f"{rule}: {column}={value}"
 
 
+_RULE_FIX = {
+    "out_of_range": "check that the answers were read as the instrument's codes",
+    "too_many_missing": "check max_missing= and that the item columns were read",
+    "speeder": "check min_seconds= (or speed_ratio=) and the time column's unit (seconds, not minutes)",
+    "straightline": "check the straightline= share and the reverse keys",
+    "attention": "check the expected answers of the attention checks (attention= or the instrument's checks:)",
+    "duplicate": "check that respondents' answers were not copied, or pass duplicates=False",
+    "mahalanobis": "use a smaller mahalanobis_p or leave it None",
+}
+
+
+def _everyone_excluded(flags: pd.DataFrame, thresholds: dict[str, Any]) -> str | None:
+    """The warning when no respondent is left: the rules that flagged everyone (else every rule
+    with its count) and how to fix each — analyses would otherwise only say "0 complete cases"."""
+    if not len(flags) or not flags.any(axis=1).all():
+        return None
+    total = len(flags)
+    counts = flags.sum(axis=0).astype(int)
+    culprits = [r for r in flags.columns if counts[r] == total] or [r for r in flags.columns if counts[r]]
+    parts = []
+    for r in culprits:
+        cut = f", cut-off {thresholds['speeder']['seconds']:.4g} s" if r == "speeder" and "speeder" in thresholds else ""
+        parts.append(f"{r} flagged {counts[r]} of {total}{cut}")
+    fixes = "; ".join(_RULE_FIX[r] for r in culprits)
+    return (f"screen excluded all {total} respondents, so nothing is left to analyse ({'; '.join(parts)}). "
+            f"Fix: {fixes}.")
 
 
 def screen(
@@ -283,7 +316,7 @@ def screen(
             raise DataValidationError(
                 f"mahalanobis_p needs more complete cases ({x.shape[0]}) than items ({k}) + 1. Fix: turn it off or screen fewer items."
             )
-        centred = x.to_numpy() - x.to_numpy().mean(axis=0)
+        _, centred = centre(x.to_numpy(dtype=float))     # corrected two-pass: exact for items far from 0
         cov = centred.T @ centred / (x.shape[0] - 1)
         try:
             chol = np.linalg.cholesky(cov)
@@ -331,6 +364,10 @@ def screen(
     summary.index.name = "rule"
     clean = data.loc[~any_flag]
     clean.attrs = dict(data.attrs)
+    everyone = _everyone_excluded(flags, thresholds)
+    if everyone:
+        notes.append(everyone)
+        warnings.warn(everyone, DataWarning, stacklevel=2)
     return Screening(
         clean=clean, flags=flags, excluded=excluded, failure_cases=fc, summary=summary,
         thresholds=thresholds, notes=tuple(notes),

@@ -9,13 +9,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special, stats
 
+from govsurvey._numeric import centred_cross_products, decreasing_root, no_variance
 from govsurvey.data.checks import check_finite_values, check_unique_columns
 from govsurvey.data.options import choice
 from govsurvey.errors import (
-    ConvergenceError, ConvergenceWarning, DataValidationError, HeywoodCaseWarning, ModelSyntaxError,
-    NotPositiveDefiniteError, SpecificationError, UnknownItemError,
+    ConvergenceError,
+    ConvergenceWarning,
+    DataValidationError,
+    HeywoodCaseWarning,
+    ModelSyntaxError,
+    NotPositiveDefiniteError,
+    SpecificationError,
+    UnknownItemError,
 )
 from govsurvey.psychometrics._input import cholesky_ok, surely_well_conditioned, warn
 from govsurvey.psychometrics.sem.engine import GroupData, Model, h1_trace
@@ -61,10 +68,8 @@ class _Part:
 
 def _group_data(part: _Part, ov: list[str]) -> GroupData:
     x = part.x if part.names == ov else part.x[:, [part.names.index(v) for v in ov]]
-    n = x.shape[0]
-    mean = x.mean(axis=0)
-    e = x - mean
-    return GroupData(x=x, n=n, mean=mean, cov=e.T @ e / n)
+    mean, m2 = centred_cross_products(x)     # full precision for variables far from zero
+    return GroupData(x=x, n=x.shape[0], mean=mean, cov=m2 / x.shape[0])
 
 
 def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: list[str]) -> tuple[list[_Part], list[str]]:
@@ -150,10 +155,8 @@ def _ncp_bound(x2: float, df: int, target: float) -> float:
     if special.chdtr(df, x2) < target:
         return 0.0
     f = lambda lam: special.chndtr(x2, df, lam) - target if lam > 0 else special.chdtr(df, x2) - target
-    hi = max(x2, 1.0)
-    while f(hi) > 0:
-        hi *= 2
-    return float(optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-14, maxiter=500))
+    # NaN (no bracket: the CDF failed far in the tail) gives a NaN interval rather than a scipy error
+    return decreasing_root(f, start=max(x2, 1.0), low=0.0, xtol=1e-12, rtol=1e-14)
 
 
 def _implied_with_inverse(model: Model, theta: np.ndarray) -> list[dict[str, Any]]:
@@ -491,7 +494,7 @@ def fit_model(
     else:
         groups = [_group_data(part, pt.ov) for part in parts]
     for name, gd in zip(group_names, groups):
-        flat = [pt.ov[j] for j in np.flatnonzero(~(np.diag(gd.cov) > 1e-12))]
+        flat = [pt.ov[j] for j in np.flatnonzero(no_variance(np.diag(gd.cov), gd.mean))]
         if flat:     # (every path — DataFrame, groups, Moments — is checked here, on the variances of the covariance pass)
             raise DataValidationError(f"Variable(s) {', '.join(flat)} are constant{'' if not group else f' in group {name!r}'}; "
                                       "a covariance model needs variance. Fix: drop them.")
