@@ -163,3 +163,29 @@ def test_csv_outputs_neutralise_formula_cells(tmp_path, results):
     text = paths["scores"].read_text(encoding="utf-8-sig")
     rows = text.splitlines()[1:]
     assert rows and all(row.startswith(("'=", "\"'=", "'@")) for row in rows), rows[:3]
+
+
+def test_kill_9_mid_run_leaves_the_previous_set_and_the_next_run_cleans_up(tmp_path):
+    """A run killed while it computes and writes leaves the folder as the previous run left it
+    (plus its staging folder and lock); the next run removes those and writes a complete set."""
+    import signal
+    import time
+
+    spec = _spec(tmp_path, EXAMPLE / "survey.sav", formats="[json, html, docx, pdf]")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(spec), "--out", str(out)]).exit_code == 0
+    before = {p.name: _hash(p) for p in out.iterdir() if p.is_file()}
+    proc = subprocess.Popen([sys.executable, "-m", "govsurvey.cli", "run", str(spec), "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(p.name.startswith(".govsurvey-staging-") for p in out.iterdir()):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    after = {p.name: _hash(p) for p in out.iterdir() if p.is_file() and not p.name.startswith(".govsurvey")}
+    assert after == before                                   # nothing of the killed run was moved in
+    assert runner.invoke(app, ["run", str(spec), "--out", str(out)]).exit_code == 0
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".govsurvey")]
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert set(manifest["files"]) | {MANIFEST} == {p.name for p in out.iterdir()}

@@ -455,3 +455,19 @@ def test_an_unknown_identifying_name_is_a_warning(hostile_csv):
 def test_a_path_with_a_nul_byte_is_a_govsurvey_error(tmp_path):
     with pytest.raises(gs.GovsurveyError):
         gs.read_codes(str(tmp_path / "a\0b.csv"))
+
+
+def test_read_warnings_reach_the_study_report(hostile_qdpx, tmp_path):
+    """Codings the reader had to drop are said in the report's notes and results.json, not only on a console."""
+    example = gs.datasets.example_dir()
+    spec = {"name": "t", "instrument": str(gs.datasets.instrument_path("community_phe_survey")),
+            "data": {"path": str(example / "survey.sav")}, "interviews": {"path": str(hostile_qdpx)},
+            "analyses": {"code_matrix": {"by": "case"}}, "formats": ["json", "html"], "seed": 1}
+    results = gs.Study.from_dict(spec).run()
+    assert any("unknown code 'NO-SUCH-CODE'" in note for note in results.notes)
+    paths = results.write(tmp_path / "out")
+    assert "NO-SUCH-CODE" in paths["html"].read_text(encoding="utf-8")
+    assert any("NO-SUCH-CODE" in n for n in json.loads(paths["json"].read_text(encoding="utf-8"))["notes"])
+    for path in paths.values():                  # the project's file name (何秀英等访谈.qdpx) is scrubbed too
+        if path.suffix in (".html", ".json", ".csv"):
+            assert not _leaks(path.read_text(encoding="utf-8-sig")), path.name

@@ -23,6 +23,7 @@ from govsurvey.data.outputs import OutputFolder, check_not_inputs, os_error
 from govsurvey.data.writers import neutralise_cells
 from govsurvey.errors import AnalysisError, GovsurveyError, SpecificationError
 from govsurvey.instrument import Instrument, load_instrument
+from govsurvey.qualitative import scrub
 from govsurvey.results import Result, to_jsonable
 from govsurvey.scoring import reverse_code, score
 from govsurvey.screening import Screening, screen
@@ -113,7 +114,7 @@ def run_study(study: Study, progress: Callable[[str], None] | None = None) -> "S
     interview_failure = (failed["interviews"],) if "interviews" in failed else ()
     return StudyResults(study=study, instrument=inst, data=data, screening=screening, scores=scores, frame=inputs.frame,
                         outcomes=tuple(outcomes), input_failures=interview_failure, notes=tuple(notes),
-                        provenance=_provenance(study, data))
+                        provenance=_provenance(study, data, codes))
 
 
 def _read_interviews(study: Study, step: Callable[[str], None], failed: dict[str, Failure]):
@@ -162,7 +163,7 @@ def _run_entry(entry: Analysis, options: Any, inputs: Inputs, failed: dict[str, 
     return out
 
 
-def _provenance(study: Study, data: pd.DataFrame) -> dict[str, Any]:
+def _provenance(study: Study, data: pd.DataFrame, codes=None) -> dict[str, Any]:
     info = data.attrs.get("govsurvey", {})
     versions = {}
     for pkg in PACKAGES:
@@ -173,10 +174,24 @@ def _provenance(study: Study, data: pd.DataFrame) -> dict[str, Any]:
     inputs = {Path(study.instrument_path).name: sha256_file(study.instrument_path),
               Path(study.data["path"]).name: info.get("sha256") or sha256_file(study.data["path"])}
     for key in ("path", "codebook", "cases"):
-        if study.interviews.get(key):
-            inputs[Path(study.interviews[key]).name] = sha256_file(study.interviews[key])
+        if study.interviews.get(key):      # a project file may be named after an interviewee: scrubbed like the texts
+            name = Path(study.interviews[key]).name
+            inputs[scrub(name, codes) if codes is not None else name] = sha256_file(study.interviews[key])
     return {"inputs": inputs, "data_format": {k: info.get(k) for k in ("format", "encoding", "wenjuanxing")},
-            "python": platform.python_version(), "packages": versions, "seed": study.seed, "spec": study.spec}
+            "python": platform.python_version(), "packages": versions, "seed": study.seed,
+            "spec": _scrubbed(study.spec, codes) if codes is not None else study.spec}
+
+
+def _scrubbed(value: Any, codes) -> Any:
+    """The spec's copy with every text scrubbed of the interviewees' names (a project file may be
+    named after one)."""
+    if isinstance(value, str):
+        return scrub(value, codes)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, codes) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, codes) for v in value]
+    return value
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
