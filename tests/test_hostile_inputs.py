@@ -367,3 +367,37 @@ def test_wenjuanxing_response_number_is_an_id(times):
     df = gs.read_responses(frame, times)
     assert df.index.tolist() == ["98765432109876543210", "98765432109876543211"]
     assert df["visits"].tolist() == [1.0, 2.0]
+
+
+def test_a_small_xlsx_with_a_500_mb_cell_is_refused_within_10_s_and_1_gb(tmp_path):
+    """The original bomb: a ~0.5 MB workbook whose one inline cell unpacks to 500 MB (it aborted
+    the process with std::bad_alloc). Read in a fresh interpreter, measured: < 10 s, < 1 GB."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "bomb.xlsx"
+    _xlsx(path, "")
+    head = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in (("[Content_Types].xml", _CT), ("_rels/.rels", _RELS), ("xl/workbook.xml", _WB),
+                           ("xl/_rels/workbook.xml.rels", _WB_RELS)):
+            z.writestr(name, text)
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(head.encode())
+            block = b"x" * (1 << 20)
+            for _ in range(500):
+                sheet.write(block)
+            sheet.write(b"</t></is></c></row></sheetData></worksheet>")
+    assert path.stat().st_size < 2_000_000
+    code = ("import govsurvey as gs, resource, sys\n"
+            "try:\n    gs.read_responses(sys.argv[1])\nexcept gs.GovsurveyError as exc:\n    print(type(exc).__name__, exc)\n"
+            "print('peak_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
+    elapsed = time.perf_counter() - start
+    peak_kb = int(run.stdout.rsplit("peak_kb", 1)[-1])
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.startswith("DataFormatError") and "Fix:" in run.stdout, run.stdout
+    assert elapsed < 10, f"{elapsed:.1f} s"
+    assert peak_kb < 1_000_000, f"peak {peak_kb / 1e6:.2f} GB"
