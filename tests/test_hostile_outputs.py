@@ -189,3 +189,23 @@ def test_kill_9_mid_run_leaves_the_previous_set_and_the_next_run_cleans_up(tmp_p
     assert not [p.name for p in out.iterdir() if p.name.startswith(".govsurvey")]
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     assert set(manifest["files"]) | {MANIFEST} == {p.name for p in out.iterdir()}
+
+
+@pytest.mark.parametrize("err, says", [(28, "the disk is full"), (13, "no permission to write there"), (30, "read-only file system")])
+def test_disk_full_and_unwritable_folders_are_clear_errors(tmp_path, results, monkeypatch, err, says):
+    """ENOSPC, EACCES and EROFS while the outputs are moved in (root ignores permissions, so the
+    operating system's answer is simulated): a ReportError saying what happened, nothing half-done."""
+    import errno
+
+    from govsurvey.data import outputs
+
+    assert err in (errno.ENOSPC, errno.EACCES, errno.EROFS)
+
+    def refuse(src, dst):
+        raise OSError(err, os.strerror(err), str(dst))
+
+    monkeypatch.setattr(outputs.os, "replace", refuse)
+    with pytest.raises(gs.ReportError, match=f"Cannot write outputs into .*{says}"):
+        results.write_outputs(tmp_path / "out", formats=("json",))
+    monkeypatch.undo()
+    assert not (tmp_path / "out" / LOCK).exists() and not list((tmp_path / "out").glob(".govsurvey-staging-*"))
