@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
+import functools
 import io
 import os
 import re
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import numpy as np
 import pandas as pd
 
 from govsurvey.data.encoding import decode_bytes
@@ -44,7 +47,7 @@ from govsurvey.qualitative.coded import (
 )
 from govsurvey.qualitative.privacy import pseudonymise as _pseudonymise
 
-__all__ = ["read_codes", "write_qdpx", "write_identity_key", "LIMITS"]
+__all__ = ["LIMITS", "read_codes", "write_identity_key", "write_qdpx"]
 
 LIMITS = {
     "entries": 20_000,             # files in the archive
@@ -158,16 +161,127 @@ def _decode_text(raw: bytes, name: str) -> tuple[str, bool]:
     return text.lstrip("\ufeff"), raw.startswith(b"\xef\xbb\xbf") or text.startswith("\ufeff")
 
 
-def _variants(text: str, had_bom: bool) -> list[tuple[str, str]]:
-    """The text as other tools may have counted it: line endings converted, a BOM counted."""
-    out = [("as stored", text)]
-    if "\r\n" in text:
-        out.append(("CRLF→LF", text.replace("\r\n", "\n")))
-    elif "\n" in text:
-        out.append(("LF→CRLF", text.replace("\n", "\r\n")))
+# --- where a selection's positions point ------------------------------------------------------
+# REFI-QDA 1.5 §10.2 counts "the first and the last character (Unicode codepoint) in the file",
+# from 0; every exporter writes the end exclusive. Exporters differ in what they count:
+#   NVivo (Windows 12.6, Mac 12.7): UTF-16 code units of the plain-text file as stored (a CRLF is
+#     two units, an emoji outside the BMP two, the UTF-8 BOM none). On the three public NVivo
+#     projects in shared/realworld/qdpx 691 of 697 selections start and end on a word boundary
+#     counted so, against 167 counted in code points.
+#   QualCoder: code points (it slices Python strings: ``fulltext[pos0:pos1]``).
+#   ATLAS.ti, MAXQDA, Transana and others: the specification's code points; where selections
+#     carry their text (MAXQDA writes its first 30 characters as ``name``), that text decides.
+_UNITS = {"nvivo": "utf16"}
+_LABELS = {("codepoint", "stored"): "code points", ("codepoint", "lf"): "code points, CRLF→LF",
+           ("codepoint", "crlf"): "code points, LF→CRLF",
+           ("utf16", "stored"): "UTF-16 code units", ("utf16", "lf"): "UTF-16 code units, CRLF→LF",
+           ("utf16", "crlf"): "UTF-16 code units, LF→CRLF"}
+
+
+def _exporter(root) -> str:
+    """The exporting program, from the project's ``origin`` or, failing that, its traces."""
+    origin = (root.get("origin") or "").casefold()
+    for key in ("nvivo", "maxqda", "atlas.ti", "qualcoder", "transana", "quirkos", "govsurvey"):
+        if key in origin:
+            return key
+    if any(_local(el.tag) == "CodeBook" and "codebook" in el.tag.casefold() for el in root):
+        return "maxqda"  # MAXQDA nests its CodeBook in urn:QDA-XML:codebook:0:4
+    return ""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Counting:
+    """One way of counting positions in a text: ``unit`` (code points or UTF-16 code units),
+    line ends (``stored``, ``lf``: a CRLF counts as one, ``crlf``: a lone LF counts as two) and
+    whether a BOM is counted; :meth:`to_text` takes such positions to code points of ``text``."""
+
+    text: str
+    unit: str = "codepoint"
+    newline: str = "stored"
+    bom: bool = False
+
+    @property
+    def label(self) -> str:
+        return _LABELS[(self.unit, self.newline)] + (", BOM counted" if self.bom else "")
+
+    @functools.cached_property
+    def _ends(self):
+        cp = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
+        width = np.ones(len(cp), dtype=np.int64)
+        if self.unit == "utf16":
+            width += cp > 0xFFFF
+        if self.newline != "stored" and len(cp):
+            cr, lf = cp == 13, cp == 10
+            cr_of_crlf = np.append(cr[:-1] & lf[1:], False)
+            lone_lf = lf & ~np.insert(cr[:-1], 0, False)
+            width -= cr_of_crlf if self.newline == "lf" else 0
+            width += lone_lf if self.newline == "crlf" else 0
+        return np.concatenate([[0], np.cumsum(width)])
+
+    def identity(self) -> bool:
+        return self.unit == "codepoint" and self.newline == "stored" and not self.bom
+
+    def to_text(self, start: int, end: int) -> tuple[int, int, bool]:
+        """(start, end) in code points of the text, and whether both positions were exact (not
+        inside a character, not before the start or beyond the end of the text)."""
+        (a, exact_a), (b, exact_b) = self._index(start - self.bom, False), self._index(end - self.bom, True)
+        return a, max(a, b), exact_a and exact_b
+
+    def _index(self, pos: int, is_end: bool) -> tuple[int, bool]:
+        n = len(self.text)
+        if pos < 0:
+            return 0, False
+        if self.identity():
+            return min(pos, n), pos <= n
+        ends = self._ends
+        i = int(np.searchsorted(ends, pos, side="left"))
+        if i > n:
+            return n, False
+        if ends[i] == pos:
+            return i, True
+        return (i if is_end else i - 1), False  # inside a character: take all of it
+
+
+def _countings(text: str, had_bom: bool, exporter: str) -> list[_Counting]:
+    """The exporter's counting first, then the others tried when selections carry their text."""
+    first = _UNITS.get(exporter, "codepoint")
+    units = [first, "utf16" if first == "codepoint" else "codepoint"]
+    newlines = ["stored"] + (["lf"] if "\r\n" in text else ["crlf"] if "\n" in text else [])
+    out = [_Counting(text, u, nl) for u in units for nl in newlines]
     if had_bom:
-        out += [(f"{label}, BOM counted", "\ufeff" + t) for label, t in list(out)]
+        out += [dataclasses.replace(c, bom=True) for c in list(out)]
     return out
+
+
+def _normalised(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\ufeff", "")).strip()
+
+
+def _agrees(claimed: str, cut: str) -> bool:
+    """Whether a selection's stored text (its ``name``) is the text cut at its positions, or the
+    start of it (MAXQDA stores the first 30 characters; some tools end such a name with …)."""
+    c, t = _normalised(claimed), _normalised(cut)
+    if c == t:
+        return True
+    stem = re.sub(r"(\.\.\.|…)$", "", c).rstrip()
+    return bool(stem) and t.startswith(stem)
+
+
+def _choose_counting(text: str, had_bom: bool, exporter: str, claims: list[tuple[int, int, str]]) -> tuple[_Counting, int]:
+    """The counting to use for one source and how many stored selection texts agree with it:
+    the exporter's, unless the selections' own texts agree better with another."""
+    options = _countings(text, had_bom, exporter)
+    best, best_score = options[0], -1
+    for option in options:
+        score = 0
+        for start, end, claimed in claims:
+            a, b, _ = option.to_text(start, end)
+            score += _agrees(claimed, text[a:b])
+        if score > best_score:
+            best, best_score = option, score
+        if claims and best_score == len(claims):
+            break
+    return best, max(best_score, 0)
 
 
 def _code_row(c, parent: str) -> dict[str, str]:
@@ -219,6 +333,26 @@ def _source_text(src, sname: str, arch: _SafeZip, path: Path, warnings: list[str
     return None, False
 
 
+_MAX_NAMED = 10  # segments named one by one in a source's warnings; the rest are counted
+
+
+def _variable_values(el, variables: Mapping[str, str], where: str, warnings: list[str]) -> dict[str, Any]:
+    """The VariableValues of a case or source; a reference to no declared Variable is warned
+    about and skipped (never turned into a variable named after the reference)."""
+    out = {}
+    for vv in _kids(el, "VariableValue"):
+        ref = next(iter(_kids(vv, "VariableRef")), None)
+        target = ref.get("targetGUID") if ref is not None else None
+        if target not in variables:
+            what = f"a VariableRef to {target!r}" if target else "no VariableRef"
+            warnings.append(f"{where}: a VariableValue has {what}, which names no <Variable> of the project; its value "
+                            "was skipped. Fix: export the project again with its variables (attributes), or add the "
+                            "variable with cases=.")
+            continue
+        out[variables[target]] = next((_text(x) for x in vv if _local(x.tag) in VALUE_TAGS), "")
+    return out
+
+
 def _read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, str], list[str]]:
     arch = _SafeZip(path)
     qde = next((n for n in arch.names if n.lower().endswith("project.qde")), None) or next(
@@ -229,92 +363,127 @@ def _read_qdpx(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, di
     if _local(root.tag) != "Project":
         raise DataFormatError(f"{path}: project.qde does not start with a <Project> element.")
     warnings: list[str] = []
-    users = {u.get("guid"): u.get("name") or u.get("guid") for u in _all(root, "User")}
     code_rows, code_by_guid = _codebook(root, path)
-    variables = {v.get("guid"): re.sub(r"^(Cases?|Documents?)\s*:\s*", "", v.get("name") or "") for v in _all(root, "Variable")}
-
-    def values(el) -> dict[str, Any]:
-        out = {}
-        for vv in _kids(el, "VariableValue"):
-            ref = next(iter(_kids(vv, "VariableRef")), None)
-            if ref is None:
-                continue
-            name = variables.get(ref.get("targetGUID"), ref.get("targetGUID"))
-            val = next((_text(x) for x in vv if _local(x.tag) in VALUE_TAGS), "")
-            out[name] = val
-        return out
-
+    variables = {v.get("guid"): re.sub(r"^(Cases?|Documents?)\s*:\s*", "", v.get("name") or "") or v.get("guid")
+                 for v in _all(root, "Variable") if v.get("guid")}
     cases: dict[str, dict] = {}
     case_of_source: dict[str, str] = {}
     case_guids: dict[str, str] = {}
     for case in _all(root, "Case"):
         name = case.get("name") or case.get("guid")
         case_guids[case.get("guid")] = name
-        cases[name] = values(case)
+        cases[name] = _variable_values(case, variables, f"Case {name!r}", warnings)
         for sref in _kids(case, "SourceRef"):
             case_of_source[sref.get("targetGUID")] = name
+    project = {"users": {u.get("guid"): u.get("name") or u.get("guid") for u in _all(root, "User")},
+               "codes": code_by_guid, "case_guids": case_guids, "exporter": _exporter(root)}
     seg_rows, texts = [], {}
     for src in _all(root, "TextSource"):
-        sguid, sname = src.get("guid"), src.get("name") or src.get("guid")
+        sname = src.get("name") or src.get("guid")
         text, had_bom = _source_text(src, sname, arch, path, warnings)
-        src_vars = values(src)
         if text is not None:
             texts[sname] = text
-        matched = mismatched = 0
-        variant_used = "as stored"
-        selections = _kids(src, "PlainTextSelection")
-        for sel in selections:  # codings that point at a case assign the source to that case
-            for coding in _kids(sel, "Coding"):
-                for cref in _kids(coding, "CodeRef"):
-                    if cref.get("targetGUID") in case_guids:
-                        case_of_source.setdefault(sguid, case_guids[cref.get("targetGUID")])
-        case_name = case_of_source.get(sguid) or re.sub(r"\.[A-Za-z0-9]+$", "", sname)
+        case_name = _case_of(src, sname, case_of_source, case_guids)
+        src_vars = _variable_values(src, variables, f"Source {sname!r}", warnings)
         if src_vars:
-            cases.setdefault(case_name, {}).update({k: v for k, v in src_vars.items() if k not in cases.get(case_name, {})})
-        for sel in selections:
-            try:
-                start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-            except (TypeError, ValueError):
-                raise DataFormatError(f"{path}: a selection in source {sname!r} has no valid startPosition/endPosition.") from None
-            claimed = sel.get("name")
-            seg_text = ""
-            if text is not None:
-                seg_text = text[start:end]
-                if claimed and seg_text != claimed:
-                    for label, alt in _variants(text, had_bom):
-                        if alt[start:end] == claimed:
-                            seg_text, variant_used = claimed, label
-                            break
-                    else:
-                        mismatched += 1
-                        seg_text = claimed
-                else:
-                    matched += 1
-            elif claimed:
-                seg_text = claimed
-            for coding in _kids(sel, "Coding"):
-                coder = users.get(coding.get("creatingUser") or sel.get("creatingUser"),
-                                  coding.get("creatingUser") or sel.get("creatingUser") or "unknown")
-                for cref in _kids(coding, "CodeRef"):
-                    target = cref.get("targetGUID")
-                    if target in case_guids:
-                        continue
-                    if target not in code_by_guid:
-                        warnings.append(f"Source {sname!r}: a coding refers to an unknown code {target!r}; skipped.")
-                        continue
-                    seg_rows.append({"source": sname, "case": case_name, "coder": coder, "code": code_by_guid[target],
-                                     "start": start, "end": end, "text": seg_text})
-        if mismatched:
-            warnings.append(f"Source {sname!r}: {mismatched} of {len(selections)} selections do not match the stored text at their offsets "
-                            "(line endings or encoding differ between tools); their stored text was kept.")
-        elif variant_used != "as stored":
-            warnings.append(f"Source {sname!r}: offsets match the text after {variant_used}; that version was used.")
+            known = cases.setdefault(case_name, {})
+            known.update({k: v for k, v in src_vars.items() if k not in known})
+        seg_rows += _source_segments(src, sname, case_name, text, had_bom, project, path, warnings)
     if not seg_rows:
-        warnings.append(f"{path} holds no coded text selections.")
+        warnings.append(f"{path.name} holds no coded text selections (a codebook-only or empty project); the "
+                        "interviews have no segments.")
     segs = pd.DataFrame(seg_rows, columns=SEGMENT_COLUMNS)
     case_frame = pd.DataFrame.from_dict(cases, orient="index")
     case_frame.index.name = "case"
     return segs, pd.DataFrame(code_rows, columns=CODEBOOK_COLUMNS), case_frame, texts, warnings
+
+
+def _case_of(src, sname: str, case_of_source: dict[str, str], case_guids: Mapping[str, str]) -> str:
+    """The case a source belongs to: a Case's SourceRef, a coding whose code is a Case, or its name."""
+    sguid = src.get("guid")
+    for sel in _kids(src, "PlainTextSelection"):  # codings that point at a case assign the source to that case
+        for coding in _kids(sel, "Coding"):
+            for cref in _kids(coding, "CodeRef"):
+                if cref.get("targetGUID") in case_guids:
+                    case_of_source.setdefault(sguid, case_guids[cref.get("targetGUID")])
+    return case_of_source.get(sguid) or re.sub(r"\.[A-Za-z0-9]+$", "", sname)
+
+
+def _positions(sel, sname: str, path: Path) -> tuple[int, int]:
+    try:
+        start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+    except (TypeError, ValueError):
+        raise DataFormatError(f"{path}: selection {sel.get('guid')!r} in source {sname!r} has no valid "
+                              f"startPosition/endPosition ({sel.get('startPosition')!r}, {sel.get('endPosition')!r}). "
+                              "Fix: export the project again from the QDA program.") from None
+    if start < 0 or end < start:
+        raise DataFormatError(f"{path}: selection {sel.get('guid')!r} in source {sname!r} runs from {start} to {end}. "
+                              "Fix: export the project again from the QDA program.")
+    return start, end
+
+
+def _source_segments(src, sname: str, case_name: str, text: str | None, had_bom: bool, project: Mapping,
+                     path: Path, warnings: list[str]) -> list[dict]:
+    """The coded segments of one TextSource. Positions are read as the exporter counts them
+    and turned into code points of the text as stored; the segment text is always cut from the
+    source, and a selection's own text (its ``name``) that disagrees is warned about."""
+    selections = [(sel, *_positions(sel, sname, path)) for sel in _kids(src, "PlainTextSelection")]
+    counting = None
+    if text is not None and selections:
+        claims = [(a, b, sel.get("name")) for sel, a, b in selections if (sel.get("name") or "").strip()]
+        counting, agreeing = _choose_counting(text, had_bom, project["exporter"], claims)
+        default = _countings(text, had_bom, project["exporter"])[0]
+        if counting != default:
+            warnings.append(f"Source {sname!r}: {agreeing} of {len(claims)} selections' own texts match the transcript "
+                            f"when positions are counted as {counting.label} (not as {default.label}, the exporter's "
+                            "way); that counting was used.")
+    rows, disagree, inexact = [], [], []
+    for sel, start, end in selections:
+        claimed = sel.get("name") or ""
+        if counting is not None:
+            a, b, exact = counting.to_text(start, end)
+            seg_text = text[a:b]
+            if not exact:
+                inexact.append(f"{sel.get('guid')} ({start}–{end})")
+            if claimed.strip() and not _agrees(claimed, seg_text):
+                disagree.append(f"selection {sel.get('guid')} ({start}–{end}) stores {claimed[:40]!r} but the "
+                                f"transcript there reads {seg_text[:40]!r}")
+        else:
+            a, b, seg_text = start, end, claimed
+        rows += _codings(sel, sname, case_name, a, b, seg_text, project, warnings)
+    _segment_warnings(sname, disagree, inexact, len(selections), warnings)
+    return rows
+
+
+def _segment_warnings(sname: str, disagree: list[str], inexact: list[str], total: int, warnings: list[str]) -> None:
+    for item in disagree[:_MAX_NAMED]:
+        warnings.append(f"Source {sname!r}: {item}; the transcript's text was kept. Check the coding in the QDA program.")
+    if len(disagree) > _MAX_NAMED:
+        warnings.append(f"Source {sname!r}: {len(disagree) - _MAX_NAMED} more of {total} selections store a text that "
+                        "disagrees with the transcript at their positions; the transcript's text was kept.")
+    if inexact:
+        warnings.append(f"Source {sname!r}: {len(inexact)} of {total} selections have positions inside a character or "
+                        f"beyond the end of the transcript ({', '.join(inexact[:3])}{', …' if len(inexact) > 3 else ''}); "
+                        "they were widened to whole characters and cut at its end. Fix: export the project again.")
+
+
+def _codings(sel, sname: str, case_name: str, start: int, end: int, seg_text: str, project: Mapping,
+             warnings: list[str]) -> list[dict]:
+    users, code_by_guid, case_guids = project["users"], project["codes"], project["case_guids"]
+    rows = []
+    for coding in _kids(sel, "Coding"):
+        who = coding.get("creatingUser") or sel.get("creatingUser")
+        coder = users.get(who, who or "unknown")
+        for cref in _kids(coding, "CodeRef"):
+            target = cref.get("targetGUID")
+            if target in case_guids:
+                continue
+            if target not in code_by_guid:
+                warnings.append(f"Source {sname!r}: a coding refers to an unknown code {target!r}; skipped.")
+                continue
+            rows.append({"source": sname, "case": case_name, "coder": coder, "code": code_by_guid[target],
+                         "start": start, "end": end, "text": seg_text})
+    return rows
 
 
 def _regular_file(p: Path, what: str) -> Path:
@@ -395,6 +564,7 @@ def read_codes(
     cases: str | Path | pd.DataFrame | None = None,
     identifying: str | Sequence[str] | None = None,
     pseudonymise: bool = True,
+    columns: Mapping[str, str] | None = None,
 ) -> CodedInterviews:
     """Read coded interview segments, pseudonymised as they enter.
 
@@ -422,6 +592,18 @@ def read_codes(
         何书记, 秀英) is replaced in texts, source and document names and memos. The key back to
         the real names stays in memory (``codes.identity_key()``) and is written only by
         :func:`write_identity_key`. ``False`` keeps the data as exported.
+    columns
+        For a segments table whose columns are named otherwise: ``{govsurvey name: the file's
+        column}``, e.g. ``columns={"case": "participant", "source": "interview_id"}``.
+
+    Notes
+    -----
+    Positions in a ``.qdpx`` are read as the exporter (the project's ``origin``) counts them:
+    NVivo counts UTF-16 code units (an emoji is two, a CRLF two, the BOM none); QualCoder,
+    ATLAS.ti, MAXQDA and others the REFI-QDA specification's code points. Where selections
+    carry their own text (MAXQDA's 30-character ``name``), the counting that text agrees with is
+    used. Segment texts are always cut from the transcript; ``start``/``end`` are code-point
+    offsets into ``codes.texts`` (moved with the names when pseudonymised).
 
     Warnings
     --------
@@ -438,10 +620,21 @@ def read_codes(
     ['coder_A', 'coder_B']
     >>> codes.segments["case"].iloc[0], "name" in codes.cases.columns
     ('社区干部-01', False)
+
+    A segments table with other column names:
+
+    >>> import pandas as pd
+    >>> table = pd.read_csv(files["segments"]).rename(columns={"case": "participant", "source": "interview_id"})
+    >>> gs.read_codes(table, columns={"case": "participant", "source": "interview_id"}).segments.columns[:2].tolist()
+    ['source', 'case']
     """
     if not isinstance(pseudonymise, bool):
         raise SpecificationError(f"pseudonymise={pseudonymise!r} must be True or False.")
     segs, book, case_frame, texts, warnings, origin = _read_source(source)
+    if origin.lower().endswith(".qdpx") and columns is not None:
+        raise SpecificationError(f"columns= maps the columns of a segments table; {origin} is a REFI-QDA project, whose "
+                                 "parts have fixed names. Fix: leave columns= out for a .qdpx.")
+    segs = _map_columns(segs, columns, origin if origin != "dataframe" else "the segments DataFrame")
     book = _merge_codebook(book, _table(codebook, "Codebook"))
     more_cases = _table(cases, "Cases")
     if more_cases is not None:
@@ -482,6 +675,63 @@ def _read_source(source: Any) -> tuple:
         return _table(p, "Coded-segments"), None, None, {}, [], p.name
     raise DataFormatError(f"Cannot read coded segments from {p.suffix or 'a file without extension'} ({p.name}). "
                           "Fix: give a .qdpx or a CSV.")
+
+
+_COLUMNS_HINT = {"source": "interview_id", "case": "participant", "coder": "coder_name", "code": "code_label",
+                 "start": "offset_start", "end": "offset_end", "text": "quote"}
+_SYNONYMS = {  # what other tools and people call govsurvey's segment columns
+    "source": ("interview", "document", "doc", "file", "transcript", "source", "文档", "文件", "访谈"),
+    "case": ("participant", "respondent", "interviewee", "person", "case", "受访", "被访", "个案", "对象"),
+    "coder": ("coder", "user", "annotator", "rater", "编码员", "编码者"),
+    "code": ("code", "label", "node", "tag", "category", "编码", "代码", "类属"),
+    "start": ("start", "begin", "offset", "起始", "开始"),
+    "end": ("end", "stop", "结束", "终止"),
+    "text": ("text", "quote", "segment", "excerpt", "content", "文本", "内容", "引文"),
+}
+
+
+def _closest(wanted: str, found: Sequence[str]) -> list[str]:
+    """Columns of the file that may hold govsurvey's column ``wanted``: known synonyms first."""
+    free = [c for c in found if c not in SEGMENT_COLUMNS]
+    hits = [c for c in free if any(w in c.casefold() for w in _SYNONYMS[wanted])]
+    return list(dict.fromkeys(hits + difflib.get_close_matches(wanted, free, n=2, cutoff=0.6)))[:3]
+
+
+def _map_columns(segs: pd.DataFrame, columns: Mapping[str, str] | None, where: str) -> pd.DataFrame:
+    """The segment table with its columns renamed as ``columns`` ({govsurvey name: file column})
+    says; every column govsurvey needs must then be there, else a message that shows how."""
+    if columns is not None:
+        if not isinstance(columns, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
+            raise SpecificationError(f"columns={columns!r} must map govsurvey's column names to the file's, e.g. "
+                                     "columns={'case': 'participant', 'source': 'interview_id'}.")
+        wrong = [k for k in columns if k not in SEGMENT_COLUMNS]
+        if wrong:
+            raise SpecificationError(f"columns= names {', '.join(map(repr, wrong))}, not a column govsurvey reads; its keys "
+                                     f"must be among {', '.join(SEGMENT_COLUMNS)} (values: the file's column names). "
+                                     "Fix: write columns={'govsurvey name': 'column in the file'}.")
+        absent = [v for v in columns.values() if v not in segs.columns]
+        if absent:
+            near = {v: difflib.get_close_matches(v, [str(c) for c in segs.columns], n=3, cutoff=0.6) for v in absent}
+            hints = "; ".join(f"{v!r}" + (f" (closest: {', '.join(near[v])})" if near[v] else "") for v in absent)
+            raise DataValidationError(f"In {where}, columns= names column(s) not there: {hints}. The file has "
+                                      f"{_listing(segs.columns)}. Fix: use the file's own column names as columns= values.")
+        segs = segs.rename(columns={v: k for k, v in columns.items()})
+    missing = [c for c in SEGMENT_COLUMNS if c not in segs.columns]
+    if missing:
+        found = [str(c) for c in segs.columns]
+        near = {m: _closest(m, found) for m in missing}
+        closest = "; ".join(f"{m}: {', '.join(near[m])}" for m in missing if near[m]) or "none"
+        example = ", ".join(f"{m!r}: {(near[m] or [_COLUMNS_HINT[m]])[0]!r}" for m in missing)
+        raise DataValidationError(
+            f"Coded segments in {where} lack column(s) {', '.join(missing)}. They need {', '.join(SEGMENT_COLUMNS)}; "
+            f"found {_listing(segs.columns)}; closest matches: {closest}. Fix: rename them in the file, or map the "
+            f"file's columns with read_codes(..., columns={{{example}}}).")
+    return segs
+
+
+def _listing(columns, limit: int = 12) -> str:
+    names = [str(c) for c in columns]
+    return ", ".join(names[:limit]) + (f", … ({len(names)} in all)" if len(names) > limit else "") if names else "no columns"
 
 
 def _merge_codebook(book: pd.DataFrame | None, extra: pd.DataFrame | None) -> pd.DataFrame | None:
