@@ -15,11 +15,13 @@ from typing import Any
 from govsurvey.data.checks import check_regular_file
 from govsurvey.data.yamlfile import Problems, YamlMap, line_of, load_yaml_file
 from govsurvey.errors import InputFileNotFoundError, InstrumentError
-from govsurvey.instrument.model import SCALE_TYPES, Construct, Instrument, Item, Scale, normalize_text
+from govsurvey.instrument.model import BACKGROUND_TYPES, SCALE_TYPES, Construct, Instrument, Item, Scale, normalize_text
 
 __all__ = ["load_instrument", "parse_instrument"]
 
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+"""Background questions may carry any XLSForm (XML) name, such as ``role_project-alpha``."""
 QUESTION_TYPES = ("select_one", "integer", "decimal", "text")
 TOP_KEYS = {
     "format", "name", "version", "title", "languages", "source", "notice", "scales",
@@ -29,7 +31,7 @@ MAX_INCLUDE_DEPTH = 8
 # The keys each kind of entry may have; anything else (a misspelt ``revers:``) is a problem,
 # never silently dropped.
 ENTRY_KEYS = {
-    "scale": ("type", "min", "max", "labels", "missing", "missing_text", "description"),
+    "scale": ("type", "min", "max", "labels", "missing", "missing_text", "names", "description"),
     "construct": ("label", "parent", "scale", "items", "description"),
     "item": ("id", "text", "scale", "reverse", "description"),
     "importance": ("scale", "items", "description"),
@@ -220,16 +222,43 @@ def _scale(name: str, spec: Any, languages: tuple[str, ...], probs: _Problems, w
         if stype in ("likert", "ordinal") and lo <= m <= hi:
             probs.add(_line(spec, "missing"), f"{where}.missing", f"missing code {m} lies inside the valid range {lo}–{hi}.",
                       "choose missing codes outside the range (e.g. 99 or -2).")
+    names = spec.get("names") or {}
+    if not isinstance(names, dict) or not all(isinstance(c, int) and not isinstance(c, bool) for c in names):
+        probs.add(_line(spec, "names") or line, f"{where}.names", "names must map whole-number codes to choice names.",
+                  "write names: {1: yes, 2: no}.")
+        names = {}
     return Scale(
         name=name, type=stype,
         min=float(lo) if lo is not None else None, max=float(hi) if hi is not None else None,
         labels=labels, missing=tuple(float(m) for m in missing), missing_text=tuple(str(t) for t in missing_text),
+        names={int(c): str(n) for c, n in names.items()},
     )
+
+
+def _choice_scale(fp: Problems, qspec: dict, qid: str, qline: int | None, qwhere: str, item_scale: Any,
+                  scales: dict[str, Scale], languages: tuple[str, ...]) -> str | None | bool:
+    """The scale of a select_one/select_multiple question: its ``scale:`` or its own ``choices:``.
+    False when the question must be skipped (the problem is recorded)."""
+    if "scale" in qspec:
+        return item_scale(fp, qspec, None, qline, qwhere)
+    if not isinstance(qspec.get("choices"), dict):
+        fp.add(_line(qspec, "choices") or qline, f"{qwhere}.choices", f"a {qspec.get('type')} question needs choices per language.",
+               "write choices: {zh: {1: 男, 2: 女}, en: {1: Male, 2: Female}}, or scale: <name>.")
+        return False
+    spec = {"type": "nominal", "labels": qspec.get("choices"), "missing": qspec.get("missing", [])}
+    sc = _scale(qid, spec, languages, fp, f"{qwhere}.choices")
+    if sc is None:
+        return False
+    scales[qid] = sc
+    return qid
 
 
 def _label_collisions(probs: _Problems, name: str, raw: dict, spec: dict, where: str) -> None:
     """Report labels of different codes (any language, or a missing text) that read the same once
-    spaces, punctuation and case are dropped: an answer could not tell them apart."""
+    spaces, punctuation and case are dropped: an answer could not tell them apart. A scale with
+    choice names (an XLSForm list) is exempt: its answers are the names, which are unique."""
+    if spec.get("names"):
+        return
     seen: dict[str, tuple[str, Any, int | None]] = {}
     entries = [(code, text, _line(per, code)) for per in raw.values() if isinstance(per, dict) for code, text in per.items()]
     texts = spec.get("missing_text") or []
@@ -284,7 +313,8 @@ def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit:
     pending_importance: list[tuple[_Problems, int | None, str, str, str]] = []
 
     def register(fp: _Problems, qid: Any, line: int | None, where: str) -> bool:
-        if not isinstance(qid, str) or not ID_PATTERN.match(qid):
+        pattern = XML_NAME if where.startswith("demographics") else ID_PATTERN
+        if not isinstance(qid, str) or not pattern.match(qid):
             fp.add(line, where, f"question id {qid!r} must start with a letter and use only letters, digits and _.",
                    "rename it, e.g. PL1 or gender.")
             return False
@@ -427,32 +457,25 @@ def parse_instrument(docs: list[tuple[str, Any]], path: str | None = None, unit:
                 continue
             qid, text = got
             qtype = qspec.get("type")
-            if qtype not in QUESTION_TYPES:
-                fp.add(_line(qspec, "type") or qline, f"{qwhere}.type", f"question type {qtype!r} is not known.", f"use one of {', '.join(QUESTION_TYPES)}.")
+            base = str(qtype).split()[0] if isinstance(qtype, str) and qtype.strip() else None
+            if qtype not in QUESTION_TYPES and (base not in BACKGROUND_TYPES and qtype not in BACKGROUND_TYPES):
+                fp.add(_line(qspec, "type") or qline, f"{qwhere}.type", f"question type {qtype!r} is not known.",
+                       f"use one of {', '.join(QUESTION_TYPES + BACKGROUND_TYPES)}.")
                 continue
             if "reverse" in qspec and qspec["reverse"]:
                 fp.add(_line(qspec, "reverse"), f"{qwhere}.reverse", "a demographic question cannot be reverse-keyed.", "remove reverse:.")
-            if qtype == "select_one":
-                if "scale" in qspec:
-                    sname = item_scale(fp, qspec, None, qline, qwhere)
-                else:
-                    spec = {"type": "nominal", "labels": qspec.get("choices"), "missing": qspec.get("missing", [])}
-                    if not isinstance(qspec.get("choices"), dict):
-                        fp.add(_line(qspec, "choices") or qline, f"{qwhere}.choices", "a select_one question needs choices per language.",
-                               "write choices: {zh: {1: 男, 2: 女}, en: {1: Male, 2: Female}}, or scale: <name>.")
-                        continue
-                    sc = _scale(qid, spec, languages, fp, f"{qwhere}.choices")
-                    if sc is None:
-                        continue
-                    scales[qid] = sc
-                    sname = qid
+            if qtype in ("select_one", "select_multiple"):
+                sname = _choice_scale(fp, qspec, qid, qline, qwhere, item_scale, scales, languages)
+                if sname is False:
+                    continue
             else:
-                stype = "text" if qtype == "text" else "numeric"
-                scales[qid] = Scale(name=qid, type=stype,
+                numeric = qtype in ("integer", "decimal", "range")
+                scales[qid] = Scale(name=qid, type="numeric" if numeric else "text",
                                     min=qspec.get("min"), max=qspec.get("max"),
                                     missing=tuple(float(m) for m in qspec.get("missing", []) or []))
                 sname = qid
-            demographics.append(Item(id=qid, text=text, scale=sname or "", role="demographic"))
+            kind = None if qtype in QUESTION_TYPES else str(qtype)
+            demographics.append(Item(id=qid, text=text, scale=sname or "", role="demographic", type=kind))
 
     # Construct tree.
     names = [c[1] for c in constructs_raw]

@@ -13,10 +13,18 @@ import pandas as pd
 
 from govsurvey.errors import UnknownItemError
 
-__all__ = ["Scale", "Item", "Construct", "Instrument", "SCALE_TYPES", "ROLES"]
+__all__ = ["Scale", "Item", "Construct", "Instrument", "SCALE_TYPES", "ROLES", "BACKGROUND_TYPES"]
 
 SCALE_TYPES = ("likert", "ordinal", "nominal", "numeric", "text")
 """Kinds of response scale. Reverse keys are allowed on ``likert`` and ``ordinal`` scales."""
+
+BACKGROUND_TYPES = (
+    "select_multiple", "rank", "select_one_from_file", "select_multiple_from_file", "range",
+    "date", "time", "datetime", "geopoint", "geotrace", "geoshape", "image", "audio", "video", "file",
+    "barcode", "acknowledge", "calculate", "calculate_here", "hidden", "start", "end", "today", "phone number",
+)
+"""XLSForm question types kept as background questions (not scored). ``select_multiple`` keeps its
+choice list as the scale; ``range`` is numeric; the others are read as text."""
 
 ROLES = ("item", "importance", "check", "demographic")
 """What a question is for: a construct item, an importance rating of a dimension, an
@@ -45,6 +53,9 @@ class Scale:
     labels: Mapping[str, Mapping[int, str]] = dataclasses.field(default_factory=dict)
     missing: tuple[float, ...] = ()
     missing_text: tuple[str, ...] = ()
+    names: Mapping[int, str] = dataclasses.field(default_factory=dict)
+    """Choice names of an XLSForm list whose names are words (``yes``, ``no``): code → name.
+    The codes are then the sheet order 1..k; answers written as the names map to the codes."""
 
     @property
     def codes(self) -> tuple[int, ...]:
@@ -86,6 +97,7 @@ class Scale:
         folded: dict[str, set] = {}
         numbers: dict[float, int | float] = {}
         entries = [(code, label) for per in self.labels.values() for code, label in per.items()]
+        entries += [(code, name) for code, name in self.names.items()]
         entries += [(float("nan"), text) for text in self.missing_text]
         for code, label in entries:
             text = str(label).strip()
@@ -142,6 +154,10 @@ class Item:
     role: str = "item"
     dimension: str | None = None
     expected: int | None = None
+    type: str | None = None
+    """The XLSForm type of a background question govsurvey does not score (``select_multiple``,
+    ``date``, ``geopoint``, ``calculate``, ``rank <list>``, ...); None for select_one, integer,
+    decimal and text, whose kind the scale tells."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
