@@ -127,3 +127,15 @@ def test_odk_split_select_multiple_columns_and_unknown_names():
     assert list(odk_columns(frame, inst).columns) == [f"{qid}/{names[0]}"]
     with pytest.raises(gs.DataValidationError, match=r"does not have: nonsense"):
         expand_select_multiple(pd.DataFrame({qid: ["nonsense"]}), inst)
+
+
+def test_read_responses_takes_an_odk_export_of_a_real_form():
+    """End to end: a Kobo/ODK export (group paths, space-separated select_multiple, word choice
+    names) read with the form's instrument."""
+    inst = _load(ROOT / "correlaid__all_types_survey.xlsx")
+    multi = next(q for q in inst.demographics if q.type == "select_multiple")
+    names = list(choice_columns(inst, multi.id))
+    frame = pd.DataFrame({f"grp/{multi.id}": [" ".join(names[:2]), names[-1]], "_uuid": ["u1", "u2"]})
+    data = gs.read_responses(frame, inst)
+    assert data[f"{multi.id}/{names[0]}"].tolist() == [1.0, 0.0]
+    assert data[f"{multi.id}/{names[-1]}"].tolist() == [0.0, 1.0]

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["META_COLUMNS", "is_wenjuanxing", "parse_headers", "HeaderInfo", "parse_duration", "SKIP_CODES", "SKIP_TEXTS"]
+__all__ = ["META_COLUMNS", "TIME_NAMES", "NUMBER_UNITS", "is_wenjuanxing", "parse_headers", "HeaderInfo", "parse_duration",
+           "parse_number", "meta_roles", "convert_meta", "SKIP_CODES", "SKIP_TEXTS"]
 
 META_COLUMNS = {
     "序号": "_wjx_id",
@@ -30,6 +33,14 @@ META_COLUMNS = {
 }
 SKIP_CODES = (-2.0, -3.0)
 SKIP_TEXTS = ("(跳过)", "（跳过）", "(空)", "（空）")
+"""Texts that mean "no answer" in every question type, whichever platform wrote the file."""
+TIME_NAMES = ("所用时间", "答题时长", "测评时长", "作答时长", "填写时长", "答卷时长", "duration", "totalseconds", "_seconds")
+"""Headers (or SPSS variable labels) of a completion-time column, read into ``_seconds``."""
+NUMBER_UNITS = ("周岁", "岁", "年", "人", "次", "元", "分钟", "小时", "天", "个")
+"""Units stripped from answers to number questions (``45岁`` → 45)."""
+_LABEL_ROLES = {**{k: v for k, v in META_COLUMNS.items() if v not in ("_wjx_id", "_response_id")},
+                "_seconds": "_seconds", "_submitted": "_submitted", "_ip": "_ip"}
+_NUMBER_UNIT = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(?:" + "|".join(NUMBER_UNITS) + r")?$")
 
 _QNUM = re.compile(r"^\s*(\d+)\s*[、.．]\s*(.*)$", re.S)
 _DASHES = ("—", "－", "--", "―")
@@ -45,13 +56,16 @@ class HeaderInfo:
     group_size: int = 1
 
 
-def is_wenjuanxing(columns: list[str]) -> bool:
-    """A Wenjuanxing download has 序号 (or 答卷编号) and 所用时间 or 提交答卷时间.
+def is_wenjuanxing(columns: Sequence[str], labels: Mapping[str, object] | None = None) -> bool:
+    """A Wenjuanxing download has 序号 (or 答卷编号) and 所用时间 or 提交答卷时间, as headers or
+    (in its SPSS download) as variable labels.
 
     >>> is_wenjuanxing(["序号", "提交答卷时间", "1、您的性别："]), is_wenjuanxing(["id", "所用时间"])
     (True, False)
+    >>> is_wenjuanxing(["index", "totalseconds"], {"index": "序号", "totalseconds": "所用时间"})
+    True
     """
-    cols = {str(c).strip() for c in columns}
+    cols = {str(c).strip() for c in columns} | {str(v).strip() for v in (labels or {}).values() if v}
     return ("序号" in cols or "答卷编号" in cols) and ("所用时间" in cols or "提交答卷时间" in cols)
 
 
@@ -119,19 +133,79 @@ def parse_duration(value: object) -> float:
     return h * 3600 + mi * 60 + s
 
 
-def convert_meta(frame: pd.DataFrame, skip: str | None = None) -> pd.DataFrame:
+def parse_number(value: object) -> float | None:
+    """An answer to a number question as a number: full-width digits and spaces folded, one
+    unit of :data:`NUMBER_UNITS` dropped; None when it is not such a number.
+
+    >>> parse_number("45岁"), parse_number("44 岁"), parse_number("７３年"), parse_number("80r")
+    (45.0, 44.0, 73.0, None)
+    """
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        f = float(value)
+        return f if np.isfinite(f) else None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    m = _NUMBER_UNIT.match(text)
+    return float(m.group(1)) if m else None
+
+
+def meta_roles(columns: Sequence[str], labels: Mapping[str, object] | None = None, *, wenjuanxing: bool = False,
+               exclude: Sequence[str] = ()) -> dict[str, tuple[str, bool]]:
+    """Columns that carry respondent meta data: column → (govsurvey name, consumed).
+
+    A Wenjuanxing header (``所用时间``…) is consumed (replaced by ``_seconds``…); a column
+    found by its SPSS variable label (``所用时间``, ``_seconds``…) or by a completion-time
+    name of :data:`TIME_NAMES` (``duration``, ``测评时长``…) is kept and also copied under
+    the govsurvey name. Each govsurvey name is given once; columns in ``exclude`` (question
+    ids) are never taken.
+
+    >>> meta_roles(["id", "duration", "q1"])
+    {'duration': ('_seconds', False)}
+    >>> meta_roles(["totalseconds"], {"totalseconds": "所用时间"})
+    {'totalseconds': ('_seconds', False)}
+    """
+    labels = labels or {}
+    skip = set(exclude)
+    roles: dict[str, tuple[str, bool]] = {}
+    taken: set[str] = set()
+
+    def take(col: str, name: str, consumed: bool) -> None:
+        if col not in roles and col not in skip and (name not in taken or name in ("_wjx_id", "_response_id")):
+            roles[col] = (name, consumed or str(col).strip() == name)
+            taken.add(name)
+
+    if wenjuanxing:
+        for col in columns:
+            if str(col).strip() in META_COLUMNS:
+                take(col, META_COLUMNS[str(col).strip()], True)
+    for col in columns:
+        label = str(labels.get(col) or "").strip()
+        if label in _LABEL_ROLES:
+            take(col, _LABEL_ROLES[label], False)
+    times = {t.lower() for t in TIME_NAMES}
+    for col in columns:
+        if str(col).strip().lower() in times:
+            take(col, "_seconds", False)
+    return roles
+
+
+def convert_meta(frame: pd.DataFrame, skip: str | None = None,
+                 roles: Mapping[str, tuple[str, bool]] | None = None) -> pd.DataFrame:
     """Meta columns under their govsurvey names, converted (seconds as float, time as datetime,
     答卷编号 as text so long numbers keep every digit); 序号 and the column ``skip`` (the one
-    used as respondent id) are left out.
+    used as respondent id) are left out. ``roles`` is :func:`meta_roles`' answer (default:
+    the Wenjuanxing headers).
 
     >>> meta = convert_meta(pd.DataFrame({"序号": [1], "所用时间": ["425秒"], "答卷编号": [12345678901234567890]}))
     >>> meta["_seconds"].tolist(), meta["_response_id"].tolist()
     ([425.0], ['12345678901234567890'])
     """
+    if roles is None:
+        roles = meta_roles(list(frame.columns), wenjuanxing=True)
     out = pd.DataFrame(index=frame.index)
-    for col in frame.columns:
-        name = META_COLUMNS.get(str(col).strip())
-        if name is None or name == "_wjx_id" or col == skip:
+    for col, (name, _consumed) in roles.items():
+        if name == "_wjx_id" or col == skip:
             continue
         values = frame[col]
         if name == "_seconds":
