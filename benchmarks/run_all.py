@@ -16,7 +16,11 @@ Workloads
 - mediation bootstrap, n = 1,000, 5,000 resamples: govsurvey vs pingouin.mediation_analysis;
 - OLS on 1,000,000 rows: govsurvey.regress vs statsmodels OLS;
 - moments of 10,000,000 × 40 from memory (vs numpy's XᵀX) and streamed from Parquet, with the
-  peak memory of the streaming process.
+  peak memory of the streaming process;
+- near-duplicate screening, 10,000 respondents × 60 five-point items with an IP column and 100
+  planted near-copies: gs.screen with and without the near_duplicate rule (the difference is
+  the rule's cost) vs scipy's pdist(metric="hamming") over all pairs, which a user would
+  otherwise reach for (and which cannot skip missing answers).
 """
 
 from __future__ import annotations
@@ -239,14 +243,56 @@ def moments_big(repeat: int) -> list[tuple]:
     return rows
 
 
+def near_duplicates(repeat: int) -> list[tuple]:
+    from scipy.spatial.distance import pdist
+
+    import govsurvey as gs
+
+    n, p, constructs = 10_000, 60, 10
+    rng = np.random.default_rng(15)
+    general = rng.normal(size=n)
+    factors = 0.6 * general[:, None] + 0.8 * rng.normal(size=(n, constructs))
+    lam = rng.uniform(0.6, 0.85, p)
+    y = 0.5 + lam * factors[:, np.arange(p) // (p // constructs)] + np.sqrt(1 - lam**2) * rng.normal(size=(n, p))
+    x = 1.0 + np.digitize(y, [-1.6, -0.7, 0.3, 1.3])
+    x[rng.random(x.shape) < 0.02] = np.nan
+    copies = rng.choice(n - 100, size=100, replace=False)
+    x[n - 100:] = x[copies]
+    x[n - 100 + np.arange(100), rng.integers(0, p, 100)] = np.nan          # one blank per copy
+    items = [f"C{c}_{k}" for c in range(constructs) for k in range(1, p // constructs + 1)]
+    data = pd.DataFrame(x, columns=items, index=pd.RangeIndex(1, n + 1, name="respondent"))
+    data["_ip"] = [f"ip{k}" for k in range(n - 100)] + [f"ip{k}" for k in copies]
+    body = ["name: bench", 'version: "1"', "languages: [en]", "title: {en: Bench}", "scales:", "  agree5:",
+            "    type: likert", "    min: 1", "    max: 5", "    labels:", "      en: {1: a, 2: b, 3: c, 4: d, 5: e}",
+            "constructs:"]
+    for c in range(constructs):
+        body += [f"  c{c}:", f"    label: {{en: C{c}}}", "    scale: agree5", "    items:"]
+        body += [f"      - {{id: C{c}_{k}, text: {{en: Item}}}}" for k in range(1, p // constructs + 1)]
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "bench.yaml"
+        path.write_text("\n".join(body) + "\n", encoding="utf-8")
+        inst = gs.load_instrument(path)
+    found = gs.screen(data, inst, straightline=False).flags["near_duplicate"]
+    assert found.iloc[n - 100:].mean() >= 0.9 and found.iloc[:n - 100].sum() == 0, "near-duplicate benchmark: wrong answer"
+    on, off = timed_together([lambda: gs.screen(data, inst, straightline=False),
+                              lambda: gs.screen(data, inst, straightline=False, near_duplicates=False)], repeat)
+    theirs = timed(lambda: pdist(np.nan_to_num(x), metric="hamming"), 1)
+    return [("near-duplicate rule alone, 10,000 × 60 (screen with − without)", on - off, "scipy pdist(hamming), all pairs", theirs),
+            ("  gs.screen with the near_duplicate rule, 10,000 × 60", on, "", float("nan"))]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--skip-big", action="store_true", help="skip the 10-million-row workloads")
+    ap.add_argument("--only", choices=["near_duplicates"], help="run one workload alone")
     args = ap.parse_args()
     repeat = 3 if args.quick else 5
-    rows = pipeline(repeat) + alpha_bootstrap(repeat) + mediation(repeat) + ols(repeat)
-    if not args.skip_big:
+    if args.only == "near_duplicates":
+        rows = near_duplicates(repeat)
+    else:
+        rows = pipeline(repeat) + alpha_bootstrap(repeat) + mediation(repeat) + ols(repeat) + near_duplicates(repeat)
+    if not args.skip_big and not args.only:
         rows += moments_big(max(2, repeat // 2))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}, numpy {np.__version__}")
     print(f"{'workload':<66}{'govsurvey s':>12}  {'other tool':<56}{'other s':>9}{'ratio':>8}")

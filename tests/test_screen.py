@@ -39,7 +39,8 @@ def test_duplicates_keep_the_first_submission(result, truth):
 
 
 def test_result_shapes_and_log(result, xlsx_data):
-    assert list(result.flags.columns) == ["out_of_range", "too_many_missing", "speeder", "straightline", "attention", "duplicate"]
+    assert list(result.flags.columns) == ["out_of_range", "too_many_missing", "speeder", "straightline", "attention", "duplicate",
+                                          "near_duplicate"]
     assert result.flags.index.equals(xlsx_data.index)
     assert list(result.failure_cases.columns) == ["respondent", "column", "rule", "value"]
     assert result.summary.loc["total", "n_flagged"] == 640

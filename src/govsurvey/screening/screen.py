@@ -22,14 +22,31 @@ from govsurvey.errors import (
 from govsurvey.instrument.model import Instrument
 from govsurvey.results import Result
 from govsurvey.scoring.score import item_frame
+from govsurvey.screening.near_duplicates import find_near_duplicates, modal_share
 
 __all__ = ["screen", "Screening", "RULES"]
 
-RULES = ("out_of_range", "too_many_missing", "speeder", "straightline", "attention", "duplicate", "mahalanobis")
+RULES = ("out_of_range", "too_many_missing", "speeder", "straightline", "attention", "duplicate", "near_duplicate",
+         "mahalanobis")
 """Screening rules in the order they are reported."""
 
 DEFAULT_SPEED_RATIO = 1 / 3
 """Without ``min_seconds``, a speeder took less than a third of the median completion time."""
+
+DEFAULT_NEAR_SHARE = 0.95
+"""Near-duplicates agree on at least this share of the construct items both answered (with a
+shared IP or device; on twice as strict a share, 1 − (1 − 0.95)/2 = 0.975, without one)."""
+
+NEAR_MIN_ITEMS = 10
+NEAR_MIN_SHARE = 0.8
+"""A near-duplicate pair answered at least max(10, 80 % of the construct items) items in common."""
+
+NEAR_MAX_MODAL = 0.9
+"""Respondents giving one answer to at least 90 % of their construct items are not compared:
+two such answer patterns match by chance, not by copying (``straightline=0.9`` judges them)."""
+
+SOURCE_COLUMNS = ("_ip", "_device")
+"""Columns naming where a submission came from (问卷星's 来自IP is read as ``_ip``)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -83,6 +100,8 @@ def _reason(rule: str, column: str, value: Any, thresholds: dict[str, Any]) -> s
     """One failure as a phrase for the exclusion log."""
     if rule == "duplicate":
         return f"duplicate of respondent {value}"
+    if rule == "near_duplicate":
+        return f"near-duplicate of respondent {value} {column}"
     if rule == "speeder":
         return f"speeder: {value:.0f} s (cut-off {thresholds['speeder']['seconds']:.4g} s)"
     if rule == "straightline":
@@ -104,8 +123,63 @@ _RULE_FIX = {
     "straightline": "check the straightline= share and the reverse keys",
     "attention": "check the expected answers of the attention checks (attention= or the instrument's checks:)",
     "duplicate": "check that respondents' answers were not copied, or pass duplicates=False",
+    "near_duplicate": "check that respondents' answers were not copied, or raise near_duplicates= (or pass False)",
     "mahalanobis": "use a smaller mahalanobis_p or leave it None",
 }
+
+
+def _submission_order(data: pd.DataFrame) -> pd.Index:
+    """Respondents in the order they submitted: by ``_submitted`` when present, else by row."""
+    return data["_submitted"].sort_values(kind="stable").index if "_submitted" in data.columns else data.index
+
+
+def _source_codes(data: pd.DataFrame, order: pd.Index) -> tuple[np.ndarray | None, list[str]]:
+    """Integer codes (−1 unknown) of the IP/device columns, rows in submission order."""
+    cols = [c for c in SOURCE_COLUMNS if c in data.columns]
+    if not cols:
+        return None, []
+    codes = []
+    for c in cols:
+        text = data.loc[order, c].astype("string").str.strip().replace("", pd.NA)
+        codes.append(pd.factorize(text, use_na_sentinel=True)[0])
+    return np.column_stack(codes), cols
+
+
+def _near_duplicate_rule(data: pd.DataFrame, numeric: pd.DataFrame, items: list[str], share: float,
+                         skip: pd.Series, failures: list, thresholds: dict[str, Any], notes: list[str]) -> pd.Series | None:
+    """Flag the later respondent of each near-duplicate pair (see :func:`screen`); None when
+    there are too few construct items for the rule to mean anything."""
+    min_common = max(NEAR_MIN_ITEMS, int(np.ceil(NEAR_MIN_SHARE * len(items) - 1e-9)))
+    if len(items) < min_common:
+        notes.append(f"near_duplicate: only {len(items)} construct items (at least {NEAR_MIN_ITEMS} are needed); rule not run.")
+        return None
+    share_alone = 1.0 - (1.0 - share) / 2
+    order = _submission_order(data)
+    order = order[~skip.reindex(order).to_numpy()]           # exact copies are left to `duplicate`
+    x = numeric.loc[order, items].to_numpy(dtype=float)
+    plain = modal_share(x) >= NEAR_MAX_MODAL - 1e-12
+    order, x = order[~plain], x[~plain]
+    groups, cols = _source_codes(data, order)
+    thresholds["near_duplicate"] = {
+        "share": share if groups is not None else None, "share_without_shared_source": share_alone,
+        "min_common": min_common, "items": len(items), "source_columns": cols,
+        "order": "_submitted" if "_submitted" in data.columns else "row order", "max_modal_share": NEAR_MAX_MODAL,
+    }
+    if plain.any():
+        notes.append(f"near_duplicate: {int(plain.sum())} respondent(s) gave one answer to at least {NEAR_MAX_MODAL:.0%} "
+                     "of their construct items and were not compared (their answers match by chance; see straightline=).")
+    if groups is None:
+        notes.append(f"near_duplicate: no IP or device column ({', '.join(SOURCE_COLUMNS)}), so pairs were judged by their "
+                     f"answers alone, at the stricter share {share_alone:.4g}.")
+    found = find_near_duplicates(x, groups, share=share, share_alone=share_alone, min_common=min_common)
+    flag = pd.Series(False, index=data.index)
+    later, earlier = order[found.later], order[found.earlier]
+    flag.loc[later] = True
+    for rid, other, n_agree, n_common, same in zip(later, earlier, found.n_agree, found.n_common, found.shared):
+        where = f", same {'/'.join(cols)}" if same else ""
+        failures.append((rid, f"(construct items, {n_agree} of {n_common} agree{where})", "near_duplicate",
+                         other.item() if isinstance(other, np.generic) else other))
+    return flag
 
 
 def _everyone_excluded(flags: pd.DataFrame, thresholds: dict[str, Any]) -> str | None:
@@ -134,6 +208,7 @@ def screen(
     attention: Mapping[str, Any] | bool | None = None,
     straightline: bool | float = True,
     duplicates: bool = True,
+    near_duplicates: bool | float = True,
     mahalanobis_p: float | None = None,
     max_missing: float = 0.2,
     speed_ratio: float = DEFAULT_SPEED_RATIO,
@@ -157,8 +232,26 @@ def screen(
       ``attention=False`` turns the rule off. A skipped check counts as failed.
     - ``duplicate``: the same answers to every question as an earlier submission (the
       first is kept; ``value`` names it).
+    - ``near_duplicate``: a later submission (by ``_submitted``, else row order) whose
+      construct-item answers agree with an earlier one's on at least ``near_duplicates``
+      (default 0.95) of the items both answered, from the same IP or device (``_ip``,
+      ``_device``), or on at least 1 − (1 − share)/2 (0.975) of them from anywhere; both
+      must have answered max(10, 80 %) of the construct items. Exact copies are left to
+      ``duplicate`` and not compared again, nor are respondents giving one answer to 90 %
+      or more of their construct items (such patterns match by chance). ``value`` names
+      the earlier respondent, ``column`` how many items agreed (e.g. ``(construct items,
+      47 of 48 agree, same _ip)``); ``near_duplicates=False`` turns it off. Kuriakose and
+      Robbins (2016) flag pairs matching on 85 % of all questions; the 95 % here, on
+      construct items only, is stricter.
     - ``mahalanobis``: with ``mahalanobis_p`` set, complete cases whose squared
       Mahalanobis distance on the construct items exceeds the chi-square quantile at 1 − p.
+
+    References
+    ----------
+    Curran, P. G. (2016). Methods for the detection of carelessly invalid responses in survey
+    data. *Journal of Experimental Social Psychology*, 66, 4–19.
+    Kuriakose, N., & Robbins, M. (2016). Don't get duped: Fraud through duplication in public
+    opinion surveys. *Statistical Journal of the IAOS*, 32(3), 283–291.
 
     Examples
     --------
@@ -168,6 +261,8 @@ def screen(
     >>> result = gs.screen(data, inst)
     >>> result.n_excluded > 0
     True
+    >>> result.thresholds["near_duplicate"]["share"], result.thresholds["near_duplicate"]["min_common"]
+    (0.95, 40)
     """
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
@@ -184,6 +279,9 @@ def screen(
                     real_number(straightline, "straightline", low=0.5, high=1, what="True, False or a share",
                                 where="screen"))
     min_block = whole_number(min_block, "min_block", low=2, where="screen")
+    near_duplicates = (bool(near_duplicates) if isinstance(near_duplicates, (bool, np.bool_)) else
+                       real_number(near_duplicates, "near_duplicates", low=0.5, high=1,
+                                   what="True, False or a share", where="screen"))
 
     data = data.copy()
     questions = [q.id for q in instrument.questions if q.id in data.columns]
@@ -295,7 +393,7 @@ def screen(
     # duplicate
     if duplicates:
         keyframe = data[questions]
-        order = data["_submitted"].sort_values(kind="stable").index if "_submitted" in data.columns else data.index
+        order = _submission_order(data)
         ordered = keyframe.loc[order]
         answered = ordered.notna().any(axis=1)
         hashed = pd.util.hash_pandas_object(ordered.astype("string").fillna("\x00NA"), index=False)
@@ -307,6 +405,14 @@ def screen(
         for rid in flag[flag].index:
             first = first_by_hash[hashed[rid]]
             failures.append((rid, "(all questions)", "duplicate", first.item() if isinstance(first, np.generic) else first))
+
+    # near_duplicate
+    if near_duplicates is not False:
+        share = DEFAULT_NEAR_SHARE if near_duplicates is True else float(near_duplicates)
+        skip = flags["duplicate"] if "duplicate" in flags.columns else pd.Series(False, index=data.index)
+        flag = _near_duplicate_rule(data, numeric, construct_items, share, skip, failures, thresholds, notes)
+        if flag is not None:
+            flags["near_duplicate"] = flag
 
     # mahalanobis
     if mahalanobis_p is not None:

@@ -55,6 +55,9 @@ class ScreeningOptions:
     attention: Any = option(None, kind="answers", doc="false turns the attention rule off; a mapping {item: answer} overrides the instrument's checks.")
     straightline: Any = option(True, kind="number_or_bool", low=0.5, high=1, doc="Flag straight-lining (a share in (0.5, 1]: flag when one answer covers that share).")
     duplicates: bool = option(True, kind="bool", doc="Flag exact duplicate responses.")
+    near_duplicates: Any = option(True, kind="number_or_bool", low=0.5, high=1,
+                                  doc="Flag near-duplicate submissions: true (a share of 0.95), a share in [0.5, 1] of the construct "
+                                      "items both answered that must agree (with the same IP or device; 1 − (1 − share)/2 without), or false.")
     mahalanobis_p: float | None = option(None, kind="float", low=1e-12, high=0.5, doc="Flag multivariate outliers at this p (off by default).")
     max_missing: float = option(0.2, kind="float", low=0, high=1, doc="Largest share of construct items a respondent may leave empty.")
     speed_ratio: float = option(1 / 3, kind="float", low=0, high=1, doc="Without min_seconds: speeders are below this share of the median time.")
