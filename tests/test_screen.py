@@ -141,3 +141,14 @@ def test_bad_data(mini):
     singular["A2"] = singular["A1"]
     with pytest.raises(gs.DataValidationError, match="singular"):
         gs.screen(singular, mini, mahalanobis_p=0.001, straightline=False)
+
+
+def test_a_skipped_speeder_rule_is_said_as_a_warning(mini):
+    import numpy as np
+    import pandas as pd
+
+    data = pd.DataFrame({"A1": [1, 2, 3, 4, 5, 3], "A2": [2, 2, 3, 4, 4, 3], "A3": [5, 4, 3, 2, 1, 3], "gender": [1, 2, 1, 2, 1, 2]},
+                        dtype=float)
+    with pytest.warns(gs.DataWarning, match="speeder: no completion-time column.*rule not run"):
+        result = gs.screen(data, mini, straightline=False)
+    assert any(n.startswith("speeder:") for n in result.notes) and np.all(result.clean.index == data.index)

@@ -328,7 +328,10 @@ def screen(
     if tcol is None:
         if min_seconds is not None:
             raise UnknownItemError("min_seconds= is set but the data have no completion-time column. Fix: pass time_column= naming it.")
-        notes.append("speeder: no completion-time column (Wenjuanxing 所用时间 or time_column=); rule not run.")
+        skipped = ("speeder: no completion-time column (所用时间, 答题时长, duration …, or time_column=); rule not run, so "
+                   "speeders are not screened. Fix: keep the export's time column, or give time_column=.")
+        notes.append(skipped)
+        warnings.warn(skipped, DataWarning, stacklevel=2)
     else:
         seconds = pd.to_numeric(data[tcol], errors="coerce").astype(float)
         if seconds.notna().sum() == 0:
