@@ -22,7 +22,7 @@ from govsurvey.psychometrics.sem.fit import FitResult, fit_model
 from govsurvey.psychometrics.sem.syntax import parse_model
 from govsurvey.results import Result
 
-__all__ = ["CFA", "SEM", "cfa", "sem", "htmt", "fornell_larcker", "invariance"]
+__all__ = ["CFA", "SEM", "cfa", "fornell_larcker", "growth", "htmt", "invariance", "sem"]
 
 FIT_KEYS = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "gfi", "agfi",
             "nfi", "aic", "bic", "loglik")
@@ -110,6 +110,9 @@ def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
     group, group_equal
         Multi-group models and equality constraints across groups
         (``"loadings"``, ``"intercepts"``, ``"residuals"``, ``"lv.variances"``, …).
+    meanstructure
+        Model the means (observed intercepts free, latent means 0). Default (None), as
+        lavaan: when the model has an intercept statement (``x ~ 1``) or ``group`` is given.
 
     Returns
     -------
@@ -123,8 +126,9 @@ def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
     -----
     Defaults follow lavaan's ``sem()``: the first loading of each factor is fixed to 1,
     residual and latent variances are free, exogenous latent variables covary, so do
-    endogenous variables that predict nothing else, and exogenous observed covariates are
-    fixed at their sample values (``fixed.x``). Standardized SEs and the SEs of defined
+    regression outcomes that are no indicator and predict nothing else, and exogenous
+    observed covariates are fixed at their sample values (``fixed.x``). An intercept
+    statement (``x ~ 1``) adds a mean structure, not a regression. Standardized SEs and the SEs of defined
     parameters use the delta method.
 
     References
@@ -204,15 +208,38 @@ def _reliability(res: FitResult) -> pd.DataFrame:
 
 
 @small_matrix_blas
+def growth(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | None = None,
+           group_equal: tuple[str, ...] | list[str] = ()) -> SEM:
+    """A latent growth model, as ``lavaan::growth``: :func:`sem` with a mean structure in which
+    the observed intercepts are fixed at 0 and the latent (growth-factor) means are free.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, govsurvey as gs
+    >>> rng = np.random.default_rng(1)
+    >>> level, slope = rng.normal(5, 1, 400), rng.normal(0.5, 0.3, 400)
+    >>> data = pd.DataFrame({f"t{k + 1}": level + k * slope + rng.normal(0, 0.5, 400) for k in range(4)})
+    >>> fit = gs.growth(data, "i =~ 1*t1 + 1*t2 + 1*t3 + 1*t4\\ns =~ 0*t1 + 1*t2 + 2*t3 + 3*t4")
+    >>> means = fit.estimates.query("op == '~1' and lhs in ('i', 's')").set_index("lhs")["estimate"]
+    >>> bool(abs(means["i"] - 5) < 0.2 and abs(means["s"] - 0.5) < 0.1)
+    True
+    """
+    res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, growth=True)
+    return SEM(fit=_fit_dict(res), estimates=_estimates_table(res), n_obs=res.n_obs, estimator=estimator,
+               groups=tuple(res.groups), converged=res.converged, model=model, warnings=tuple(res.warnings))
+
+
+@small_matrix_blas
 def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | None = None,
-        group_equal: tuple[str, ...] | list[str] = ()) -> CFA:
+        group_equal: tuple[str, ...] | list[str] = (), meanstructure: bool | None = None) -> CFA:
     """Confirmatory factor analysis, as ``lavaan::cfa`` — :func:`sem` restricted to a measurement model.
 
     Returns a :class:`CFA` with ``fit`` (as :func:`sem`), ``loadings`` (factor, item,
     estimate, se, z, p, std_all, std_se), ``factor_correlations`` (the standardized latent
     covariances) and ``reliability`` (index factor: ``cr`` — composite reliability,
     semTools' omega; ``ave`` — average variance extracted, the mean squared standardized
-    loading of Fornell & Larcker; ``avevar`` — semTools' variant).
+    loading of Fornell & Larcker; ``avevar`` — semTools' variant). ``meanstructure`` as in
+    :func:`sem` (default: when the model has intercept statements or groups).
 
     Examples
     --------
@@ -229,11 +256,12 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
         raise SpecificationError("cfa() needs at least one measurement statement (f =~ x1 + x2 + x3).")
     lv = {s.lhs for s in statements if s.op == "=~"}
     for s in statements:
-        if s.op == "~" and not (s.lhs in lv and all(t.var in lv or t.var == "1" for t in s.terms)) and not all(t.var == "1" for t in s.terms):
+        if s.op == "~" and not (s.lhs in lv and all(t.var in lv for t in s.terms)):
             raise SpecificationError(
                 f"cfa() takes a measurement model, but line {s.line} regresses {s.lhs} on observed variables. Fix: use gs.sem for structural paths."
             )
-    res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, parsed=parsed)
+    res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, meanstructure=meanstructure,
+                    parsed=parsed)
     est = res.columns
     cols = (["group"] if len(res.groups) > 1 else []) + ["lhs", "rhs", "estimate", "se", "z", "p", "std_all", "std_se"]
     loadings = _table(res, cols, keep=lambda op: op == "=~", rename={"lhs": "factor", "rhs": "item"})
@@ -332,6 +360,19 @@ def fornell_larcker(fit: CFA) -> pd.DataFrame:
     return corr
 
 
+_INVARIANCE_ROBUST = ("chisq_scaled", "pvalue_scaled", "chisq_scaling_factor", "cfi_robust", "tli_robust", "rmsea_robust")
+
+
+def _sb2001_scaling(table: pd.DataFrame, prev: pd.DataFrame) -> pd.Series:
+    """Scaling factor of the Satorra–Bentler (2001) scaled difference test, row against the row
+    before: c_d = (d₀c₀ − d₁c₁)/(d₀ − d₁), where d are the models' df, c their χ² scaling
+    factors (T_ML / T_scaled), 0 the more restricted model, and c₁ = 1 when d₁ = 0; the
+    scaled Δχ² is (T₀ − T₁)/c_d on d₀ − d₁ df — lavaan's ``lav_test_diff_SatorraBentler2001``,
+    used by ``lavTestLRT`` (``method = "satorra.bentler.2001"``) for MLR fits."""
+    c1 = prev["chisq_scaling_factor"].where(prev["df"] > 0, 1.0)
+    return (table["df"] * table["chisq_scaling_factor"] - prev["df"] * c1) / (table["df"] - prev["df"])
+
+
 def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "ML") -> pd.DataFrame:
     """Measurement invariance across ``group``: configural, metric (equal loadings) and
     scalar (equal loadings and intercepts) models, as ``lavaan::cfa(group=, group.equal=)``
@@ -340,6 +381,13 @@ def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "
     Columns: chisq, df, pvalue, cfi, tli, rmsea, srmr, then against the previous row
     chisq_diff, df_diff, p_diff and delta_cfi (ΔCFI ≥ −.01 is the usual criterion; Cheung &
     Rensvold, 2002).
+
+    With ``estimator="MLR"``, ``chisq_diff`` is the Satorra–Bentler (2001) scaled difference
+    (``diff_scaling_factor`` its c_d) and ``p_diff`` its p, as ``lavaan::lavTestLRT`` reports
+    for MLR fits (the plain ML difference is not χ²-distributed under non-normality); the
+    table adds each model's chisq_scaled, pvalue_scaled, chisq_scaling_factor, cfi_robust,
+    tli_robust, rmsea_robust, and delta_cfi_robust and delta_rmsea_robust against the row
+    before. ``chisq``, ``cfi``, ``tli`` and ``rmsea`` stay the ML (unscaled) values.
 
     Examples
     --------
@@ -356,16 +404,29 @@ def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "
     if len(levels) < 2:
         raise DataValidationError(f"group={group!r} has {len(levels)} level(s); invariance needs at least two groups.")
     rows, warns = {}, []
+    keys = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr") + (_INVARIANCE_ROBUST if estimator == "MLR" else ())
     for name, eq in (("configural", ()), ("metric", ("loadings",)), ("scalar", ("loadings", "intercepts"))):
         res = fit_model(data, model, estimator=estimator, group=group, group_equal=eq)
-        rows[name] = {k: res.fit[k] for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")}
+        rows[name] = {k: res.fit[k] for k in keys}
         warns.extend(f"{name}: {w}" for w in res.warnings)
     table = pd.DataFrame.from_dict(rows, orient="index")
     prev = table.shift(1)
-    table["chisq_diff"] = table["chisq"] - prev["chisq"]
     table["df_diff"] = table["df"] - prev["df"]
+    if estimator == "MLR":
+        table["diff_scaling_factor"] = _sb2001_scaling(table, prev)
+        table["chisq_diff"] = (table["chisq"] - prev["chisq"]) / table["diff_scaling_factor"]
+        warns.extend(f"{name}: the scaling factor of the Satorra–Bentler difference test is negative ({cd:.4g}), so the "
+                     "scaled Δχ² is not interpretable. Fix: report the ΔCFI/ΔRMSEA, or a strictly positive test "
+                     "(Satorra & Bentler, 2010)." for name, cd in table["diff_scaling_factor"].items() if cd < 0)
+    else:
+        table["chisq_diff"] = table["chisq"] - prev["chisq"]
     table["p_diff"] = [np.nan] + [float(stats.chi2.sf(c, d)) for c, d in zip(table["chisq_diff"][1:], table["df_diff"][1:])]
     table["delta_cfi"] = table["cfi"] - prev["cfi"]
+    if estimator == "MLR":
+        table["delta_cfi_robust"] = table["cfi_robust"] - prev["cfi_robust"]
+        table["delta_rmsea_robust"] = table["rmsea_robust"] - prev["rmsea_robust"]
+    first = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "chisq_diff", "df_diff", "p_diff", "delta_cfi"]
+    table = table[first + [c for c in table.columns if c not in first]]
     table.index.name = "model"
     table.attrs["warnings"] = warns
     return table

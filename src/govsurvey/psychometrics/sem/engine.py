@@ -548,7 +548,37 @@ class Model:
             parts = self._evaluate(theta, newton=newton, second_order=False)
         if not np.isfinite(parts[0]):
             raise NotPositiveDefiniteError("The model-implied covariance matrix is not positive definite at the starting values. Fix: check the model.")
-        return self._iterate(theta, parts, newton=newton, max_iter=max_iter, tol=tol)
+        theta, info = self._iterate(theta, parts, newton=newton, max_iter=max_iter, tol=tol)
+        if not info["converged"] and not newton:
+            theta, info = self._polish(theta, info, tol=tol)
+        return theta, info
+
+    def _polish(self, theta: np.ndarray, info: dict[str, Any], *, tol: float, max_iter: int = 50
+                ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Newton's method on the observed Hessian (central differences of the analytic
+        gradient) where Fisher scoring crawls — a mean structure far from the data, e.g. fixed
+        intercepts, where the expected information is a poor guide — with a backtracking line
+        search; Fisher steps where that Hessian is not positive definite."""
+        f, grad = info["fmin"], info["gradient"]
+        for it in range(max_iter):
+            if np.max(np.abs(grad)) < tol:
+                break
+            hess = self.observed_hessian(theta)
+            try:
+                step = linalg.cho_solve((np.linalg.cholesky(hess), True), grad, check_finite=False)
+            except np.linalg.LinAlgError:
+                step = self._fisher_step(self.gradient_and_info(theta)[1], grad)
+            found = self._line_search(theta, f, step, 1.0, 40)
+            if found is None:
+                break
+            theta, f, stalled = found
+            grad, _ = self.gradient_and_info(theta, with_info=False)
+            if stalled:
+                break
+        grad, fisher = self.gradient_and_info(theta)
+        converged = bool(np.max(np.abs(grad)) < 1e-7)
+        return theta, {**info, "iterations": info["iterations"] + it, "converged": converged, "fmin": f,
+                       "info": fisher, "gradient": grad}
 
     def _evaluate(self, theta: np.ndarray, *, newton: bool, second_order: bool
                   ) -> tuple[float, np.ndarray | None, np.ndarray | None, np.ndarray | None]:

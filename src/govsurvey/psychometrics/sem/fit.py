@@ -172,12 +172,27 @@ def _implied_with_inverse(model: Model, theta: np.ndarray) -> list[dict[str, Any
 
 
 def _loglik(model: Model, imps: list[dict[str, Any]]) -> float:
+    """The log-likelihood, as lavaan's: with fixed.x covariates that of the other variables
+    given them — the joint one less the covariates' own, at their sample moments."""
     ll = 0.0
+    x = [model.pt.ov.index(v) for v in model.pt.ov_x]
     for gd, imp in zip(model.groups, imps):
         inv, logdet = imp["inv"], imp["logdet"]
         d = gd.mean - imp["mu"]
         ll += -gd.n / 2 * (model.p * math.log(2 * math.pi) + logdet + np.trace(gd.cov @ inv) + d @ inv @ d)
+        if x:
+            ll += gd.n / 2 * (len(x) * math.log(2 * math.pi) + float(np.linalg.slogdet(gd.cov[np.ix_(x, x)])[1]) + len(x))
     return float(ll)
+
+
+def _bentler_scale(cov: np.ndarray, mean: np.ndarray, var_obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """lavaan's "cor.bentler" rescaling (``lav_residuals_rescale``): covariances divided by
+    √(s_ii s_jj) and means by √s_ii, the observed variances — except elements below 1e-5 in
+    absolute value, which lavaan leaves as they are."""
+    sd = np.sqrt(var_obs)
+    scale = np.where(np.abs(cov) < 1e-5, 1.0, 1.0 / np.outer(sd, sd))
+    mscale = np.where(np.abs(mean) < 1e-5, 1.0, 1.0 / sd)
+    return cov * scale, mean * mscale
 
 
 def _gfi_srmr(model: Model, imps: list[dict[str, Any]]) -> tuple[float, float, int]:
@@ -196,12 +211,14 @@ def _gfi_srmr(model: Model, imps: list[dict[str, Any]]) -> tuple[float, float, i
             t1 += dm @ inv @ dm
             t2 += gd.mean @ inv @ gd.mean
         gfis.append(1 - t1 / t2)
-        sd = np.sqrt(np.diag(gd.cov))
-        res = (gd.cov - sig) / np.outer(sd, sd)
+        var_obs = np.diag(gd.cov)
+        obs_c, obs_m = _bentler_scale(gd.cov, gd.mean, var_obs)
+        imp_c, imp_m = _bentler_scale(sig, mu, var_obs)
+        res = obs_c - imp_c
         total = 0.5 * float((res**2).sum() + (np.diagonal(res) ** 2).sum())     # the lower triangle of a symmetric matrix
         count = p * (p + 1) // 2
         if model.pt.meanstructure:
-            total += float((((gd.mean - mu) / sd) ** 2).sum())
+            total += float(((obs_m - imp_m) ** 2).sum())
             count += p
         srmrs.append(math.sqrt(total / count))
         ns.append(gd.n)
@@ -455,9 +472,14 @@ def fit_model(
     meanstructure: bool | None = None,
     auto_fix_first: bool = True,
     parsed: tuple[list, list, list] | None = None,
+    growth: bool = False,
 ) -> FitResult:
     """Fit ``model`` (lavaan syntax; ``parsed``: its :func:`parse_model` result, when the caller
-    has parsed it already) to ``data`` (a DataFrame or :class:`govsurvey.Moments`)."""
+    has parsed it already) to ``data`` (a DataFrame or :class:`govsurvey.Moments`).
+
+    ``meanstructure=None`` is lavaan's default: a mean structure when the model has an
+    intercept statement (``x ~ 1``) or groups. ``growth``: lavaan's ``growth()`` — a mean
+    structure with observed intercepts fixed at 0 and latent means free."""
     estimator = choice(estimator, "estimator", ESTIMATORS)
     if isinstance(group_equal, str):
         group_equal = (group_equal,)
@@ -482,12 +504,15 @@ def fit_model(
         parts, group_names = None, ["all"]
     else:
         parts, group_names = _prepare(data, observed, group, msgs)
-    has_means = any(s.op == "~" and any(t.var == "1" for t in s.terms) for s in statements)
-    ms = bool(group) or has_means if meanstructure is None else meanstructure
+    has_means = any(s.op == "~1" for s in statements)
+    ms = (bool(group) or has_means or growth) if meanstructure is None else bool(meanstructure)
     if group_equal and not group:
         raise SpecificationError("group_equal= needs group=. Fix: name the grouping column.")
     pt = build_partable(statements, defined, constraints, observed=list(data.columns), n_groups=1 if parts is None else len(parts),
-                        meanstructure=ms, group_equal=tuple(group_equal), auto_fix_first=auto_fix_first)
+                        meanstructure=ms, group_equal=tuple(group_equal), auto_fix_first=auto_fix_first,
+                        int_ov_free=not growth, int_lv_free=growth)
+    for note in pt.notes:
+        warn(msgs, note)
     if moments is not None:
         sel = moments.select(pt.ov)
         groups = [GroupData(x=np.empty((0, len(pt.ov))), n=sel.n, mean=sel.mean.copy(), cov=sel.m2 / sel.n)]

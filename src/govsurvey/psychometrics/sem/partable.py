@@ -2,10 +2,12 @@
 
 Defaults reproduced: the first loading of each factor fixed to 1 (auto.fix.first);
 variances of every variable free (auto.var); covariances among exogenous latent variables
-free (auto.cov.lv.x) and among "pure" endogenous variables — dependent variables that
-predict nothing (auto.cov.y); exogenous observed covariates' (co)variances and means fixed
-at their sample values (fixed.x); with a mean structure, observed intercepts free and
-latent means fixed at 0 — freed in groups 2.. when intercepts are held equal. Labels shared
+free (auto.cov.lv.x) and among "pure" endogenous variables — regression outcomes that are
+no indicator and predict nothing (auto.cov.y); exogenous observed covariates' (co)variances
+and means fixed at their sample values (fixed.x), unless the user names them in a ``~~`` or
+``~1`` statement; with a mean structure, observed intercepts free and latent means fixed at
+0 (``growth()``: the reverse) — latent means freed in groups 2.. when intercepts are held
+equal. An intercept statement (``x ~ 1``) makes no regression outcome (see :func:`var_names`). Labels shared
 by rows (also across groups) make them one parameter; ``group_equal`` does the same for
 loadings, intercepts, residuals, lv.variances, lv.covariances, regressions or means.
 """
@@ -18,7 +20,7 @@ from typing import Any
 from govsurvey.errors import ModelSyntaxError
 from govsurvey.psychometrics.sem.syntax import Constraint, Defined, Statement
 
-__all__ = ["Row", "ParTable", "build_partable", "GROUP_EQUAL"]
+__all__ = ["GROUP_EQUAL", "ParTable", "Row", "VarNames", "build_partable", "var_names"]
 
 GROUP_EQUAL = ("loadings", "intercepts", "residuals", "residual.covariances", "lv.variances", "lv.covariances",
                "regressions", "means")
@@ -50,6 +52,7 @@ class ParTable:
     n_free: int
     defined: list[Defined]
     labels: dict[str, int]          # label → free parameter index
+    notes: list[str] = dataclasses.field(default_factory=list)   # warnings for the user
 
     def free_rows(self) -> list[Row]:
         return [r for r in self.rows if r.free]
@@ -57,6 +60,118 @@ class ParTable:
 
 def _ordered(seq):
     return list(dict.fromkeys(seq))
+
+
+@dataclasses.dataclass(frozen=True)
+class VarNames:
+    """lavaan's names of a model's variables (``lav_partable_vnames``).
+
+    eqs_y / eqs_x: left / right of ``~``; v_ind: right of ``=~``. ``ov_x`` — exogenous observed
+    covariates: regressors that are no latent variable, no indicator and no outcome, and are
+    not named in a user ``~~`` or ``~1`` statement (those are random). ``lv_x``: latent
+    variables that are neither indicators nor outcomes. ``y`` — the variables whose residual
+    covariances are free by default (auto.cov.y): latent then observed outcomes that are no
+    indicator and predict nothing. Intercepts (``~1``) make nothing an outcome.
+    """
+
+    ov: list[str]
+    lv: list[str]
+    ov_x: list[str]
+    lv_x: list[str]
+    y: list[str]
+    random_x: list[str]     # regressors freed by a user ~~ / ~1 statement (lavaan warns)
+
+
+def var_names(statements: list[Statement], *, fixed_x: bool = True) -> VarNames:
+    lv = _ordered(s.lhs for s in statements if s.op == "=~")
+    lv_set = set(lv)
+    eqs_y = _ordered(s.lhs for s in statements if s.op == "~")
+    eqs_x = _ordered(t.var for s in statements if s.op == "~" for t in s.terms)
+    v_ind = _ordered(t.var for s in statements if s.op == "=~" for t in s.terms)
+    ov_ind = [v for v in v_ind if v not in lv_set]
+    ov_y = [v for v in eqs_y if v not in lv_set and v not in ov_ind]
+    ov_x = [v for v in eqs_x if v not in lv_set and v not in ov_ind and v not in ov_y]
+    extra = _ordered([s.lhs for s in statements if s.op in ("~~", "~1")]
+                     + [t.var for s in statements if s.op == "~~" for t in s.terms])
+    ov_first = ov_ind + ov_y + ov_x
+    ov = _ordered(ov_first + [v for v in extra if v not in lv_set])
+    user_named = set(extra)
+    random_x = [v for v in ov_x if v in user_named]
+    ov_x = [v for v in ov_x if v not in user_named] if fixed_x else []
+    not_y = set(v_ind) | set(eqs_x)
+    lv_x = [f for f in lv if f not in set(v_ind) and f not in set(eqs_y)]
+    y = [f for f in lv if f in set(eqs_y) and f not in not_y] + [v for v in ov if v in set(eqs_y) and v not in not_y and v not in lv_set]
+    return VarNames(ov=ov, lv=lv, ov_x=ov_x, lv_x=lv_x, y=y, random_x=random_x)
+
+
+def _user_rows(statements: list[Statement], g: int, n_groups: int, auto_fix_first: bool) -> list[Row]:
+    """Group g's rows of the user's statements, modifiers resolved for the group (a ``c(...)``
+    vector holds one value per group); the first loading of each factor fixed to 1 unless the
+    user set it (auto.fix.first)."""
+    def mod(term, kind):
+        val = getattr(term, kind)
+        if val is None:
+            return None
+        if len(val) == 1:
+            return val[0]
+        if len(val) != n_groups:
+            raise ModelSyntaxError(
+                f"A c(...) modifier on {term.var!r} has {len(val)} values for {n_groups} group(s). Fix: give one value per group."
+            )
+        return val[g]
+
+    rows: list[Row] = []
+    first_seen: set[str] = set()
+    seen: set[tuple[str, str, str]] = set()
+    for s in statements:
+        for t in s.terms:
+            lhs, op, rhs = s.lhs, s.op, ("" if s.op == "~1" else t.var)
+            key = (lhs, op, rhs) if op != "~~" else (lhs, op, rhs) if (rhs, op, lhs) not in seen else (rhs, op, lhs)
+            if key in seen:
+                continue        # lavaan ignores duplicated elements (with a warning)
+            seen.add(key)
+            fixed, label = mod(t, "fixed"), mod(t, "label")
+            free = fixed is None
+            if op == "=~" and lhs not in first_seen:
+                first_seen.add(lhs)
+                if auto_fix_first and fixed is None and not t.free_forced and label is None:
+                    free, fixed = False, 1.0
+            rows.append(Row(lhs, op, rhs, g, free, fixed, label, mod(t, "start")))
+    return rows
+
+
+def _default_rows(names: VarNames, user: list[Row], g: int, *, meanstructure: bool, int_ov_free: bool,
+                  int_lv_free: bool) -> list[Row]:
+    """Group g's default rows (``lav_partable_flat``) not set by the user's rows: variances;
+    covariances of exogenous latent variables, of auto.cov.y outcomes and (fixed) of the fixed.x
+    covariates; with a mean structure intercepts and latent means."""
+    have = {(r.lhs, r.op, r.rhs) for r in user} | {(r.rhs, r.op, r.lhs) for r in user if r.op == "~~"}
+    out: list[Row] = []
+    ov_x = set(names.ov_x)
+
+    def add(lhs: str, op: str, rhs: str, free: bool = True, value: float | None = None, exo: bool = False) -> None:
+        if (lhs, op, rhs) in have or (op == "~~" and (rhs, op, lhs) in have):
+            return
+        have.add((lhs, op, rhs))
+        out.append(Row(lhs, op, rhs, g, free, value, None, None, user=False, exo_fixed=exo))
+
+    for v in names.ov:
+        add(v, "~~", v, free=v not in ov_x, exo=v in ov_x)
+    for f in names.lv:
+        add(f, "~~", f)
+    for pairs, exo in ((names.lv_x, False), (names.y, False), (names.ov_x, True)):
+        for i, a in enumerate(pairs):
+            for b in pairs[i + 1:]:
+                add(a, "~~", b, free=not exo, exo=exo)
+    if meanstructure:
+        for v in names.ov:
+            if v in ov_x:
+                add(v, "~1", "", free=False, exo=True)
+            else:
+                add(v, "~1", "", free=int_ov_free, value=None if int_ov_free else 0.0)
+        for f in names.lv:
+            add(f, "~1", "", free=int_lv_free, value=None if int_lv_free else 0.0)
+    return out
 
 
 def build_partable(
@@ -70,95 +185,43 @@ def build_partable(
     group_equal: tuple[str, ...] = (),
     fixed_x: bool = True,
     auto_fix_first: bool = True,
+    int_ov_free: bool = True,
+    int_lv_free: bool = False,
 ) -> ParTable:
+    """The parameter table of lavaan's ``cfa()``/``sem()`` (``growth()``: ``int_ov_free=False,
+    int_lv_free=True``) for the parsed model; see the module docstring for the defaults."""
     bad = [g for g in group_equal if g not in GROUP_EQUAL]
     if bad:
         raise ModelSyntaxError(f"group_equal has unknown entries {bad}. Fix: use some of {', '.join(GROUP_EQUAL)}.")
-    lv = _ordered(s.lhs for s in statements if s.op == "=~")
-    names_in_model = _ordered(
-        [t.var for s in statements for t in s.terms if t.var != "1"] + [s.lhs for s in statements]
-    )
+    names = var_names(statements, fixed_x=fixed_x)
+    lv, ov, ov_x = names.lv, names.ov, names.ov_x
     observed_set = set(observed)
-    unknown = [v for v in names_in_model if v not in lv and v not in observed_set]
+    unknown = [v for v in ov if v not in observed_set]
     if unknown:
         raise ModelSyntaxError(
             f"The model names variable(s) not in the data: {', '.join(unknown[:5])}. "
             "Fix: check the spelling, or define them as latent variables with =~."
         )
-    # observed variables in lavaan's order: indicators first, then other observed names
-    ov = _ordered([t.var for s in statements if s.op == "=~" for t in s.terms if t.var not in lv]
-                  + [v for v in names_in_model if v not in lv])
-    dependents = {s.lhs for s in statements if s.op == "~"} | {t.var for s in statements if s.op == "=~" for t in s.terms}
-    predictors = {t.var for s in statements if s.op == "~" for t in s.terms if t.var != "1"}
-    indicators = {t.var for s in statements if s.op == "=~" for t in s.terms}
-    ov_x = [v for v in ov if v in predictors and v not in dependents and v not in indicators] if fixed_x else []
-    # an ov_x that appears in a user ~~ statement with a free parameter is not fixed
-    regressed = {s.lhs for s in statements if s.op == "~"}
-    lv_x = [f for f in lv if f not in dependents and f not in regressed]
-    pure_y = [v for v in ov + lv if v in regressed and v not in predictors]
-
     rows: list[Row] = []
     for g in range(n_groups):
-        def mod(term, kind):
-            val = getattr(term, kind)
-            if val is None:
-                return None
-            if len(val) == 1:
-                return val[0]
-            if len(val) != n_groups:
-                raise ModelSyntaxError(f"A c(...) modifier on {term.var!r} has {len(val)} values for {n_groups} groups.")
-            return val[g]
+        user = _user_rows(statements, g, n_groups, auto_fix_first)
+        rows.extend(user)
+        rows.extend(_default_rows(names, user, g, meanstructure=meanstructure, int_ov_free=int_ov_free,
+                                  int_lv_free=int_lv_free or (g > 0 and "intercepts" in group_equal)))
 
-        first_seen: set[str] = set()
-        for s in statements:
-            for t in s.terms:
-                if s.op == "~" and t.var == "1":
-                    op, lhs, rhs = "~1", s.lhs, ""
-                else:
-                    op, lhs, rhs = s.op, s.lhs, t.var
-                fixed = mod(t, "fixed")
-                label = mod(t, "label")
-                free = fixed is None
-                if op == "=~" and lhs not in first_seen:
-                    first_seen.add(lhs)
-                    if auto_fix_first and fixed is None and not t.free_forced and label is None:
-                        free, fixed = False, 1.0
-                rows.append(Row(lhs, op, rhs, g, free, fixed, label, t.start))
-        have = {(r.lhs, r.op, r.rhs) for r in rows if r.group == g} | {(r.rhs, r.op, r.lhs) for r in rows if r.group == g and r.op == "~~"}
-
-        def add(lhs, op, rhs, free=True, value=None, exo=False):
-            if (lhs, op, rhs) in have or (op == "~~" and (rhs, op, lhs) in have):
-                return
-            have.add((lhs, op, rhs))
-            rows.append(Row(lhs, op, rhs, g, free, value, None, None, user=False, exo_fixed=exo))
-
-        for v in ov:
-            add(v, "~~", v, free=v not in ov_x, exo=v in ov_x)
-        for f in lv:
-            add(f, "~~", f)
-        for i, a in enumerate(lv_x):
-            for b in lv_x[i + 1:]:
-                add(a, "~~", b)
-        for i, a in enumerate(ov_x):
-            for b in ov_x[i + 1:]:
-                add(a, "~~", b, free=False, exo=True)
-        for i, a in enumerate(pure_y):
-            for b in pure_y[i + 1:]:
-                add(a, "~~", b)
-        if meanstructure:
-            for v in ov:
-                add(v, "~1", "", free=v not in ov_x, exo=v in ov_x)
-            for f in lv:
-                free_mean = g > 0 and "intercepts" in group_equal
-                add(f, "~1", "", free=free_mean, value=None if free_mean else 0.0)
-
-    # equality: labels, group.equal, == constraints
+    # equality: labels (a label may name another parameter as lhs-op-rhs: equal("f=~x2")),
+    # group.equal, == constraints
     key_of: dict[int, Any] = {}
+    used = {r.label for r in rows if r.label is not None}
     for idx, r in enumerate(rows):
         if not r.free:
             continue
         if r.label is not None:
             key_of[idx] = ("label", r.label)
+            continue
+        default = f"{r.lhs}{r.op}{r.rhs}" + ("" if r.group == 0 else f".g{r.group + 1}")
+        if default in used:
+            key_of[idx] = ("label", default)
             continue
         kind = {"=~": "loadings", "~": "regressions"}.get(r.op)
         if r.op == "~1":
@@ -197,5 +260,9 @@ def build_partable(
     for d in defined:
         if d.name in labels:
             raise ModelSyntaxError(f"Model line {d.line}: defined parameter {d.name!r} reuses a label.")
+    notes = []
+    if names.random_x:
+        notes.append(f"The model has (co)variance or intercept formulas for the covariate(s) {', '.join(names.random_x[:5])}; "
+                     "they are treated as random (free parameters), not fixed at their sample values, as lavaan does.")
     return ParTable(rows=rows, ov=ov, lv=lv, ov_x=ov_x, n_groups=n_groups, meanstructure=meanstructure,
-                    n_free=len(index), defined=defined, labels=labels)
+                    n_free=len(index), defined=defined, labels=labels, notes=notes)

@@ -1,10 +1,14 @@
 """Parse lavaan model syntax into statements.
 
 Supported: ``=~`` (measurement), ``~`` (regression), ``~~`` (variance/covariance),
-``~ 1`` (intercept), ``:=`` (defined parameter), ``==`` (equality of two labels);
-modifiers ``label*``, ``1*`` (fixed), ``NA*`` (free), ``start(v)*``, ``c(...)*`` (per group);
+``~ 1`` (intercept: a statement of its own, op ``~1``, as lavaan's parser makes it), ``:=``
+(defined parameter), ``==`` (equality of two labels); several variables on the left
+(``x1 + x2 ~ 0.5*1`` is one statement per variable); modifiers ``label*``, ``1*`` (fixed),
+``NA*`` (free), ``start(v)*``, ``equal("f=~x2")*`` (equal to another parameter, named by a
+label or by ``lhs op rhs``), and per-group vectors ``c(...)*``, ``start(c(...))*``;
 comments after ``#`` or ``!``; statements on separate lines or separated by ``;``, and
-formulas continued across lines after a trailing or leading ``+``.
+formulas continued across lines after a trailing or leading ``+``. Nonlinear and inequality
+constraints are refused (ModelSyntaxError).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 from govsurvey.errors import ModelSyntaxError
 
-__all__ = ["Term", "Statement", "parse_model", "Defined", "Constraint"]
+__all__ = ["Constraint", "Defined", "Statement", "Term", "parse_model"]
 
 _NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
 _OPS = ("=~", "~~", ":=", "==", "~")
@@ -28,7 +32,7 @@ class Term:
     var: str
     fixed: tuple[float | None, ...] | None = None   # per group (or one value for all); None = free
     label: tuple[str | None, ...] | None = None
-    start: float | None = None
+    start: tuple[float | None, ...] | None = None   # per group (or one value for all)
     free_forced: bool = False  # NA*
 
 
@@ -73,12 +77,27 @@ def _strip_comments(text: str) -> list[tuple[int, str]]:
 
 
 def _split_op(line: str, k: int) -> tuple[str, str, str]:
-    for op in (":=", "=~", "~~", "==", "~", "<", ">"):
-        idx = line.find(op)
-        if idx > 0:
+    """Split at the leftmost operator outside parentheses and quotes (``equal("f=~x2")`` holds one)."""
+    depth, quote = 0, ""
+    for idx, ch in enumerate(line):
+        if quote:
+            quote = "" if ch == quote else quote
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and idx > 0:
+            op = next((o for o in (":=", "=~", "~~", "==", "~", "<", ">") if line.startswith(o, idx)), None)
             if op in ("<", ">"):
-                raise ModelSyntaxError(f"Model line {k}: inequality constraints ({op}) are not supported: {line!r}.")
-            return line[:idx].strip(), op, line[idx + len(op):].strip()
+                raise ModelSyntaxError(
+                    f"Model line {k}: inequality constraints ({op}) are nonlinear constraints, which are not supported: {line!r}. "
+                    "Fix: drop the constraint, or fit the model in lavaan."
+                )
+            if op is not None:
+                return line[:idx].strip(), op, line[idx + len(op):].strip()
     raise ModelSyntaxError(
         f"Model line {k}: {line!r} has no lavaan operator. Fix: use =~ (measurement), ~ (regression), ~~ (covariance), := or ==."
     )
@@ -108,9 +127,17 @@ def _value(token: str, k: int) -> tuple[str, Any]:
         return "fixed", float(token)
     except ValueError:
         pass
-    m = re.fullmatch(r"start\(\s*([-+0-9.eE]+)\s*\)", token)
+    m = re.fullmatch(r"start\((.*)\)", token)
     if m:
-        return "start", float(m.group(1))
+        kind, val = _value(m.group(1), k)
+        if kind == "fixed":
+            return "start", (val,)
+        if kind == "vector" and all(kk in ("fixed", "free") for kk, _ in val):
+            return "start", tuple(vv if kk == "fixed" else None for kk, vv in val)
+        raise ModelSyntaxError(f"Model line {k}: start() takes a number or c(numbers), got {token!r}. Fix: e.g. start(0.8) or start(c(0.8, 1.2)).")
+    m = re.fullmatch(r"equal\(\s*[\"']([^\"']+)[\"']\s*\)", token)
+    if m:
+        return "label", re.sub(r"\s+", "", m.group(1))
     m = re.fullmatch(r"c\((.*)\)", token)
     if m:
         parts = [p.strip() for p in m.group(1).split(",")]
@@ -175,6 +202,33 @@ def _check_expr(expr: str, k: int) -> Any:
     return tree
 
 
+def _statements(lhs: str, op: str, rhs: str, k: int) -> list[Statement]:
+    """One formula as statements: one per variable on the left (``x1 + x2 ~ 1``), and for ``~``
+    the intercept term ``1`` split off as its own ``~1`` statement (lavaan's op: an intercept
+    does not make its variable a regression outcome)."""
+    lhs_names = [v.strip() for v in lhs.split("+")]
+    for v in lhs_names:
+        if not re.fullmatch(_NAME, v):
+            raise ModelSyntaxError(f"Model line {k}: {v!r} on the left of {op} is not a variable name. Fix: names start with a letter and use letters, digits, _ or '.'.")
+    if not rhs:
+        raise ModelSyntaxError(f"Model line {k}: nothing on the right of {op}. Fix: complete the formula.")
+    terms = tuple(_term(t, k) for t in _split_terms(rhs))
+    if op in ("=~", "~~") and any(t.var == "1" for t in terms):
+        raise ModelSyntaxError(f"Model line {k}: '1' cannot be on the right of {op}. Fix: write intercepts as 'x ~ 1'.")
+    out = []
+    for v in lhs_names:
+        if op == "~":
+            ones = tuple(t for t in terms if t.var == "1")
+            rest = tuple(t for t in terms if t.var != "1")
+            if rest:
+                out.append(Statement(lhs=v, op="~", terms=rest, line=k))
+            if ones:
+                out.append(Statement(lhs=v, op="~1", terms=ones, line=k))
+        else:
+            out.append(Statement(lhs=v, op=op, terms=terms, line=k))
+    return out
+
+
 def parse_model(model: str) -> tuple[list[Statement], list[Defined], list[Constraint]]:
     """Parse lavaan syntax; raise ModelSyntaxError naming the line.
 
@@ -199,17 +253,13 @@ def _parse(model: str) -> tuple[tuple[Statement, ...], tuple[Defined, ...], tupl
             continue
         if op == "==":
             if not (re.fullmatch(_NAME, lhs) and re.fullmatch(_NAME, rhs)):
-                raise ModelSyntaxError(f"Model line {k}: only equality of two labels (a == b) is supported, got {line!r}.")
+                raise ModelSyntaxError(
+                    f"Model line {k}: {line!r} is a nonlinear equality constraint, which is not supported (only a == b of two labels is). "
+                    "Fix: write the constraint as equal labels, drop it, or fit the model in lavaan."
+                )
             constraints.append(Constraint(lhs, rhs, k))
             continue
-        if not re.fullmatch(_NAME, lhs):
-            raise ModelSyntaxError(f"Model line {k}: {lhs!r} on the left of {op} is not a variable name.")
-        if not rhs:
-            raise ModelSyntaxError(f"Model line {k}: nothing on the right of {op}.")
-        terms = tuple(_term(t, k) for t in _split_terms(rhs))
-        if op == "=~" and any(t.var == "1" for t in terms):
-            raise ModelSyntaxError(f"Model line {k}: '1' cannot be an indicator.")
-        statements.append(Statement(lhs=lhs, op=op, terms=terms, line=k))
+        statements.extend(_statements(lhs, op, rhs, k))
     if not statements:
         raise ModelSyntaxError("The model has no =~, ~ or ~~ statement.")
     return tuple(statements), tuple(defined), tuple(constraints)
