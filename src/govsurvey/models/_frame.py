@@ -10,7 +10,7 @@ from govsurvey.data.checks import check_finite_values, check_unique_columns
 from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
 from govsurvey.models.formula import parse_formula
 
-__all__ = ["ModelFrame", "model_frame", "formula_variables"]
+__all__ = ["ModelFrame", "model_frame", "formula_variables", "levels_in_order"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,3 +85,27 @@ def model_frame(data: pd.DataFrame, columns: list[str], *, what: str, numeric: l
                 complete = complete.assign(**{c: complete[c].cat.remove_unused_categories()})
                 empty[str(c)] = unused
     return ModelFrame(data=complete, n=int(complete.shape[0]), n_dropped=int(n_dropped), dropped=dropped, empty_levels=empty)
+
+
+def levels_in_order(series: pd.Series) -> list:
+    """The distinct non-missing values of ``series`` in the order models use them.
+
+    A pandas Categorical (ordered or not) keeps its own category order, as an R factor keeps
+    its levels — ``Low < Medium < High`` stays so and is never sorted to High, Low, Medium;
+    categories with no cases are left out. Any other column's values are sorted (numbers
+    ascending, text alphabetically).
+
+    >>> import pandas as pd
+    >>> levels_in_order(pd.Series(pd.Categorical(["High", "Low", "Medium"], categories=["Low", "Medium", "High"])))
+    ['Low', 'Medium', 'High']
+    >>> levels_in_order(pd.Series(["b", "a", None, "b"]))
+    ['a', 'b']
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        present = set(series.dropna().unique())
+        return [c for c in series.cat.categories if c in present]
+    values = list(pd.unique(series.dropna()))
+    try:
+        return sorted(values)
+    except TypeError:       # mixed types in an object column: group by type, then sort
+        return sorted(values, key=lambda v: (str(type(v)), v))

@@ -14,7 +14,7 @@ from govsurvey._numeric import bracketed_root, centre, decreasing_root, no_varia
 from govsurvey.data.checks import check_finite_values, numeric_columns
 from govsurvey.data.options import choice, real_number
 from govsurvey.errors import DataValidationError, SpecificationError, UnknownItemError
-from govsurvey.models._frame import model_frame
+from govsurvey.models._frame import levels_in_order, model_frame
 from govsurvey.psychometrics._input import warn
 from govsurvey.results import Result
 
@@ -271,6 +271,8 @@ def compare_groups(
     Effect sizes: Cohen's d (pooled SD) with a noncentral-t CI and Hedges' g for two groups;
     η² with a noncentral-F CI and ω² for more; rank-biserial r or ε² for rank tests;
     Cramér's V for χ². ``groups`` holds n, mean and SD per group; ``levene`` the variance test.
+    Groups come in a pandas Categorical's category order (as R's factor levels: the t and d
+    of two groups are first minus second), otherwise sorted.
 
     Examples
     --------
@@ -290,7 +292,7 @@ def compare_groups(
     mf = model_frame(data, [dv, group], what="compare_groups")
     msgs = [mf.note()] if mf.note() else []
     d = mf.data
-    levels = sorted(d[group].unique(), key=lambda v: (str(type(v)), v))
+    levels = levels_in_order(d[group])      # a Categorical's own order, else sorted
     sizes = d[group].value_counts()
     if len(levels) < 2:
         raise DataValidationError(f"compare_groups: {group!r} has {len(levels)} group(s) with data; at least two are needed.")

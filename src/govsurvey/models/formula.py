@@ -643,8 +643,9 @@ def _reference_level(factor: Categorical, series: pd.Series, text: str):
                 return level
         except ValueError:
             pass
+    shown = [str(v) for v in levels] if isinstance(series.dtype, pd.CategoricalDtype) else sorted(map(str, levels))
     raise SpecificationError(
         f"formula {text!r}: {factor.contrast} names the reference level {factor.reference_text}, which "
-        f"{factor.var.name!r} does not have in the rows used (its levels: {preview(sorted(map(str, levels)))}). "
+        f"{factor.var.name!r} does not have in the rows used (its levels: {preview(shown)}). "
         "Fix: name one of those levels."
     )

@@ -12,8 +12,9 @@ import pandas as pd
 from scipy import stats
 
 from govsurvey.data.checks import check_finite_values
+from govsurvey.data.options import choice
 from govsurvey.errors import ConvergenceWarning, DataValidationError, NotPositiveDefiniteError, SpecificationError, preview
-from govsurvey.models._frame import model_frame
+from govsurvey.models._frame import levels_in_order, model_frame
 from govsurvey.models.formula import Formula, Var, design_matrices, parse_formula, quote_name
 from govsurvey.psychometrics._input import warn
 from govsurvey.results import Result
@@ -21,6 +22,7 @@ from govsurvey.results import Result
 __all__ = ["Regression", "regress", "hierarchical_regression", "Logistic", "logistic", "ordinal"]
 
 ROBUST = (None, "HC0", "HC1", "HC2", "HC3")
+ROBUST_DF = ("residual", "normal")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -40,6 +42,7 @@ class Regression(Result):
     robust: str | None
     weighted: bool
     warnings: tuple[str, ...] = ()
+    robust_df: str | None = None     # "residual" (t on df_resid) or "normal" (z) when robust is set
 
     def to_frame(self) -> pd.DataFrame:
         return self.table
@@ -102,7 +105,7 @@ def _vif(x: pd.DataFrame) -> pd.Series:
 
 
 def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weights: str | None = None,
-            ci: float = 0.95) -> Regression:
+            ci: float = 0.95, robust_df: str = "residual") -> Regression:
     """Ordinary (or weighted) least squares, as R's ``lm`` / SPSS REGRESSION.
 
     Parameters
@@ -115,9 +118,19 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
         (``y ~ a + b``). Rows missing any column the model uses are left out and counted.
     robust
         ``None`` or ``"HC0"``–``"HC3"`` heteroscedasticity-consistent standard errors
-        (HC3 is the usual choice; Long & Ervin, 2000). The F test uses the same covariance.
+        (HC3 is the usual choice; Long & Ervin, 2000). The F test uses the same covariance
+        (``lmtest::waldtest(fit, vcov = sandwich::vcovHC(fit, type = "HC3"), test = "F")``).
     weights
         Column of survey (analytic) weights, for weighted least squares.
+    ci
+        Level of the confidence intervals.
+    robust_df
+        With ``robust``: ``"residual"`` (default) refers each coefficient's robust t to the t
+        distribution on the residual df, n − k − 1, for ``p``, ``ci_low`` and ``ci_high`` —
+        as ``lmtest::coeftest(fit, vcov = sandwich::vcovHC(fit, type = "HC3"))`` and
+        ``coefci`` in R, and SPSS's robust-SE tables; ``"normal"`` uses the standard normal
+        (the asymptotic z of statsmodels' default and Stata's ``vce(robust)`` large-sample
+        variant; the ``t`` column then holds that z).
 
     Returns
     -------
@@ -173,6 +186,7 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
 
     if robust not in ROBUST:
         raise SpecificationError(f"robust={robust!r} is not supported. Fix: use None, 'HC0', 'HC1', 'HC2' or 'HC3'.")
+    robust_df = choice(robust_df, "robust_df", ROBUST_DF, where="regress")
     from govsurvey.moments import Moments
 
     parsed = parse_formula(formula)
@@ -191,15 +205,7 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
     if not [c for c in x.columns if c != "Intercept"]:
         raise DataValidationError(f"regress: no predictor in {formula!r} varies in the used rows (a factor with one level "
                                   "has no contrasts). Fix: check the predictors, or use gs.describe for a mean alone.")
-    if robust in ("HC2", "HC3"):
-        q, _ = np.linalg.qr(x.to_numpy(dtype=float))
-        lev = (q**2).sum(axis=1)
-        full = [str(i) for i, h in zip(x.index, lev) if h > 1 - 1e-8]
-        if full:
-            raise DataValidationError(
-                f"regress: robust={robust!r} divides by 1 − leverage, and row(s) {preview(full)} have leverage 1 (e.g. the only "
-                "case in a category), so their standard errors are undefined. Fix: merge rare categories or use robust='HC1'."
-            )
+    _check_leverage(x, robust)
     if weights:
         w = mf.data[weights].to_numpy(dtype=float)
         if (w <= 0).any():
@@ -208,7 +214,8 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
     else:
         model = sm.OLS(y, x)
     vif = _vif(x)
-    fit = model.fit(cov_type=robust or "nonrobust")
+    # robust SEs with t on the residual df (lmtest::coeftest) unless the normal approximation is asked for
+    fit = model.fit(cov_type=robust or "nonrobust", use_t=robust is None or robust_df == "residual")
     conf = fit.conf_int(alpha=1 - ci)
     ysd = float(y.iloc[:, 0].std(ddof=1))
     beta = x.std(ddof=1) / ysd * fit.params
@@ -224,7 +231,21 @@ def regress(formula: str, data: pd.DataFrame, *, robust: str | None = None, weig
     return Regression(table=table, r2=float(fit.rsquared), adj_r2=float(fit.rsquared_adj), f=float(np.squeeze(fit.fvalue)),
                       f_pvalue=float(np.squeeze(fit.f_pvalue)), df_model=float(fit.df_model), df_resid=float(fit.df_resid),
                       n=int(fit.nobs), n_dropped=mf.n_dropped, formula=formula, robust=robust, weighted=bool(weights),
-                      warnings=tuple(msgs))
+                      warnings=tuple(msgs), robust_df=robust_df if robust else None)
+
+
+def _check_leverage(x: pd.DataFrame, robust: str | None) -> None:
+    """HC2 and HC3 divide by 1 − hᵢᵢ: a row with leverage 1 leaves them undefined."""
+    if robust not in ("HC2", "HC3"):
+        return
+    q, _ = np.linalg.qr(x.to_numpy(dtype=float))
+    lev = (q**2).sum(axis=1)
+    full = [str(i) for i, h in zip(x.index, lev) if h > 1 - 1e-8]
+    if full:
+        raise DataValidationError(
+            f"regress: robust={robust!r} divides by 1 − leverage, and row(s) {preview(full)} have leverage 1 (e.g. the only "
+            "case in a category), so their standard errors are undefined. Fix: merge rare categories or use robust='HC1'."
+        )
 
 
 def _regress_moments(parsed: Formula, m, ci: float) -> Regression:
@@ -364,7 +385,8 @@ def logistic(formula: str, data: pd.DataFrame, *, ci: float = 0.95, weights: str
         ``"outcome ~ predictors"`` in the grammar of :func:`regress` (see its Notes: columns,
         ``Q("name")``, ``+ - * / : **``, ``C(x, Treatment("level"))``, ``I()``, ``log`` …);
         never run as Python code. The outcome must be a column coded 0/1 (or two values; the
-        larger counts as 1).
+        larger counts as 1 — for a pandas Categorical the second category, as the second
+        level of an R factor is the event in ``glm``).
     data
         The rows; rows missing any column the model uses are left out and counted.
     ci
@@ -399,7 +421,7 @@ def logistic(formula: str, data: pd.DataFrame, *, ci: float = 0.95, weights: str
     msgs = [mf.note()] if mf.note() else []
     if weights is not None and (mf.data[weights] <= 0).any():
         raise DataValidationError(f"logistic: weights in {weights!r} must be positive.")
-    values = sorted(pd.unique(mf.data[yname]))
+    values = levels_in_order(mf.data[yname])      # a Categorical's order: its second category counts as 1
     if len(values) != 2:
         raise DataValidationError(f"logistic: the outcome {yname!r} must have exactly two values, found {len(values)}. Fix: recode it to 0/1.")
     frame = mf.data.copy()
@@ -432,6 +454,29 @@ def logistic(formula: str, data: pd.DataFrame, *, ci: float = 0.95, weights: str
                     warnings=tuple(msgs))
 
 
+def _fit_ordered(model):
+    """BFGS from statsmodels' start, then Newton steps from there: BFGS alone stops ~1e-6 short
+    of the maximum (polr with a tight reltol agrees with the polished solution to ~1e-9).
+    The Newton result is kept only if it converged to finite values at least as likely."""
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        fit = model.fit(method="bfgs", disp=False, maxiter=5000, gtol=1e-7)
+        params = fit.params.to_numpy()
+        # polish only an interior solution: no run-off estimates, no fitted probability near 0 or 1
+        probs = np.asarray(fit.predict())
+        interior = (fit.mle_retvals.get("converged", True) and np.isfinite(params).all() and np.abs(params).max() < 30
+                    and probs.min() > 1e-8 and probs.max() < 1 - 1e-8)
+        if not interior:
+            return fit
+        try:
+            polished = model.fit(start_params=params, method="newton", disp=False, maxiter=5)
+        except (ValueError, np.linalg.LinAlgError):
+            return fit
+    ok = (polished.mle_retvals.get("converged", False) and np.isfinite(polished.params.to_numpy()).all()
+          and polished.llf >= fit.llf - 1e-9)
+    return polished if ok else fit
+
+
 def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     """Proportional-odds (cumulative logit) regression, as ``MASS::polr``:
     logit P(Y ≤ k) = ζ_k − xᵀβ. Thresholds appear in ``table`` as ``"k|k+1"`` rows.
@@ -441,14 +486,28 @@ def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     formula
         ``"outcome ~ predictors"`` in the grammar of :func:`regress` (see its Notes); never run
         as Python code. The outcome must be a column with three or more ordered values; the
-        intercept is absorbed by the thresholds.
+        intercept is absorbed by the thresholds. A pandas Categorical outcome (ordered or
+        not) keeps its category order, as ``polr`` keeps a factor's levels: ``Low < Medium <
+        High`` gives thresholds ``Low|Medium`` and ``Medium|High``; other columns are sorted.
+        Categorical predictors are treatment-coded against their first category — also for
+        an ordered Categorical, where R's default for an ordered factor is polynomial
+        contrasts (``contr.poly``).
     data
         The rows; rows missing any column the model uses are left out and counted.
     ci
         Level of the Wald confidence intervals.
 
+    Notes
+    -----
+    Fitted by BFGS and polished by Newton steps; agrees with ``MASS::polr`` run to a tight
+    tolerance (``control = list(reltol = 1e-15)``) to ~1e-9 in the coefficients.
+
     Examples
     --------
+    In R: ``MASS::polr(Sat ~ Infl + Type + Cont, weights = Freq, data = housing, Hess = TRUE)``;
+    here with one row per respondent (``housing.loc[housing.index.repeat(housing["Freq"])]``,
+    ``Sat`` an ordered Categorical) — see tests/reference/r/make_issue16_models_reference.R.
+
     >>> import govsurvey as gs
     >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
     >>> clean = gs.screen(gs.read_responses(gs.datasets.example_files()["xlsx"], inst), inst).clean
@@ -463,7 +522,7 @@ def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     yname = _plain_outcome(parsed, "ordinal")
     mf = model_frame(data, parsed.variables, what="ordinal")
     msgs = [mf.note()] if mf.note() else []
-    levels = sorted(pd.unique(mf.data[yname]))
+    levels = levels_in_order(mf.data[yname])      # an ordered Categorical keeps Low < Medium < High
     if len(levels) < 3:
         raise DataValidationError(f"ordinal: the outcome {yname!r} has {len(levels)} levels; use gs.logistic for two.")
     frame = mf.data.copy()
@@ -472,9 +531,7 @@ def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     _check_design(y, x if "Intercept" in x.columns else x.assign(Intercept=1.0), "ordinal")
     x = x.drop(columns=[c for c in x.columns if c == "Intercept"])
     model = OrderedModel(frame[yname], x, distr="logit")
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore")
-        fit = model.fit(method="bfgs", disp=False, maxiter=5000, gtol=1e-7)
+    fit = _fit_ordered(model)
     if not fit.mle_retvals.get("converged", True):
         warn(msgs, "The ordinal regression did not converge; estimates are unreliable.", ConvergenceWarning)
     # separation: the MLE runs off to infinity, so the optimiser stops where every (complete) or
