@@ -75,7 +75,7 @@ def test_typos_in_spec_and_instrument_are_all_named_with_lines_and_suggestions(t
     ("  reliability: {n_boot: 2.5}\n", "", r"n_boot=2.5 must be a whole number from 0 to 100_000 \(2.5 has a fractional part\)"),
     ("  reliability: true\n", "language: fr\n", r"language='fr' must be one of zh, en"),
     ("  efa: {n_factors: 1000}\n", "", r"n_factors=1000 must be a whole number from 1 to 200"),
-    ("  efa: {rotation: quartimax}\n", "", r"rotation='quartimax' must be one of varimax, oblimin, promax, none \(did you mean 'varimax'\?\)\. Fix: write rotation: varimax"),
+    ("  efa: {rotation: quartimax}\n", "", r"rotation='quartimax' must be one of varimax, oblimin, promax, promax_stats, promax_spss, none \(did you mean 'varimax'\?\)\. Fix: write rotation: varimax"),
     ("  efa: {n_iter: .nan}\n", "", r"n_iter=nan must be a whole number from 1 to 10000 \(NaN and infinity are not allowed\)"),
     ("  cfa: {estimator: WLSMV}\n", "", r"estimator='WLSMV' must be one of ML, MLR"),
     ("  efa: {method: minre}\n", "", r"method='minre' must be one of pc, minres, ml, pa \(did you mean 'minres'\?\)"),

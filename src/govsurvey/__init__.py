@@ -39,7 +39,7 @@ from govsurvey.models import (
 )
 from govsurvey.psychometrics import (
     CFA, EFA, KMO, SEM, Bartlett, ContentValidity, Harman, Omega, ParallelAnalysis, Reliability, bartlett, cfa,
-    content_validity, efa, fornell_larcker, harman_test, htmt, invariance, item_analysis, kmo, omega,
+    content_validity, efa, fornell_larcker, growth, harman_test, htmt, invariance, item_analysis, kmo, omega,
     parallel_analysis, reliability, sem,
 )
 from govsurvey.moments import Moments
@@ -85,6 +85,7 @@ __all__ = [
     "cfa",
     "CFA",
     "sem",
+    "growth",
     "SEM",
     "htmt",
     "fornell_larcker",

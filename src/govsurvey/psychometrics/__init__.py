@@ -4,11 +4,11 @@ from govsurvey.psychometrics.factor import (
     EFA, KMO, Bartlett, Harman, Omega, ParallelAnalysis, bartlett, efa, harman_test, kmo, omega, parallel_analysis,
 )
 from govsurvey.psychometrics.reliability import Reliability, item_analysis, reliability
-from govsurvey.psychometrics.sem import CFA, SEM, cfa, fornell_larcker, htmt, invariance, sem
+from govsurvey.psychometrics.sem import CFA, SEM, cfa, fornell_larcker, growth, htmt, invariance, sem
 from govsurvey.psychometrics.validity import ContentValidity, content_validity
 
 __all__ = [
     "item_analysis", "reliability", "Reliability", "kmo", "KMO", "bartlett", "Bartlett",
     "parallel_analysis", "ParallelAnalysis", "efa", "EFA", "omega", "Omega", "harman_test", "Harman",
-    "cfa", "CFA", "sem", "SEM", "htmt", "fornell_larcker", "invariance", "content_validity", "ContentValidity",
+    "cfa", "CFA", "sem", "SEM", "growth", "htmt", "fornell_larcker", "invariance", "content_validity", "ContentValidity",
 ]

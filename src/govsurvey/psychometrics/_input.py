@@ -49,6 +49,8 @@ class ItemData:
     n_dropped: int
     warnings: tuple[str, ...]
     labels: pd.Index | None = None   # the caller's column labels, when they are these names in this order
+    n_rows: int | None = None        # every row of the table (psych's n.obs for raw data); None from moments
+    cor_pairwise: np.ndarray | None = None   # R's cor(x, use="pairwise") under missing="pairwise"
 
     @property
     def k(self) -> int:
@@ -56,7 +58,42 @@ class ItemData:
 
     @property
     def cor(self) -> np.ndarray:
+        """cov2cor of the covariances (psych::alpha's R: with pairwise covariances, each variance from
+        every answer to the item)."""
         return cov_to_cor(self.cov)
+
+    @property
+    def pairwise(self) -> bool:
+        return self.cor_pairwise is not None
+
+    def factor_cor(self, what: str) -> np.ndarray:
+        """The correlations psych factors: ``cor(x, use="pairwise")`` under ``missing="pairwise"`` — each
+        correlation, its means and SDs included, from the rows where both items are answered, as
+        psych::fa, principal, omega, KMO and cortest.bartlett compute it — else :attr:`cor`.
+        An item without variance among a pair's rows leaves that correlation undefined: raise,
+        naming the pair (psych stops on an NA in the correlation matrix)."""
+        if self.cor_pairwise is None:
+            return self.cor
+        bad = np.argwhere(np.isnan(self.cor_pairwise))
+        if bad.size:
+            i, j = bad[0]
+            raise DataValidationError(
+                f"{what}: the pairwise correlation of {self.names[i]} and {self.names[j]} is undefined: among the rows "
+                "where both are answered one of them does not vary. Fix: drop one of them, or use missing='listwise'.")
+        return self.cor_pairwise
+
+    @property
+    def n_psych(self) -> int:
+        """The n psych takes for raw data: every row under ``missing="pairwise"`` (``n.obs <- nrow(x)`` in
+        psych::fa, alpha's Feldt interval, cortest.bartlett), the complete rows otherwise."""
+        return self.n_rows if self.pairwise and self.n_rows is not None else self.n
+
+    def n_rule(self) -> str:
+        """How :attr:`n_psych` was counted, for a result's ``n_obs_rule``."""
+        if not self.pairwise:
+            return f"complete rows: {self.n}" + (f" ({self.n_dropped} with missing answers left out)" if self.n_dropped else "")
+        return (f"all {self.n_psych} rows, as psych takes n.obs = nrow(x) with pairwise correlations "
+                f"({self.n} complete rows; each correlation uses the rows where both items are answered)")
 
 
 def cov_to_cor(cov: np.ndarray) -> np.ndarray:
@@ -132,6 +169,8 @@ def prepare_items(
     msgs: list[str] = []
     if x.shape[1] < min_items:
         raise DataValidationError(f"{what} needs at least {min_items} items, got {x.shape[1]}. Fix: pass more item columns.")
+    r_pair = None
+    n_rows = x.shape[0]
     if missing == "listwise":
         x, n_dropped, means, cov = _listwise(x, names, what, min_n, msgs)
         values, n = x, x.shape[0]
@@ -152,16 +191,19 @@ def prepare_items(
         cov = cov[np.ix_(keep, keep)]
         means = means[keep]
         values = values[:, keep] if values is not None else None
+        x = x[:, keep] if missing == "pairwise" else x
         if len(names) < min_items:
             raise DataValidationError(
                 f"{what} has fewer than {min_items} items with variance (without variance: {preview(constant)}). "
                 "Fix: check the data — were the answers read as codes, and is the right column selected?")
+    if missing == "pairwise":
+        r_pair = _pairwise_cor(x, min_n)
     if n < 5 * len(names):
         warn(msgs, f"Only {n} cases for {len(names)} items ({n / len(names):.1f} per item); estimates are unstable below about 5–10 cases per item.")
     if labels is not None and (len(labels) != len(names) or constant):
         labels = None
     return ItemData(names=tuple(names), values=values, n=int(n), means=means, cov=cov, n_dropped=int(n_dropped), warnings=tuple(msgs),
-                    labels=labels)
+                    labels=labels, n_rows=int(n_rows), cor_pairwise=r_pair)
 
 
 def _listwise(x: np.ndarray, names: list[str], what: str, min_n: int, msgs: list[str]
@@ -209,6 +251,16 @@ def _pairwise(x: np.ndarray, names: list[str], what: str, min_n: int, msgs: list
     if complete < x.shape[0]:
         msgs.append("Covariances were computed pairwise (psych's use='pairwise').")
     return first + np.nanmean(dev.to_numpy(), axis=0), cov, complete if complete else int(counts.min())
+
+
+def _pairwise_cor(x: np.ndarray, min_n: int) -> np.ndarray:
+    """R's ``cor(x, use="pairwise")``: each correlation from the rows where both items are answered,
+    with those rows' own means and SDs (from deviations of the column means, so items far from zero
+    keep full precision). NaN where an item does not vary among a pair's rows."""
+    dev = pd.DataFrame(x - np.nanmean(x, axis=0), columns=range(x.shape[1]))
+    r = dev.corr(min_periods=min_n).to_numpy(copy=True)
+    np.fill_diagonal(r, 1.0)
+    return r
 
 
 def _from_moments(m, *, what: str, min_items: int, drop_constant: bool, min_n: int) -> ItemData:

@@ -145,7 +145,11 @@ def reliability(
         Respondents × items.
     missing
         ``"listwise"`` (complete cases) or ``"pairwise"`` (psych::alpha's default:
-        each covariance from the rows where both items are present).
+        each covariance from the rows where both items are present). Pairwise follows psych
+        throughout: alpha, standardized alpha, λ6 and split-half from ``cov(x, use="pairwise")``
+        (and its cov2cor), omega total from ``cor(x, use="pairwise")`` as ``psych::omega``, and
+        Feldt's interval with n = every row, as ``psych::alpha`` passes ``nrow(x)`` to
+        ``alpha.ci``; ``n_obs`` is that n.
     ci
         Level of the interval for alpha: Feldt's F interval, or with ``n_boot > 0`` the
         percentile interval of a vectorised nonparametric bootstrap (needs listwise data).
@@ -208,15 +212,18 @@ def reliability(
         if k >= 3 and np.isfinite(boots_omega).any():
             omega_ci = tuple(float(v) for v in np.nanquantile(boots_omega, q))
     else:
-        alpha_ci, method = feldt_ci(alpha, data.n, k, ci), "Feldt"
+        alpha_ci, method = feldt_ci(alpha, data.n_psych, k, ci), "Feldt"
     table = pd.DataFrame(np.column_stack([_alpha_if_deleted(cov), r_drop]), columns=_TABLE_COLUMNS.view(),
                          index=data.labels.rename("item") if data.labels is not None else pd.Index(data.names, name="item"))
     try:
         lambda6 = _lambda6(r)
-        omega_total = _omega_total_1f(r) if k >= 3 else float("nan")
+        omega_total = _omega_total_1f(data.factor_cor("reliability")) if k >= 3 else float("nan")
     except NotPositiveDefiniteError as exc:
         lambda6 = omega_total = float("nan")
         warn(msgs, f"{exc} Alpha does not need the inverse and is reported; lambda6 and omega_total are not.")
+    except DataValidationError as exc:   # a pairwise correlation undefined: omega needs it, alpha does not
+        omega_total = float("nan")
+        warn(msgs, f"{exc} omega_total is not reported.")
     if r.sum() > 1e-12 * k:
         alpha_std, split_half = _alpha_std(r), split_half_max(r, seed=seed)
     else:   # the standardized total does not vary: both divide by ΣR = 0
@@ -227,7 +234,7 @@ def reliability(
         alpha=alpha, alpha_std=alpha_std, alpha_ci=alpha_ci, ci_method=method,
         omega_total=omega_total,
         split_half=split_half, lambda6=lambda6,
-        average_r=float((r.sum() - k) / (k * (k - 1))), n_obs=data.n, n_items=k, items=table, warnings=tuple(msgs),
+        average_r=float((r.sum() - k) / (k * (k - 1))), n_obs=data.n_psych, n_items=k, items=table, warnings=tuple(msgs),
         omega_ci=omega_ci,
     )
 

@@ -81,7 +81,8 @@ class EFAOptions:
     constructs: tuple[str, ...] | None = option(None, kind="names", doc=CONSTRUCTS_DOC.format("every top-level construct"))
     n_factors: int | None = option(None, kind="int", low=1, high=200, doc="Factors to extract (default: eigenvalues > 1, as SPSS).")
     method: str = option("pc", kind="choice", choices=("pc", "minres", "ml", "pa"), doc="Extraction: pc (SPSS's principal components), minres, ml or pa.")
-    rotation: str = option("varimax", kind="choice", choices=("varimax", "oblimin", "promax", "none"), doc="Rotation.")
+    rotation: str = option("varimax", kind="choice", choices=("varimax", "oblimin", "promax", "promax_stats", "promax_spss", "none"),
+                          doc="Rotation (promax: psych::fa's Kaiser-normalised promax; promax_stats: stats::promax as psych::principal; promax_spss: SPSS's variant).")
     n_iter: int = option(50, kind="int", low=1, high=10_000, doc="Random data sets for parallel analysis.")
 
 
