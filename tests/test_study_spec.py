@@ -368,3 +368,19 @@ def test_sites_coded_as_numbers_match_interview_site_names_through_the_choice_la
     assert res.failures == ()
     by_name = Study.from_yaml(_write_spec(tmp_path, "  link_codes: {level: site}\n")).run()
     pd.testing.assert_frame_equal(res.analyses["link_codes"], by_name.analyses["link_codes"])
+
+
+def test_mlr_invariance_and_robust_df_reach_the_report(tmp_path):
+    """Under MLR the invariance table shows scaled χ², robust CFI/RMSEA and the Satorra–Bentler Δχ²
+    (and says so); a regression's robust_df option reaches gs.regress."""
+    spec = _write_spec(tmp_path, "  invariance: {group: gender, constructs: [trust, satisfaction], estimator: MLR}\n"
+                                 "  regressions: [{formula: 'participation ~ trust', robust: HC3, robust_df: normal}]\n")
+    res = Study.from_yaml(spec).run()
+    assert res.failures == ()
+    table = res.analyses["invariance"].table
+    assert {"chisq_scaled", "cfi_robust", "delta_cfi_robust"} <= set(table.columns)
+    assert res.analyses["regressions"][0][1].robust_df == "normal"
+    html = res.write(tmp_path / "out")["html"].read_text(encoding="utf-8")
+    assert "Satorra–Bentler（2001）校正差异检验" in html
+    row = f"<td>{table.loc['metric', 'chisq_diff']:.2f}</td>"
+    assert row in html

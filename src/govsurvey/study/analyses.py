@@ -167,6 +167,8 @@ class InvarianceOptions:
     group: str = option(kind="name", doc="The background variable defining the groups (e.g. gender).")
     constructs: tuple[str, ...] | None = option(None, kind="names", doc="Constructs in the model (default: every first-order construct).")
     model: str | None = option(None, kind="model", doc="A lavaan model instead of the instrument's.")
+    estimator: str = option("ML", kind="choice", choices=("ML", "MLR"),
+                            doc="ML, or MLR (Satorra–Bentler scaled Δχ², robust CFI/RMSEA, as lavTestLRT).")
 
 
 @_result
@@ -183,7 +185,7 @@ class Invariance(Result):
 def run_invariance(inp: Inputs, o: InvarianceOptions) -> Invariance:
     _columns(inp.keyed, [o.group], "invariance")
     model = o.model or inp.instrument.cfa_model(_constructs(inp.instrument, o.constructs, None, "invariance") if o.constructs else None)
-    return Invariance(table=gs.invariance(inp.keyed, model, o.group), group=o.group)
+    return Invariance(table=gs.invariance(inp.keyed, model, o.group, estimator=o.estimator), group=o.group)
 
 
 # ----------------------------------------------------------------- descriptives
@@ -242,10 +244,12 @@ def run_compare(inp: Inputs, o: CompareOptions):
 class RegressionOptions:
     formula: str = option(kind="formula", doc="outcome ~ predictors; C(x) for categories, Q(\"名称\") for odd names.")
     robust: str | None = option(None, kind="choice", choices=("HC3", "HC0", "HC1", "HC2"), doc="Robust standard errors (HC3 recommended).")
+    robust_df: str = option("residual", kind="choice", choices=("residual", "normal"),
+                            doc="With robust SEs: t on the residual df (as lm + coeftest and SPSS) or the normal distribution.")
 
 
 def run_regression(inp: Inputs, o: RegressionOptions):
-    return gs.regress(o.formula, inp.frame, robust=o.robust)
+    return gs.regress(o.formula, inp.frame, robust=o.robust, robust_df=o.robust_df)
 
 
 @_frozen

@@ -120,11 +120,18 @@ def validity(ctx, v, options) -> list:
 
 
 def invariance(ctx, inv, options) -> list:
+    """Configural/metric/scalar table; under MLR the robust CFI/RMSEA, the Satorra–Bentler scaled
+    Δχ² and the robust ΔCFI (lavaan's lavTestLRT and fitMeasures)."""
     table = inv.table
-    rows = [{"model": m, "χ²": fmt(r.chisq, 2), "df": fmt(r.df, 0), "CFI": fmt(r.cfi), "RMSEA": fmt(r.rmsea), "Δχ²": fmt(r.chisq_diff, 2),
-             "Δdf": fmt(r.df_diff, 0), "p": fmt_p(r.p_diff), "ΔCFI": fmt(r.delta_cfi)} for m, r in table.iterrows()]
-    blocks: list = [ctx.table(ctx.text(f"测量不变性检验（按 {inv.group} 分组）", f"Measurement invariance across {inv.group}"), rows)]
-    holds = [m for m in ("metric", "scalar") if table.loc[m, "delta_cfi"] >= -0.01]
+    robust = "cfi_robust" in table.columns
+    cfi, rmsea, dcfi = ("cfi_robust", "rmsea_robust", "delta_cfi_robust") if robust else ("cfi", "rmsea", "delta_cfi")
+    rows = [{"model": m, "χ²": fmt(r["chisq_scaled"] if robust else r["chisq"], 2), "df": fmt(r["df"], 0), "CFI": fmt(r[cfi]),
+             "RMSEA": fmt(r[rmsea]), "Δχ²": fmt(r["chisq_diff"], 2), "Δdf": fmt(r["df_diff"], 0), "p": fmt_p(r["p_diff"]),
+             "ΔCFI": fmt(r[dcfi])} for m, r in table.iterrows()]
+    note = ctx.text("MLR：稳健 χ²、CFI、RMSEA；Δχ² 为 Satorra–Bentler（2001）校正差异检验", "MLR: scaled χ², robust CFI and RMSEA; "
+                    "Δχ² is the Satorra–Bentler (2001) scaled difference test") if robust else ""
+    blocks: list = [ctx.table(ctx.text(f"测量不变性检验（按 {inv.group} 分组）", f"Measurement invariance across {inv.group}"), rows, note=note)]
+    holds = [m for m in ("metric", "scalar") if table.loc[m, dcfi] >= -0.01]
     blocks.append(Paragraph(ctx.text(
         f"以 ΔCFI ≥ −0.01 为标准（Cheung & Rensvold, 2002），{('、'.join(holds) + ' 不变性成立') if holds else '度量不变性不成立'}。",
         f"With ΔCFI ≥ −.01 as the criterion (Cheung & Rensvold, 2002), {(' and '.join(holds) + ' invariance holds') if holds else 'metric invariance does not hold'}.")))
