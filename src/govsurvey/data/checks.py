@@ -22,6 +22,7 @@ from govsurvey.errors import (
     DataFormatError,
     DataValidationError,
     GovsurveyError,
+    InputFileNotFoundError,
     UnknownItemError,
     preview,
 )
@@ -124,16 +125,19 @@ def check_regular_file(path: Path, noun: str = "Data file", error: type[Govsurve
     """
     try:
         mode = os.stat(path).st_mode
-    except OSError as exc:
-        raise error(f"{noun} {path} cannot be opened ({exc.strerror}). Fix: check the path and its permissions.") from None
+    except FileNotFoundError:
+        raise InputFileNotFoundError(f"{noun} {path} does not exist. Fix: check the path.") from None
+    except (OSError, ValueError) as exc:      # ValueError: a NUL byte in the path
+        raise error(f"{noun} {path!r} cannot be opened ({getattr(exc, 'strerror', None) or exc}). "
+                    "Fix: check the path and its permissions.") from None
     if stat.S_ISREG(mode):
         return
     if stat.S_ISDIR(mode):
         raise error(f"{noun} {path} is a folder, not a file. Fix: name the file inside it.")
     kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
             else "a socket" if stat.S_ISSOCK(mode) else "a special file")
-    raise error(f"{noun} {path} is not a regular file: it is {kind}, which govsurvey does not read (it may never end). "
-                "Fix: save the data to an ordinary file and give its path.")
+    raise error(f"{noun} {path} is {kind}, not a regular file, so govsurvey does not read it (reading a FIFO waits for a "
+                "writer forever, a device never ends). Fix: save the data to an ordinary file and give its path.")
 
 
 def check_column_count(n_columns: int, where: str, error: type[GovsurveyError] = DataFormatError) -> None:

@@ -23,7 +23,6 @@ Examples
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -33,6 +32,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from govsurvey.data.files import sha256_file
 from govsurvey.errors import ReportError
 
 __all__ = ["OutputFolder", "MANIFEST", "LOCK", "check_not_inputs", "os_error"]
@@ -163,7 +163,7 @@ class OutputFolder:
                 stale = self.folder / name
                 if stale.is_file() and not any(_same(stale, Path(i)) for i in self.inputs):
                     stale.unlink()
-            files = {t.name: _sha256(t) for t in targets}
+            files = {t.name: sha256_file(t) for t in targets}
             body = json.dumps({**manifest, "run": self.run_id, "files": files}, ensure_ascii=False, indent=1, sort_keys=True)
             tmp = self.folder / f".govsurvey-tmp-{MANIFEST}"
             tmp.write_text(body + "\n", encoding="utf-8")
@@ -179,10 +179,3 @@ class OutputFolder:
         except (OSError, ValueError, AttributeError):
             return set()
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

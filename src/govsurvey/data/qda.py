@@ -17,7 +17,6 @@ import functools
 import io
 import os
 import re
-import stat
 import uuid
 import warnings as _warnings
 import zipfile
@@ -30,13 +29,13 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
+from govsurvey.data.checks import check_regular_file
 from govsurvey.data.encoding import decode_bytes
 from govsurvey.data.files import write_atomic
 from govsurvey.errors import (
     DataFormatError,
     DataValidationError,
     DataWarning,
-    InputFileNotFoundError,
     SpecificationError,
 )
 from govsurvey.qualitative.coded import (
@@ -488,16 +487,7 @@ def _codings(sel, sname: str, case_name: str, start: int, end: int, seg_text: st
 
 def _regular_file(p: Path, what: str) -> Path:
     """``p`` if it is an existing regular file; a FIFO, device or folder is refused before opening."""
-    try:
-        mode = os.stat(p).st_mode
-    except FileNotFoundError:
-        raise InputFileNotFoundError(f"{what} file {p} does not exist. Fix: check the path.") from None
-    except (OSError, ValueError) as exc:
-        raise DataFormatError(f"{what} file {p!r} cannot be examined ({exc}). Fix: check the path and its permissions.") from None
-    if not stat.S_ISREG(mode):
-        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device or socket"
-        raise DataFormatError(f"{what} path {p} is {kind}, not a regular file; refused without reading it. "
-                              "Fix: give the path of the exported file itself.")
+    check_regular_file(p, f"{what} file")
     return p
 
 

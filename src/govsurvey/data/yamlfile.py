@@ -9,12 +9,12 @@ itself is cheap), and a file over the budget is refused with the numbers.
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from govsurvey.data.checks import check_regular_file
 from govsurvey.errors import GovsurveyError
 
 __all__ = ["YamlMap", "YamlSeq", "YamlLimitError", "Problems", "parse_yaml", "load_yaml_file", "line_of", "MAX_NODES", "MAX_DEPTH"]
@@ -167,11 +167,9 @@ def read_yaml_text(path: Path, *, max_bytes: int) -> str:
     """The file's text (UTF-8, BOM allowed), refusing files over ``max_bytes``.
 
     Raises ``UnicodeDecodeError`` for text that is not UTF-8 and :class:`YamlLimitError`
-    for oversized files; callers turn both into their own clear errors."""
-    info = path.stat()
-    if not stat.S_ISREG(info.st_mode):        # a FIFO or a device would block or never end
-        raise YamlLimitError("it is not a regular file (a pipe, device or folder)")
-    size = info.st_size
+    for oversized files; callers turn both into their own clear errors. The path must be a
+    regular file (:func:`govsurvey.data.checks.check_regular_file`)."""
+    size = path.stat().st_size
     if size > max_bytes:
         raise YamlLimitError(f"the file is {size:,} bytes; at most {max_bytes:,} are read")
     return path.read_bytes().decode("utf-8-sig")
@@ -180,6 +178,7 @@ def read_yaml_text(path: Path, *, max_bytes: int) -> str:
 def load_yaml_file(path: Path, *, noun: str, error: type[GovsurveyError], max_bytes: int, bomb_fix: str) -> Any:
     """Read and parse a YAML file strictly; every failure is ``error`` with the file, the line
     where YAML knows it, and a fix (``noun`` names the file's kind, e.g. "Study spec")."""
+    check_regular_file(path, noun, error)          # a FIFO or a device would block or never end
     try:
         return parse_yaml(read_yaml_text(path, max_bytes=max_bytes))
     except UnicodeDecodeError as exc:
