@@ -27,7 +27,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from govsurvey.data.options import real_number, whole_number
+from govsurvey.data.options import real_number, shown, whole_number
 from govsurvey.data.yamlfile import Problems, line_of
 from govsurvey.errors import SpecificationError
 
@@ -191,7 +191,7 @@ def check_options(cls: type, raw: Any, where: str, problems: Problems, *, line: 
         converted, problem = check_value(value, {**fields[key].metadata, "name": key})
         if problem:
             what, _, fix = problem.partition(" Fix: ")
-            text = what if what.startswith((f"{key}=", f"{key} ")) else f"{key}={_shown(value)} {what}"
+            text = what if what.startswith((f"{key}=", f"{key} ")) else f"{key}={shown(value)} {what}"
             problems.add(line_of(raw, key) or line, f"{where}.{key}", text.rstrip(".") + ".", fix or _fix(key, fields[key]))
             ok = False
         else:
@@ -201,11 +201,6 @@ def check_options(cls: type, raw: Any, where: str, problems: Problems, *, line: 
             problems.add(line_of(raw) or line, where, f"the option {name!r} is missing.", f"add {name}: ({f.metadata['doc']})")
             ok = False
     return cls(**values) if ok else None
-
-
-def _shown(value: Any) -> str:
-    text = repr(value.item() if hasattr(value, "item") and not isinstance(value, (list, dict, str)) else value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _fix(key: str, f: dataclasses.Field) -> str:
