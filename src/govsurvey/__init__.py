@@ -47,7 +47,7 @@ from govsurvey.results import Result
 from govsurvey.integration import capacity_gaps, joint_display, link_codes
 from govsurvey.qualitative import Agreement, CodedInterviews, code_matrix, cooccurrence, intercoder_agreement, quotes
 from govsurvey.scoring import reverse_code, score, score_importance
-from govsurvey.screening import Screening, screen
+from govsurvey.screening import LittleTest, MissingReport, Screening, missing_report, screen
 from govsurvey.study import Study, StudyResults
 
 __version__ = "0.1.0"
@@ -65,6 +65,9 @@ __all__ = [
     "read_responses",
     "screen",
     "Screening",
+    "missing_report",
+    "MissingReport",
+    "LittleTest",
     "reverse_code",
     "score",
     "item_analysis",
