@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,17 @@ ROBUST_KEYS = ("chisq_scaled", "df_scaled", "pvalue_scaled", "chisq_scaling_fact
 
 
 def _fit_dict(res: FitResult) -> dict[str, float]:
-    keys = FIT_KEYS + (ROBUST_KEYS if res.estimator == "MLR" else ()) + ("baseline_chisq", "baseline_df", "npar")
+    keys = FIT_KEYS + ROBUST_KEYS + ("baseline_chisq", "baseline_df", "npar", "unrestricted_loglik")
     return {k: float(res.fit[k]) for k in keys if k in res.fit}
+
+
+def _common(res: FitResult, model: str) -> dict[str, Any]:
+    """The fields every :class:`SEM` result shares."""
+    info = res.extra["missing"]
+    return {"fit": _fit_dict(res), "estimates": _estimates_table(res), "n_obs": res.n_obs, "estimator": res.estimator,
+            "groups": tuple(res.groups), "converged": res.converged, "model": model, "warnings": tuple(res.warnings),
+            "missing": info["method"], "n_dropped": int(info.get("n_dropped", 0)),
+            "n_incomplete": int(info.get("n_incomplete", 0))}
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -46,13 +56,17 @@ class SEM(Result):
     converged: bool
     model: str
     warnings: tuple[str, ...] = ()
+    missing: str = "listwise"
+    n_dropped: int = 0
+    n_incomplete: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         return self.estimates
 
     def __repr__(self) -> str:
         f = self.fit
-        return (f"{type(self).__name__}(n={self.n_obs}, estimator={self.estimator!r}, chisq={f['chisq']:.3f}, df={f['df']:.0f}, "
+        how = f", missing='fiml', incomplete={self.n_incomplete}" if self.missing == "fiml" else ""
+        return (f"{type(self).__name__}(n={self.n_obs}{how}, estimator={self.estimator!r}, chisq={f['chisq']:.3f}, df={f['df']:.0f}, "
                 f"cfi={f['cfi']:.3f}, tli={f['tli']:.3f}, rmsea={f['rmsea']:.3f}, srmr={f['srmr']:.3f})")
 
 
@@ -92,7 +106,8 @@ def _estimates_table(res: FitResult) -> pd.DataFrame:
 
 @small_matrix_blas
 def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | None = None,
-        group_equal: tuple[str, ...] | list[str] = (), meanstructure: bool | None = None) -> SEM:
+        group_equal: tuple[str, ...] | list[str] = (), meanstructure: bool | None = None,
+        missing: str = "listwise") -> SEM:
     """Fit a structural equation model written in lavaan syntax, as ``lavaan::sem``.
 
     Parameters
@@ -113,6 +128,16 @@ def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
     meanstructure
         Model the means (observed intercepts free, latent means 0). Default (None), as
         lavaan: when the model has an intercept statement (``x ~ 1``) or ``group`` is given.
+    missing
+        ``"listwise"`` (complete cases; how many were left out is in ``n_dropped`` and the
+        warnings) or ``"fiml"`` (alias ``"ml"``, lavaan's ``missing = "ml"``): full-information
+        maximum likelihood over every case with at least one observed model variable — χ²
+        against the saturated model estimated by EM, SEs from the observed information,
+        SRMR from the EM moments, robust CFI/TLI/RMSEA corrected for missing data (Zhang &
+        Savalei, 2020), all as lavaan 0.6 reports them; with ``estimator="MLR"`` sandwich SEs
+        and the Yuan–Bentler scaled χ². Cases missing an exogenous observed covariate are left
+        out (fixed.x, as lavaan). FIML implies a mean structure. ``n_incomplete`` counts the
+        cases used with some value missing.
 
     Returns
     -------
@@ -153,9 +178,9 @@ def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
     >>> bool(fit.estimates.query("op == ':='")["estimate"].iloc[0] > 0)
     True
     """
-    res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, meanstructure=meanstructure)
-    return SEM(fit=_fit_dict(res), estimates=_estimates_table(res), n_obs=res.n_obs, estimator=estimator,
-               groups=tuple(res.groups), converged=res.converged, model=model, warnings=tuple(res.warnings))
+    res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, meanstructure=meanstructure,
+                    missing=missing)
+    return SEM(**_common(res, model))
 
 
 def _reliability(res: FitResult) -> pd.DataFrame:
@@ -209,7 +234,7 @@ def _reliability(res: FitResult) -> pd.DataFrame:
 
 @small_matrix_blas
 def growth(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | None = None,
-           group_equal: tuple[str, ...] | list[str] = ()) -> SEM:
+           group_equal: tuple[str, ...] | list[str] = (), missing: str = "listwise") -> SEM:
     """A latent growth model, as ``lavaan::growth``: :func:`sem` with a mean structure in which
     the observed intercepts are fixed at 0 and the latent (growth-factor) means are free.
 
@@ -224,14 +249,14 @@ def growth(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str 
     >>> bool(abs(means["i"] - 5) < 0.2 and abs(means["s"] - 0.5) < 0.1)
     True
     """
-    res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, growth=True)
-    return SEM(fit=_fit_dict(res), estimates=_estimates_table(res), n_obs=res.n_obs, estimator=estimator,
-               groups=tuple(res.groups), converged=res.converged, model=model, warnings=tuple(res.warnings))
+    res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, growth=True, missing=missing)
+    return SEM(**_common(res, model))
 
 
 @small_matrix_blas
 def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | None = None,
-        group_equal: tuple[str, ...] | list[str] = (), meanstructure: bool | None = None) -> CFA:
+        group_equal: tuple[str, ...] | list[str] = (), meanstructure: bool | None = None,
+        missing: str = "listwise") -> CFA:
     """Confirmatory factor analysis, as ``lavaan::cfa`` — :func:`sem` restricted to a measurement model.
 
     Returns a :class:`CFA` with ``fit`` (as :func:`sem`), ``loadings`` (factor, item,
@@ -261,7 +286,7 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
                 f"cfa() takes a measurement model, but line {s.line} regresses {s.lhs} on observed variables. Fix: use gs.sem for structural paths."
             )
     res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, meanstructure=meanstructure,
-                    parsed=parsed)
+                    parsed=parsed, missing=missing)
     est = res.columns
     cols = (["group"] if len(res.groups) > 1 else []) + ["lhs", "rhs", "estimate", "se", "z", "p", "std_all", "std_se"]
     loadings = _table(res, cols, keep=lambda op: op == "=~", rename={"lhs": "factor", "rhs": "item"})
@@ -280,9 +305,7 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
     else:
         corr = corr_frames[0]
         corr.index.name = "factor"
-    return CFA(fit=_fit_dict(res), estimates=_estimates_table(res), n_obs=res.n_obs, estimator=estimator,
-               groups=tuple(res.groups), converged=res.converged, model=model, warnings=tuple(res.warnings),
-               loadings=loadings, factor_correlations=corr, reliability=_reliability(res))
+    return CFA(**_common(res, model), loadings=loadings, factor_correlations=corr, reliability=_reliability(res))
 
 
 @small_matrix_blas
@@ -373,7 +396,7 @@ def _sb2001_scaling(table: pd.DataFrame, prev: pd.DataFrame) -> pd.Series:
     return (table["df"] * table["chisq_scaling_factor"] - prev["df"] * c1) / (table["df"] - prev["df"])
 
 
-def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "ML") -> pd.DataFrame:
+def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "ML", missing: str = "listwise") -> pd.DataFrame:
     """Measurement invariance across ``group``: configural, metric (equal loadings) and
     scalar (equal loadings and intercepts) models, as ``lavaan::cfa(group=, group.equal=)``
     with ``anova()`` difference tests.
@@ -388,6 +411,9 @@ def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "
     table adds each model's chisq_scaled, pvalue_scaled, chisq_scaling_factor, cfi_robust,
     tli_robust, rmsea_robust, and delta_cfi_robust and delta_rmsea_robust against the row
     before. ``chisq``, ``cfi``, ``tli`` and ``rmsea`` stay the ML (unscaled) values.
+
+    ``missing="fiml"`` fits every model by full-information ML (as :func:`sem`); the table's
+    ``attrs`` hold ``n_obs``, ``n_dropped`` and ``missing`` (the method used).
 
     Examples
     --------
@@ -406,9 +432,10 @@ def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "
     rows, warns = {}, []
     keys = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr") + (_INVARIANCE_ROBUST if estimator == "MLR" else ())
     for name, eq in (("configural", ()), ("metric", ("loadings",)), ("scalar", ("loadings", "intercepts"))):
-        res = fit_model(data, model, estimator=estimator, group=group, group_equal=eq)
+        res = fit_model(data, model, estimator=estimator, group=group, group_equal=eq, missing=missing)
         rows[name] = {k: res.fit[k] for k in keys}
         warns.extend(f"{name}: {w}" for w in res.warnings)
+        used = res.extra["missing"]
     table = pd.DataFrame.from_dict(rows, orient="index")
     prev = table.shift(1)
     table["df_diff"] = table["df"] - prev["df"]
@@ -429,4 +456,5 @@ def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "
     table = table[first + [c for c in table.columns if c not in first]]
     table.index.name = "model"
     table.attrs["warnings"] = warns
+    table.attrs.update({"n_obs": used["n_used"], "n_dropped": used.get("n_dropped", 0), "missing": used["method"]})
     return table

@@ -69,6 +69,8 @@ def _one_factor_starts(c: np.ndarray) -> np.ndarray:
 
 
 class Model:
+    newton_with_means = False      # Newton's method also with a mean structure (FimlModel)
+
     def __init__(self, pt: ParTable, groups: list[GroupData]) -> None:
         self.pt = pt
         self.groups = groups
@@ -530,7 +532,7 @@ class Model:
         """Maximise the likelihood from ``theta0`` (default: :meth:`start_values`): Newton's
         method on the exact Hessian for models without a mean structure (``newton``), Fisher
         scoring otherwise (see :meth:`_iterate`)."""
-        newton = newton and not self.pt.meanstructure
+        newton = newton and (self.newton_with_means or not self.pt.meanstructure)
         theta = self.start_values() if theta0 is None else theta0.copy()
         parts = self._evaluate(theta, newton=newton, second_order=False)
         if theta0 is None and not np.isfinite(parts[0]):     # refined starts with Σ not positive definite: the simple ones

@@ -26,12 +26,20 @@ from govsurvey.errors import (
 )
 from govsurvey.psychometrics._input import cholesky_ok, surely_well_conditioned, warn
 from govsurvey.psychometrics.sem.engine import GroupData, Model, h1_trace
+from govsurvey.psychometrics.sem.fiml import FimlGroup, FimlModel, baseline_loglik, corrected_tests, fiml_groups, gfi_terms, loglik_x, robust_trace
+from govsurvey.psychometrics.sem.fiml import h1_trace as fiml_h1_trace
 from govsurvey.psychometrics.sem.partable import ParTable, Row, build_partable
 from govsurvey.psychometrics.sem.syntax import parse_model
 
 __all__ = ["FitResult", "fit_model"]
 
 ESTIMATORS = ("ML", "MLR")
+MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml"}
+
+
+def missing_option(value: str) -> str:
+    """``"listwise"`` or ``"fiml"`` (``"ml"``: lavaan's name for it)."""
+    return MISSING[choice(value, "missing", tuple(MISSING))]
 
 
 @dataclasses.dataclass
@@ -72,7 +80,10 @@ def _group_data(part: _Part, ov: list[str]) -> GroupData:
     return GroupData(x=x, n=x.shape[0], mean=mean, cov=m2 / x.shape[0])
 
 
-def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: list[str]) -> tuple[list[_Part], list[str]]:
+def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: list[str], *, listwise: bool = True
+             ) -> tuple[list[_Part], list[str]]:
+    """The model's columns as numbers, per group; incomplete cases left out (``listwise``) or
+    kept with NaN (FIML, which drops only the cases with no model variable observed)."""
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     cols = needed + ([group] if group else [])
@@ -97,6 +108,8 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
     if x is not None:
         check_finite_values(x, needed, "model data")
         complete = ~np.isnan(x).any(axis=1)
+        if not listwise:
+            return [_Part(x, list(needed))], ["all"]
         if not complete.all():
             msgs.append(f"{int((~complete).sum())} of {len(x)} cases with missing values were left out (listwise deletion).")
             x = x[complete]
@@ -112,8 +125,8 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
             frame[c] = conv
         check_finite_values(frame[c].to_numpy(dtype=float)[:, None], [c], "model data")
     n0 = frame.shape[0]
-    frame = frame.dropna()
-    if frame.shape[0] < n0:
+    frame = frame.dropna() if listwise else frame.dropna(subset=[group]) if group else frame
+    if listwise and frame.shape[0] < n0:
         msgs.append(f"{n0 - frame.shape[0]} of {n0} cases with missing values were left out (listwise deletion).")
     if group:
         levels = list(pd.unique(frame[group]))
@@ -123,7 +136,7 @@ def _prepare(data: pd.DataFrame, needed: list[str], group: str | None, msgs: lis
         parts, names = [frame], ["all"]
     for name, part in zip(names, parts):
         if part.shape[0] < 3:
-            raise DataValidationError(f"Group {name!r} has {part.shape[0]} complete cases; too few to fit a model.")
+            raise DataValidationError(f"Group {name!r} has {part.shape[0]} {'complete ' if listwise else ''}cases; too few to fit a model.")
     return [_Part(part[needed].to_numpy(dtype=float), list(needed)) for part in parts], names
 
 
@@ -203,13 +216,16 @@ def _gfi_srmr(model: Model, imps: list[dict[str, Any]]) -> tuple[float, float, i
     nel = p * (p + 1) // 2 + (p if model.pt.meanstructure else 0)
     for gd, imp in zip(model.groups, imps):
         sig, mu, inv = imp["sigma"], imp["mu"], imp["inv"]
-        ea = (gd.cov - sig) @ inv
-        sa = gd.cov @ inv
-        t1, t2 = 0.5 * np.sum(ea * ea.T), 0.5 * np.sum(sa * sa.T)
-        if model.pt.meanstructure:
-            dm = gd.mean - mu
-            t1 += dm @ inv @ dm
-            t2 += gd.mean @ inv @ gd.mean
+        if isinstance(gd, FimlGroup):
+            t1, t2 = gfi_terms(gd, sig, mu, [model.pt.ov.index(v) for v in model.pt.ov_x])
+        else:
+            ea = (gd.cov - sig) @ inv
+            sa = gd.cov @ inv
+            t1, t2 = 0.5 * np.sum(ea * ea.T), 0.5 * np.sum(sa * sa.T)
+            if model.pt.meanstructure:
+                dm = gd.mean - mu
+                t1 += dm @ inv @ dm
+                t2 += gd.mean @ inv @ gd.mean
         gfis.append(1 - t1 / t2)
         var_obs = np.diag(gd.cov)
         obs_c, obs_m = _bentler_scale(gd.cov, gd.mean, var_obs)
@@ -242,7 +258,7 @@ def _baseline_fmin(pt: ParTable, groups: list[GroupData]) -> float:
     return float(total)
 
 
-def _baseline(pt: ParTable, groups: list[GroupData]) -> tuple[Model, np.ndarray, float]:
+def _baseline(pt: ParTable, groups: list[GroupData], cls: type[Model] = Model) -> tuple[Model, np.ndarray, float]:
     """The independence model: variances (and means) free; fixed.x covariates kept as they are."""
     rows: list[Row] = []
     k = 0
@@ -261,7 +277,7 @@ def _baseline(pt: ParTable, groups: list[GroupData]) -> tuple[Model, np.ndarray,
                 k += 0 if exo else 1
     bpt = ParTable(rows=rows, ov=pt.ov, lv=[], ov_x=pt.ov_x, n_groups=pt.n_groups, meanstructure=pt.meanstructure,
                    n_free=k, defined=[], labels={})
-    bm = Model(bpt, groups)
+    bm = cls(bpt, groups)
     theta = np.zeros(k)
     for r in rows:
         if r.free:
@@ -272,19 +288,14 @@ def _baseline(pt: ParTable, groups: list[GroupData]) -> tuple[Model, np.ndarray,
     return bm, theta, info["fmin"]
 
 
-def _robust(model: Model, theta: np.ndarray, df: int) -> tuple[np.ndarray, float]:
-    """MLR: Huber–White sandwich vcov and the Yuan–Bentler (Mplus) scaling factor."""
+def _robust(model: Model, theta: np.ndarray, df: int, trace_h1: float | None = None) -> tuple[np.ndarray, float]:
+    """MLR: Huber–White sandwich vcov and the Yuan–Bentler (Mplus) scaling factor
+    (``trace_h1``: the unrestricted model's tr(A₁⁻¹B₁), by default at the sample moments)."""
     n = model.n_total
-    a = 0.5 * model.observed_hessian(theta)       # unit observed information
-    try:
-        a_inv = np.linalg.inv(a)
-    except np.linalg.LinAlgError:
-        raise NotPositiveDefiniteError("The observed information matrix is singular; the model may not be identified.") from None
-    scores = [model.casewise_scores(theta, g) for g in range(len(model.groups))]
-    b0 = sum(s.T @ s for s in scores) / n
+    a_inv, trace_h0, b0 = robust_trace(model, theta)
     vcov = a_inv @ b0 @ a_inv / n
-    trace_h1 = sum(h1_trace(gd, model.pt.meanstructure) for gd in model.groups)
-    trace_h0 = sum((gd.n / n) * np.sum((s.T @ s / gd.n) * a_inv.T) for gd, s in zip(model.groups, scores))
+    if trace_h1 is None:
+        trace_h1 = sum(h1_trace(gd, model.pt.meanstructure) for gd in model.groups)
     c = (trace_h1 - trace_h0) / df if df > 0 else float("nan")
     return vcov, float(c)
 
@@ -473,14 +484,18 @@ def fit_model(
     auto_fix_first: bool = True,
     parsed: tuple[list, list, list] | None = None,
     growth: bool = False,
+    missing: str = "listwise",
 ) -> FitResult:
     """Fit ``model`` (lavaan syntax; ``parsed``: its :func:`parse_model` result, when the caller
     has parsed it already) to ``data`` (a DataFrame or :class:`govsurvey.Moments`).
 
     ``meanstructure=None`` is lavaan's default: a mean structure when the model has an
     intercept statement (``x ~ 1``) or groups. ``growth``: lavaan's ``growth()`` — a mean
-    structure with observed intercepts fixed at 0 and latent means free."""
+    structure with observed intercepts fixed at 0 and latent means free. ``missing``:
+    ``"listwise"`` or ``"fiml"`` (alias ``"ml"``, lavaan's name; :mod:`.fiml`)."""
     estimator = choice(estimator, "estimator", ESTIMATORS)
+    missing = missing_option(missing)
+    fiml = missing == "fiml"
     if isinstance(group_equal, str):
         group_equal = (group_equal,)
     msgs: list[str] = []
@@ -496,6 +511,8 @@ def fit_model(
             raise SpecificationError("Multi-group models need the raw data, not Moments. Fix: pass the DataFrame.")
         if estimator != "ML":
             raise SpecificationError("MLR needs the raw data (case-wise scores), not Moments. Fix: pass the DataFrame or use estimator='ML'.")
+        if fiml:
+            raise SpecificationError("FIML needs the raw data (each case's observed values), not Moments. Fix: pass the DataFrame.")
         absent = [v for v in observed if v not in moments.names]
         if absent:
             raise UnknownItemError(f"The model names variable(s) not in the moments: {', '.join(absent[:5])}.")
@@ -503,9 +520,13 @@ def fit_model(
             msgs.append(f"{moments.n_dropped} rows with missing values were left out (listwise deletion).")
         parts, group_names = None, ["all"]
     else:
-        parts, group_names = _prepare(data, observed, group, msgs)
+        parts, group_names = _prepare(data, observed, group, msgs, listwise=not fiml)
     has_means = any(s.op == "~1" for s in statements)
     ms = (bool(group) or has_means or growth) if meanstructure is None else bool(meanstructure)
+    if fiml and meanstructure is False:
+        raise SpecificationError("FIML needs a mean structure (each case's likelihood involves the means). "
+                                 "Fix: leave meanstructure unset, or use missing='listwise'.")
+    ms = ms or fiml
     if group_equal and not group:
         raise SpecificationError("group_equal= needs group=. Fix: name the grouping column.")
     pt = build_partable(statements, defined, constraints, observed=list(data.columns), n_groups=1 if parts is None else len(parts),
@@ -513,9 +534,12 @@ def fit_model(
                         int_ov_free=not growth, int_lv_free=growth)
     for note in pt.notes:
         warn(msgs, note)
+    missing_info: dict[str, Any] = {"method": "listwise"}
     if moments is not None:
         sel = moments.select(pt.ov)
         groups = [GroupData(x=np.empty((0, len(pt.ov))), n=sel.n, mean=sel.mean.copy(), cov=sel.m2 / sel.n)]
+    elif fiml:
+        groups, missing_info = fiml_groups(parts, pt, group_names, msgs)
     else:
         groups = [_group_data(part, pt.ov) for part in parts]
     for name, gd in zip(group_names, groups):
@@ -528,7 +552,7 @@ def fit_model(
                 f"The sample covariance matrix{'' if not group else f' of group {name!r}'} is singular: a variable is a "
                 "linear combination of others, or there are fewer cases than variables. Fix: drop redundant variables."
             )
-    m = Model(pt, groups)
+    m = FimlModel(pt, groups) if fiml else Model(pt, groups)
     n = m.n_total
     df = _ndat(pt, m.p) - pt.n_free
     if df < 0:
@@ -550,7 +574,12 @@ def fit_model(
              "Results may be wrong. Fix: simplify the model or check for empirical under-identification.", ConvergenceWarning)
     fmin = info["fmin"]
     chisq = n * fmin
-    b_chisq = n * _baseline_fmin(pt, groups)
+    x_idx = [pt.ov.index(v) for v in pt.ov_x]
+    if fiml:
+        b_chisq = 2 * (m.loglik_h1 - sum(baseline_loglik(gd, x_idx) for gd in groups))
+        info = {**info, "info": m.observed_hessian(theta)}     # lavaan's default under missing="ml"
+    else:
+        b_chisq = n * _baseline_fmin(pt, groups)
     b_df = _ndat(pt, m.p) - (len(pt.ov) - len(pt.ov_x)) * (2 if ms else 1) * pt.n_groups
     try:
         vcov_ml = np.linalg.inv(n / 2 * info["info"])
@@ -559,7 +588,7 @@ def fit_model(
     if _nearly_singular(info["info"], vcov_ml * (n / 2)):
         warn(msgs, "The information matrix is (nearly) singular; the model may not be identified and standard errors are unreliable.")
     imps = _implied_with_inverse(m, theta)
-    ll = _loglik(m, imps)
+    ll = m.loglik(theta) - sum(loglik_x(gd, x_idx) for gd in groups) if fiml else _loglik(m, imps)
     gfi, srmr, nel = _gfi_srmr(m, imps)
     g = pt.n_groups
     fit: dict[str, float] = {
@@ -578,21 +607,27 @@ def fit_model(
         "aic": -2 * ll + 2 * pt.n_free, "bic": -2 * ll + pt.n_free * math.log(n), "loglik": ll, "npar": float(pt.n_free),
     })
     vcov = vcov_ml
-    extra: dict[str, Any] = {"iterations": info["iterations"]}
+    if fiml:
+        fit["unrestricted_loglik"] = m.loglik_h1 - sum(loglik_x(gd, x_idx) for gd in groups)
+    if not fiml:
+        missing_info["n_dropped"] = moments.n_dropped if moments is not None else len(data) - n
+    extra: dict[str, Any] = {"iterations": info["iterations"], "missing": {**missing_info, "n_used": n}}
     if estimator == "MLR":
-        vcov, c = _robust(m, theta, df)
-        bm, btheta, _ = _baseline(pt, groups)
-        _, cb = _robust(bm, btheta, b_df)
+        trace_h1 = fiml_h1_trace(pt, groups) if fiml else None
+        vcov, c = _robust(m, theta, df, trace_h1)
+        bm, btheta, _ = _baseline(pt, groups, FimlModel if fiml else Model)
+        _, cb = _robust(bm, btheta, b_df, trace_h1)
         fit.update({
             "chisq_scaled": chisq / c, "df_scaled": float(df), "pvalue_scaled": float(stats.chi2.sf(chisq / c, df)),
             "chisq_scaling_factor": c, "baseline_chisq_scaled": b_chisq / cb, "baseline_chisq_scaling_factor": cb,
         })
-        t1 = max(chisq - c * df, 0)
-        t2 = max(chisq - c * df, b_chisq - cb * b_df, 0)
-        fit["cfi_robust"] = 1.0 if t2 == 0 else 1 - t1 / t2
-        fit["tli_robust"] = 1 - ((chisq - c * df) * b_df) / ((b_chisq - cb * b_df) * df)
-        fit["rmsea_robust"] = math.sqrt(max(chisq / n / df - c / n, 0)) * math.sqrt(g)
+        fit.update(_robust_indices(chisq, df, c, b_chisq, b_df, cb, n, g))
         fit.update({f"{k}_scaled": v for k, v in _incremental(chisq / c, df, b_chisq / cb, b_df).items() if k in ("cfi", "tli")})
+    if fiml and df > 0:
+        if estimator != "MLR":
+            bm, btheta, _ = _baseline(pt, groups, FimlModel)
+        ct = corrected_tests(m, theta, bm, btheta, scaled=estimator == "MLR")
+        fit.update(_robust_indices(ct["chisq"], df, ct["c"], ct["chisq_null"], b_df, ct["c_null"], n, g))
     se = np.sqrt(np.clip(np.diag(vcov), 0, None))
     heywood = []
     for r in pt.rows:
@@ -640,6 +675,18 @@ def fit_model(
                 columns[key].append(value)
     return FitResult(pt=pt, model=m, theta=theta, vcov=vcov, fit=fit, columns=columns, n_obs=n, groups=group_names,
                      estimator=estimator, converged=bool(info["converged"]), warnings=msgs, extra=extra)
+
+
+def _robust_indices(chisq: float, df: int, c: float, b_chisq: float, b_df: float, cb: float, n: int, g: int
+                    ) -> dict[str, float]:
+    """Robust CFI, TLI and RMSEA (Brosseau-Liard & Savalei, 2014; Brosseau-Liard, Savalei & Li,
+    2012) from a test statistic, its df and correction c, the baseline's, as lavaan's
+    ``lav_fit_cfi``/``lav_fit_tli``/``lav_fit_rmsea`` with ``c.hat``."""
+    t1 = max(chisq - c * df, 0)
+    t2 = max(chisq - c * df, b_chisq - cb * b_df, 0)
+    return {"cfi_robust": 1.0 if math.isclose(t2, 0, abs_tol=1.5e-8) else 1 - t1 / t2,
+            "tli_robust": 1 - ((chisq - c * df) * b_df) / ((b_chisq - cb * b_df) * df),
+            "rmsea_robust": math.sqrt(max(chisq / n / df - c / n, 0)) * math.sqrt(g)}
 
 
 def _incremental(chisq: float, df: int, b_chisq: float, b_df: float) -> dict[str, float]:
