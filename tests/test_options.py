@@ -86,7 +86,7 @@ TABLE = [
     ("mediation", "seed", lambda c, v: gs.mediation(c.frame, x="x", m="m", y="y", n_boot=50, seed=v),
      (np.int32(5), 5), NOT_WHOLE[:4] + ["5", -1, 2**32, 1.5]),
     ("mediation", "ci_method", lambda c, v: gs.mediation(c.frame, x="x", m="m", y="y", n_boot=50, seed=1, ci_method=v),
-     (np.str_("bc"), "bc"), ["bca", None]),
+     (np.str_("bc"), "bc"), ["bca", "Monte Carlo"]),
     ("moderation", "ci", lambda c, v: gs.moderation(c.frame, x="x", w="m", y="y", ci=v), (np.float64(0.9), 0.9),
      NOT_NUMBERS + [0, 1]),
     ("compare_groups", "test", lambda c, v: gs.compare_groups(c.frame, "y", "g2", test=v), (np.str_("welch"), "welch"),

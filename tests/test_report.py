@@ -191,3 +191,28 @@ def test_pdf_renders_the_images_inside_svg_figures(report, tmp_path, caplog):
     for url in ("https://example.org/x.png", "file:///etc/passwd", "//example.org/x.png"):
         with pytest.raises((gs.ReportError, ValueError)):
             fetch(url)
+
+
+def test_cfa_uses_fiml_when_items_are_missing_and_the_report_says_so(report):
+    """Study default (missing: auto): the example data have missing answers, so the CFA keeps
+    every respondent by FIML, and the table note gives N and how many had gaps (issue 16)."""
+    results, paths = report
+    cfa = results.analyses["cfa"]
+    assert cfa.missing == "fiml" and cfa.n_incomplete > 0 and cfa.n_dropped == 0
+    assert cfa.n_obs == results.frame.shape[0]
+    html = paths["html"].read_text(encoding="utf-8")
+    assert f"N = {cfa.n_obs}（完全信息最大似然 FIML：{cfa.n_incomplete} 个含缺失值的案例全部保留）" in html
+    med = results.analyses["mediation"][0][1]
+    assert f"N = {med.n}" in html
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert doc["analyses"]["cfa"]["missing"] == "fiml"
+
+
+def test_missing_auto_is_listwise_without_missing_values():
+    from govsurvey.study.analyses import _missing_method
+
+    import pandas as pd
+    data = pd.DataFrame({"a": [1.0, 2, 3], "b": [1.0, None, 2], "c": [1.0, 2, 3], "d": [2.0, 1, 3]})
+    assert _missing_method(data, "f =~ a + c + d", "auto") == "listwise"
+    assert _missing_method(data, "f =~ a + b + c", "auto") == "fiml"
+    assert _missing_method(data, "f =~ a + b + c", "listwise") == "listwise"

@@ -156,7 +156,6 @@ def em_moments(patterns: Patterns, *, tol: float = 1e-12, max_iter: int = 10_000
     References: Dempster, Laird & Rubin (1977); Little & Rubin (2019), *Statistical Analysis
     with Missing Data*, 3rd ed., §11.2.
     """
-    p = patterns.mask.shape[1]
     n = patterns.n.astype(float)
     total = n.sum()
     if start is None:

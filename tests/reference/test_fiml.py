@@ -149,3 +149,24 @@ def test_fiml_never_modifies_the_input():
     gs.cfa(data, MODELS["hs"], missing="fiml", estimator="MLR")
     pd.testing.assert_frame_equal(data, before)
     assert math.isnan(data.loc[data["x4"].isna().idxmax(), "x4"])
+
+
+def test_mediation_under_fiml_is_the_path_model_under_fiml():
+    """gs.mediation(missing='fiml') reports the FIML path model's estimates and SEs (the same
+    numbers lavaan gives for the path model above, x = x1, m = x4, y = x7, here without the
+    extra covariate) and Monte Carlo intervals; cases missing x are left out, as fixed.x."""
+    data = DATA["hs_mcar"]
+    med = gs.mediation(data, x="x1", m="x4", y="x7", missing="fiml", n_boot=2000, seed=3)
+    path = gs.sem(data, "x4 ~ a*x1\nx7 ~ b*x4 + cp*x1\nind := a*b", missing="fiml")
+    est = path.estimates.set_index("label")
+    for row, label in (("a", "a"), ("b", "b"), ("c_prime", "cp"), ("indirect", "ind")):
+        assert med.table.loc[row, "estimate"] == pytest.approx(est.loc[label, "estimate"], abs=1e-10)
+        assert med.table.loc[row, "se"] == pytest.approx(est.loc[label, "se"], abs=1e-10)
+    assert med.ci_method == "Monte Carlo" and med.missing == "fiml"
+    assert med.n == int(data["x1"].notna().sum()) and med.n_dropped == int(data["x1"].isna().sum())
+    lo, hi = med.table.loc["indirect", ["ci_low", "ci_high"]]
+    assert lo < med.table.loc["indirect", "estimate"] < hi
+    again = gs.mediation(data, x="x1", m="x4", y="x7", missing="fiml", n_boot=2000, seed=3)
+    pd.testing.assert_frame_equal(med.table, again.table)
+    with pytest.raises(gs.SpecificationError, match="monte_carlo"):
+        gs.mediation(data, x="x1", m="x4", y="x7", missing="fiml", ci_method="percentile")

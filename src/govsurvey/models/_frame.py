@@ -49,7 +49,9 @@ def formula_variables(formula: str, data: pd.DataFrame) -> list[str]:
 
 
 def model_frame(data: pd.DataFrame, columns: list[str], *, what: str, numeric: list[str] | None = None,
-                min_n: int = 3) -> ModelFrame:
+                min_n: int = 3, complete_on: list[str] | None = None) -> ModelFrame:
+    """The model's columns (numeric ones converted and checked), rows with a missing value in
+    ``complete_on`` (default: every column) left out and counted."""
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"{what}: data must be a pandas DataFrame, got {type(data).__name__}.")
     missing = [c for c in columns if c not in data.columns]
@@ -73,10 +75,11 @@ def model_frame(data: pd.DataFrame, columns: list[str], *, what: str, numeric: l
             frame[c] = conv
         check_finite_values(frame[c].to_numpy(dtype=float)[:, None], [c], what)
     dropped = {c: int(frame[c].isna().sum()) for c in frame.columns}
-    complete = frame.dropna()
+    complete = frame.dropna(subset=complete_on)
     n_dropped = frame.shape[0] - complete.shape[0]
     if complete.shape[0] < min_n:
-        raise DataValidationError(f"{what}: only {complete.shape[0]} complete rows; at least {min_n} are needed.")
+        raise DataValidationError(f"{what}: only {complete.shape[0]} {'complete ' if complete_on is None else ''}rows; "
+                                  f"at least {min_n} are needed.")
     empty: dict[str, list[str]] = {}
     for c in complete.columns:
         if isinstance(complete[c].dtype, pd.CategoricalDtype):

@@ -36,6 +36,7 @@ class Mediation(Result):
     y: str
     covariates: tuple[str, ...]
     warnings: tuple[str, ...] = ()
+    missing: str = "listwise"
 
     def to_frame(self) -> pd.DataFrame:
         return self.table
@@ -117,7 +118,8 @@ def mediation(
     n_boot: int = 5000,
     ci: float = 0.95,
     seed: int | None = None,
-    ci_method: str = "percentile",
+    ci_method: str | None = None,
+    missing: str = "listwise",
 ) -> Mediation:
     """Simple or parallel mediation with covariates (Hayes' PROCESS model 4).
 
@@ -126,14 +128,22 @@ def mediation(
     them (delta-method SE for indirect effects; with parallel mediators their residuals
     covary). Confidence intervals come from a nonparametric bootstrap of all paths —
     percentile (default) or bias-corrected (``ci_method="bc"``) — computed for all resamples
-    together; the same ``seed`` gives the same interval.
+    together; the same ``seed`` gives the same interval. ``ci_method="monte_carlo"`` draws
+    ``n_boot`` parameter vectors from the estimates' asymptotic normal distribution instead
+    (Preacher & Selig, 2012).
+
+    ``missing="fiml"`` (alias ``"ml"``) fits the path model by full-information ML
+    (:func:`govsurvey.sem`): cases missing the mediator or the outcome are kept; cases missing
+    ``x`` or a covariate are left out (the model is conditional on them, as lavaan's fixed.x).
+    The bootstrap would refit FIML on every resample, so intervals are Monte Carlo then
+    (the default; asking for ``"percentile"`` or ``"bc"`` is an error).
 
     Returns
     -------
     Mediation
         ``table`` indexed ``a``, ``b``, ``c_prime``, ``indirect``, ``total`` (with several
         mediators also ``a_<m>``, ``b_<m>``, ``indirect_<m>``): ``estimate``, ``se``, ``z``,
-        ``p``, ``ci_low``, ``ci_high``.
+        ``p``, ``ci_low``, ``ci_high``; ``n`` cases used, ``n_dropped`` left out, ``missing``.
 
     Examples
     --------
@@ -143,81 +153,150 @@ def mediation(
     >>> med = gs.mediation(scores, x="information", m="trust", y="participation", n_boot=1000, seed=1)
     >>> bool(med.table.loc["indirect", "ci_low"] > 0)
     True
+    >>> fiml = gs.mediation(scores, x="information", m="trust", y="participation", missing="fiml", seed=1)
+    >>> fiml.ci_method, fiml.n >= med.n
+    ('Monte Carlo', True)
+
+    References
+    ----------
+    Hayes (2022), *Introduction to Mediation, Moderation, and Conditional Process Analysis*,
+    3rd ed.; Preacher & Selig (2012), *Commun. Methods Meas.* 6(2); Enders (2010) for FIML.
     """
-    from govsurvey.psychometrics.sem.fit import fit_model
+    from govsurvey.psychometrics.sem.fit import fit_model, missing_option
 
     mediators = (m,) if isinstance(m, str) else tuple(m)
     covs = tuple(covariates)
+    missing = missing_option(missing)
+    ci_method = _ci_method(ci_method, missing)
+    ci = real_number(ci, "ci", low=0, high=1, inclusive=False, what="a level", example=0.95, where="mediation")
+    n_boot = whole_number(n_boot, "n_boot", low=0, high=MAX_BOOT, where="mediation")
+    seed = seed_value(seed, where="mediation")
+    names = _mediation_names(x, mediators, y, covs)
+    mf = model_frame(data, names, what="mediation", numeric=names, min_n=len(names) + 3,
+                     complete_on=[x, *covs] if missing == "fiml" else None)
+    msgs = [mf.note()] if mf.note() else []
+    alias = {name: f"v{k}" for k, name in enumerate(names)}
+    frame = mf.data.rename(columns=alias)
+    res = fit_model(frame, _mediation_model(alias, x, mediators, y, covs), missing=missing)
+    msgs += res.warnings
+    n_used = res.n_obs
+    rows = _effect_rows(mediators)
+    est = res.estimates.set_index("label")
+    table = pd.DataFrame({name: est.loc[lab, ["estimate", "se", "z", "p"]] for name, lab in rows.items()}).T.astype(float)
+    table["ci_low"] = np.nan
+    table["ci_high"] = np.nan
+    if n_boot > 0:
+        if n_used < MIN_BOOT_N:
+            raise DataValidationError(f"mediation: an interval needs at least {MIN_BOOT_N} {'complete ' if missing == 'listwise' else ''}"
+                                      f"cases; there are "
+                                      f"{n_used}. Fix: collect more responses, or use n_boot=0 for the delta-method SEs alone.")
+        if ci_method == "monte_carlo":
+            series = _monte_carlo_effects(res, len(mediators), n_boot, seed)
+        else:
+            z = np.column_stack([np.ones(mf.n), frame[alias[x]], *(frame[alias[c]] for c in covs),
+                                 *(frame[alias[v]] for v in mediators), frame[alias[y]]])
+            series = _boot_effects(bootstrap_paths(z.astype(float), len(mediators), len(covs), n_boot=n_boot, seed=seed),
+                                   len(mediators))
+        _check_draws(series["indirect"], n_boot, msgs)
+        series = {name: series[lab] for name, lab in rows.items()}
+        bounds = {name: _interval(d[np.isfinite(d)], float(table.at[name, "estimate"]), ci, ci_method)
+                  for name, d in series.items()}
+        table["ci_low"] = [bounds[name][0] for name in table.index]
+        table["ci_high"] = [bounds[name][1] for name in table.index]
+    table.index.name = "effect"
+    return Mediation(table=table, n=n_used, n_dropped=mf.n_dropped + int(res.extra["missing"].get("n_dropped", 0)),
+                     n_boot=n_boot, ci_level=ci, ci_method=_CI_NAMES[ci_method] if n_boot else "none", seed=seed, x=x,
+                     m=mediators, y=y, covariates=covs, warnings=tuple(msgs), missing=missing)
+
+
+_CI_NAMES = {"percentile": "percentile bootstrap", "bc": "bc bootstrap", "monte_carlo": "Monte Carlo"}
+
+
+def _ci_method(value: str | None, missing: str) -> str:
+    if value is None:
+        return "monte_carlo" if missing == "fiml" else "percentile"
+    method = choice(value, "ci_method", ("percentile", "bc", "monte_carlo"), where="mediation")
+    if missing == "fiml" and method != "monte_carlo":
+        raise SpecificationError(f"mediation: ci_method={method!r} would refit the FIML model on every bootstrap resample, "
+                                 "which is not offered. Fix: use ci_method='monte_carlo' (the default with missing='fiml'), "
+                                 "or missing='listwise' for a bootstrap on the complete cases.")
+    return method
+
+
+def _mediation_names(x: str, mediators: tuple[str, ...], y: str, covs: tuple[str, ...]) -> list[str]:
     if not mediators:
         raise SpecificationError("mediation needs at least one mediator (m=).")
     names = [x, *mediators, y, *covs]
     if len(set(names)) != len(names):
         raise SpecificationError("x, m, y and covariates must be different columns.")
-    ci_method = choice(ci_method, "ci_method", ("percentile", "bc"), where="mediation")
-    ci = real_number(ci, "ci", low=0, high=1, inclusive=False, what="a level", example=0.95, where="mediation")
-    n_boot = whole_number(n_boot, "n_boot", low=0, high=MAX_BOOT, where="mediation")
-    seed = seed_value(seed, where="mediation")
-    mf = model_frame(data, names, what="mediation", numeric=names, min_n=len(names) + 3)
-    msgs = [mf.note()] if mf.note() else []
-    alias = {name: f"v{k}" for k, name in enumerate(names)}
-    frame = mf.data.rename(columns=alias)
+    return names
+
+
+def _mediation_model(alias: dict[str, str], x: str, mediators: tuple[str, ...], y: str, covs: tuple[str, ...]) -> str:
+    """lavaan syntax of PROCESS model 4 with labels a<j>, b<j>, cp and defined ind<j>, indirect, total."""
     X, Y, Ms, Cs = alias[x], alias[y], [alias[v] for v in mediators], [alias[c] for c in covs]
     lines = [f"{mj} ~ a{j}*{X}" + "".join(f" + {c}" for c in Cs) for j, mj in enumerate(Ms)]
     lines.append(f"{Y} ~ cp*{X}" + "".join(f" + b{j}*{mj}" for j, mj in enumerate(Ms)) + "".join(f" + {c}" for c in Cs))
-    for j in range(len(Ms)):
-        for k in range(j + 1, len(Ms)):
-            lines.append(f"{Ms[j]} ~~ {Ms[k]}")
-    for j in range(len(Ms)):
-        lines.append(f"ind{j} := a{j}*b{j}")
+    lines += [f"{Ms[j]} ~~ {Ms[k]}" for j in range(len(Ms)) for k in range(j + 1, len(Ms))]
+    lines += [f"ind{j} := a{j}*b{j}" for j in range(len(Ms))]
     lines.append("indirect := " + " + ".join(f"a{j}*b{j}" for j in range(len(Ms))))
     lines.append("total := cp + " + " + ".join(f"a{j}*b{j}" for j in range(len(Ms))))
-    res = fit_model(frame, "\n".join(lines))
-    msgs += res.warnings
-    est = res.estimates.set_index("label")
-    single = len(Ms) == 1
+    return "\n".join(lines)
+
+
+def _effect_rows(mediators: tuple[str, ...]) -> dict[str, str]:
+    """Table row → model label."""
+    single = len(mediators) == 1
     rows: dict[str, str] = {}
     for j, med in enumerate(mediators):
-        rows[("a" if single else f"a_{med}")] = f"a{j}"
-        rows[("b" if single else f"b_{med}")] = f"b{j}"
+        rows["a" if single else f"a_{med}"] = f"a{j}"
+        rows["b" if single else f"b_{med}"] = f"b{j}"
     rows["c_prime"] = "cp"
     if not single:
-        for j, med in enumerate(mediators):
-            rows[f"indirect_{med}"] = f"ind{j}"
+        rows.update({f"indirect_{med}": f"ind{j}" for j, med in enumerate(mediators)})
     rows["indirect"] = "indirect"
     rows["total"] = "total"
-    table = pd.DataFrame({name: est.loc[lab, ["estimate", "se", "z", "p"]] for name, lab in rows.items()}).T.astype(float)
-    table["ci_low"] = np.nan
-    table["ci_high"] = np.nan
-    if n_boot > 0:
-        if mf.n < MIN_BOOT_N:
-            raise DataValidationError(f"mediation: a bootstrap interval needs at least {MIN_BOOT_N} complete cases; there are "
-                                      f"{mf.n}. Fix: collect more responses, or use n_boot=0 for the delta-method SEs alone.")
-        z = np.column_stack([np.ones(mf.n), frame[X], *(frame[c] for c in Cs), *(frame[mj] for mj in Ms), frame[Y]])
-        draws = bootstrap_paths(z.astype(float), len(Ms), len(Cs), n_boot=n_boot, seed=seed)
-        k = len(Ms)
-        a, b, cp = draws[:, :k], draws[:, k:2 * k], draws[:, 2 * k]
-        series = {}
-        for j, med in enumerate(mediators):
-            series["a" if single else f"a_{med}"] = a[:, j]
-            series["b" if single else f"b_{med}"] = b[:, j]
-            if not single:
-                series[f"indirect_{med}"] = a[:, j] * b[:, j]
-        series["c_prime"] = cp
-        series["indirect"] = (a * b).sum(axis=1)
-        series["total"] = cp + series["indirect"]
-        bad = ~np.isfinite(series["indirect"])
-        if bad.any():
-            warn(msgs, f"{int(bad.sum())} bootstrap resamples were degenerate and were left out.")
-        if bad.mean() > 0.5:
-            raise DataValidationError(f"mediation: {int(bad.sum())} of {n_boot} bootstrap resamples had a predictor without "
-                                      "variance, so the interval would rest on a few resamples. Fix: collect more responses.")
-        bounds = {name: _interval(d[np.isfinite(d)], float(table.at[name, "estimate"]), ci, ci_method) for name, d in series.items()}
-        table["ci_low"] = [bounds[name][0] for name in table.index]
-        table["ci_high"] = [bounds[name][1] for name in table.index]
-    table.index.name = "effect"
-    return Mediation(table=table, n=mf.n, n_dropped=mf.n_dropped, n_boot=n_boot, ci_level=ci,
-                     ci_method=f"{ci_method} bootstrap" if n_boot else "none", seed=seed, x=x, m=mediators, y=y,
-                     covariates=covs, warnings=tuple(msgs))
+    return rows
+
+
+def _effects(a: np.ndarray, b: np.ndarray, cp: np.ndarray) -> dict[str, np.ndarray]:
+    out = {f"a{j}": a[:, j] for j in range(a.shape[1])} | {f"b{j}": b[:, j] for j in range(a.shape[1])}
+    out |= {f"ind{j}": a[:, j] * b[:, j] for j in range(a.shape[1])}
+    out["cp"] = cp
+    out["indirect"] = (a * b).sum(axis=1)
+    out["total"] = cp + out["indirect"]
+    return out
+
+
+def _boot_effects(draws: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    return _effects(draws[:, :k], draws[:, k:2 * k], draws[:, 2 * k])
+
+
+def _monte_carlo_effects(res, k: int, n_draws: int, seed: int | None) -> dict[str, np.ndarray]:
+    """Effects of ``n_draws`` parameter vectors from N(θ̂, V̂) (Preacher & Selig, 2012)."""
+    rng = np.random.default_rng(seed)
+    draws = rng.multivariate_normal(res.theta, res.vcov, size=n_draws, method="cholesky" if _pd(res.vcov) else "eigh")
+    idx = res.pt.labels
+    a = draws[:, [idx[f"a{j}"] for j in range(k)]]
+    b = draws[:, [idx[f"b{j}"] for j in range(k)]]
+    return _effects(a, b, draws[:, idx["cp"]])
+
+
+def _pd(mat: np.ndarray) -> bool:
+    try:
+        np.linalg.cholesky(mat)
+        return True
+    except np.linalg.LinAlgError:
+        return False
+
+
+def _check_draws(indirect: np.ndarray, n_boot: int, msgs: list[str]) -> None:
+    bad = ~np.isfinite(indirect)
+    if bad.any():
+        warn(msgs, f"{int(bad.sum())} bootstrap resamples were degenerate and were left out.")
+    if bad.mean() > 0.5:
+        raise DataValidationError(f"mediation: {int(bad.sum())} of {n_boot} bootstrap resamples had a predictor without "
+                                  "variance, so the interval would rest on a few resamples. Fix: collect more responses.")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)

@@ -24,11 +24,15 @@ __all__ = ["varimax", "oblimin", "promax", "promax_stats", "promax_spss"]
 
 
 def varimax(x: np.ndarray, *, normalize: bool = True, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
-    """Return (rotated loadings, rotation matrix) as ``stats::varimax``."""
+    """Return (rotated loadings, rotation matrix) as ``stats::varimax``. A row of zero loadings
+    (an item no factor explains) has no direction to normalise and is left out of the criterion
+    (stats::varimax would divide by zero and fail)."""
     nc = x.shape[1]
     if nc < 2:
         return x.copy(), np.eye(nc)
     sc = np.sqrt((x**2).sum(axis=1)) if normalize else None
+    if normalize:
+        sc = np.where(sc > 0, sc, 1.0)
     xn = x / sc[:, None] if normalize else x
     p = xn.shape[0]
     tt = np.eye(nc)

@@ -105,6 +105,24 @@ def fmt_p(p: float) -> str:
     return "< .001" if p < 0.001 else f"{p:.3f}".replace("0.", ".", 1)
 
 
+def sample_note(ctx, n: int | None, missing: str, n_dropped: int, n_incomplete: int | None) -> str:
+    """How many cases an analysis used and how missing values were handled, for a table note:
+    "N = 600 (FIML: 122 cases with missing values kept)", "N = 478 (listwise deletion: 122 cases
+    with missing values left out)", "N = 600"."""
+    if n is None:
+        return ""
+    head = f"N = {n}"
+    dropped = ctx.text(f"，{n_dropped} 个案例未纳入", f"; {n_dropped} cases left out") if n_dropped else ""
+    if missing == "fiml":
+        kept = (ctx.text(f"：{n_incomplete} 个含缺失值的案例全部保留", f": {n_incomplete} cases with missing values kept")
+                if n_incomplete else "")
+        return head + ctx.text(f"（完全信息最大似然 FIML{kept}{dropped}）", f" (full-information ML{kept}{dropped})")
+    if n_dropped:
+        return head + ctx.text(f"（列删除：{n_dropped} 个含缺失值的案例未纳入）",
+                               f" (listwise deletion: {n_dropped} cases with missing values left out)")
+    return head
+
+
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).astype(str)
 

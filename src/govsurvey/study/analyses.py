@@ -129,6 +129,22 @@ class CFAOptions:
     model: str = option("instrument", kind="model", doc="'instrument' (one factor per construct) or a lavaan model string.")
     constructs: tuple[str, ...] | None = option(None, kind="names", doc="With model: instrument, the constructs to model (default: every first-order construct).")
     estimator: str = option("ML", kind="choice", choices=("ML", "MLR"), doc="ML, or MLR (robust: scaled χ², robust CFI/TLI/RMSEA).")
+    missing: str = option("auto", kind="choice", choices=("auto", "fiml", "listwise"),
+                          doc="auto: full-information ML (FIML) when a modelled item has missing values, else ML on all cases; "
+                              "fiml; or listwise (complete cases only).")
+
+
+def _missing_method(data: pd.DataFrame, model: str, choice: str) -> str:
+    """``auto`` → ``fiml`` when a variable the model names has a missing value, ``listwise``
+    otherwise (the same fit as FIML without missing values, with expected-information SEs)."""
+    if choice != "auto":
+        return choice
+    from govsurvey.psychometrics.sem.syntax import parse_model
+
+    statements = parse_model(model)[0]
+    names = {t.var for st in statements for t in st.terms} | {st.lhs for st in statements}
+    cols = [c for c in data.columns if c in names]
+    return "fiml" if bool(data[cols].isna().to_numpy().any()) else "listwise"
 
 
 def _cfa_model(inp: Inputs, o: CFAOptions) -> str:
@@ -138,7 +154,8 @@ def _cfa_model(inp: Inputs, o: CFAOptions) -> str:
 
 
 def run_cfa(inp: Inputs, o: CFAOptions):
-    return gs.cfa(inp.keyed, _cfa_model(inp, o), estimator=o.estimator)
+    model = _cfa_model(inp, o)
+    return gs.cfa(inp.keyed, model, estimator=o.estimator, missing=_missing_method(inp.keyed, model, o.missing))
 
 
 # --------------------------------------------------------------------- validity
@@ -169,6 +186,9 @@ class InvarianceOptions:
     model: str | None = option(None, kind="model", doc="A lavaan model instead of the instrument's.")
     estimator: str = option("ML", kind="choice", choices=("ML", "MLR"),
                             doc="ML, or MLR (Satorra–Bentler scaled Δχ², robust CFI/RMSEA, as lavTestLRT).")
+    missing: str = option("auto", kind="choice", choices=("auto", "fiml", "listwise"),
+                          doc="auto: full-information ML (FIML) when a modelled item has missing values, else ML on all cases; "
+                              "fiml; or listwise (complete cases only).")
 
 
 @_result
@@ -185,7 +205,8 @@ class Invariance(Result):
 def run_invariance(inp: Inputs, o: InvarianceOptions) -> Invariance:
     _columns(inp.keyed, [o.group], "invariance")
     model = o.model or inp.instrument.cfa_model(_constructs(inp.instrument, o.constructs, None, "invariance") if o.constructs else None)
-    return Invariance(table=gs.invariance(inp.keyed, model, o.group, estimator=o.estimator), group=o.group)
+    missing = _missing_method(inp.keyed, model, o.missing)
+    return Invariance(table=gs.invariance(inp.keyed, model, o.group, estimator=o.estimator, missing=missing), group=o.group)
 
 
 # ----------------------------------------------------------------- descriptives
@@ -270,13 +291,16 @@ class MediationOptions:
     m: tuple[str, ...] = option(kind="names", doc="The mediator(s); several run in parallel.")
     y: str = option(kind="name", doc="The outcome.")
     covariates: tuple[str, ...] = option((), kind="names", doc="Covariates of every path.")
-    n_boot: int = option(5000, kind="int", low=100, high=100_000, doc="Bootstrap resamples for the indirect effect's CI.")
+    n_boot: int = option(5000, kind="int", low=100, high=100_000, doc="Bootstrap resamples (Monte Carlo draws with fiml) for the CIs.")
+    missing: str = option("listwise", kind="choice", choices=("listwise", "fiml"),
+                          doc="listwise (complete cases, bootstrap CIs) or fiml (every case with x and the covariates; Monte Carlo CIs).")
 
 
 def run_mediation(inp: Inputs, o: MediationOptions):
     _columns(inp.frame, [o.x, *o.m, o.y, *o.covariates], "mediation")
     m = o.m[0] if len(o.m) == 1 else list(o.m)
-    return gs.mediation(inp.frame, x=o.x, m=m, y=o.y, covariates=list(o.covariates), n_boot=o.n_boot, seed=inp.seed)
+    return gs.mediation(inp.frame, x=o.x, m=m, y=o.y, covariates=list(o.covariates), n_boot=o.n_boot, seed=inp.seed,
+                        missing=o.missing)
 
 
 @_frozen

@@ -639,6 +639,8 @@ class Model:
                 except np.linalg.LinAlgError:
                     step = None
             if step is None:
+                if info is None:                  # (FIML computes the expected information only on demand)
+                    info = self.gradient_and_info(theta)[1]
                 step = self._fisher_step(info, grad)
             cand = theta - step
             # after a full Newton step from a small gradient the next one is about its square

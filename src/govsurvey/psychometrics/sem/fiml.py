@@ -31,6 +31,7 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from govsurvey.errors import NotPositiveDefiniteError
 from govsurvey.missing import LOG_2PI, Patterns, _inverses, missing_loglik, pattern_terms
@@ -84,8 +85,14 @@ class FimlModel(Model):
 
     def _newton_parts(self, theta: np.ndarray, *, second_order: bool = True, require_pd: bool = True,
                       with_info: bool = True) -> tuple[float, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """F, gradient, expected information (only when ``second_order`` is False: Newton's
+        steps need the observed Hessian, Fisher's fallback asks for the expected one through
+        :meth:`gradient_and_info`) and the observed Hessian. The products with the p² × p²
+        pattern sums go through a sparse dΣ/dθ (a loading moves one row and column of Σ)."""
         q, p, n = self.q, self.p, self.n_total
-        grad, info = np.zeros(q), np.zeros((q, q))
+        with_info = with_info and not second_order
+        grad = np.zeros(q)
+        info = np.zeros((q, q)) if with_info else None
         hess = np.zeros((q, q)) if second_order else None
         f = 2.0 * self.loglik_h1 / n
         for g, gd in enumerate(self.groups):
@@ -103,36 +110,56 @@ class FimlModel(Model):
             if not (with_info or second_order):
                 continue
             blocks = _kron_blocks(t, gd.patterns.n / n, second_order)
-            pbar = np.einsum("k,kij->ij", gd.patterns.n / n, t.inv)
-            info += dflat @ blocks["expected"] @ dflat.T + 2 * dmu @ pbar @ dmu.T
+            dsp = sparse.csr_matrix(dflat)
+            mean_part = 2 * dmu @ np.einsum("k,kij->ij", gd.patterns.n / n, t.inv) @ dmu.T
+            if with_info:
+                info += _sandwich(dsp, blocks["expected"]) + mean_part
             if second_order:
-                cross = dflat @ blocks["cross"] @ dmu.T
-                hess += (dflat @ blocks["observed"] @ dflat.T + 2 * dmu @ pbar @ dmu.T + cross + cross.T
+                cross = (dsp @ blocks["cross"]) @ dmu.T
+                hess += (_sandwich(dsp, blocks["observed"]) + mean_part + cross + cross.T
                          + self._second_order(theta, g, t.m, t.v))
         if hess is not None:
             hess = (hess + hess.T) / 2
-        return f, grad, (info + info.T) / 2, hess
+        return f, grad, None if info is None else (info + info.T) / 2, hess
 
-    def _second_order(self, theta: np.ndarray, g: int, m: np.ndarray, v: np.ndarray, h: float = 1e-5) -> np.ndarray:
-        """Σ_a tr(M Σ_ab) − 2 vᵀ μ_ab: the model's second derivatives weighted by the gradient in
-        (μ, Σ), by central differences of the analytic first derivatives (zero when Σ and μ are
-        linear in θ: no free loadings or regressions)."""
-        q = self.q
-        out = np.zeros((q, q))
+    def _second_order(self, theta: np.ndarray, g: int, m: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Σ_ab-terms of the Hessian: tr(M Σ_ab) − 2 vᵀ μ_ab over pairs of parameters. The Σ part
+        is :meth:`Model._second_term`; with μ = FBm and ∂B/∂A_ij = B e_i e_jᵀ B,
+
+            ∂²μ/∂A_ij∂A_kl = (FB)_·k B_li (Bm)_j + (FB)_·i B_jk (Bm)_l,   ∂²μ/∂A_ij∂m_k = (FB)_·i B_jk,
+
+        zero for every other pair (Σ and μ are linear in variances, covariances and means)."""
         if not self._has_paths:
-            return out
-        mflat = m.ravel()
+            return np.zeros((self.q, self.q))
+        imp = self.implied(theta, g)
+        plan = self._hessian_plan(g)
+        cell = self._second_term(imp, m, plan)
+        kind, ii, jj = plan["kind"], plan["i"], plan["j"]
+        paths, means = np.flatnonzero(kind <= 1), np.flatnonzero(kind == 3)
+        if self.pt.meanstructure and len(paths):
+            b = imp["B"]
+            fbv = v @ imp["FB"]                       # vᵀFB, one value per variable
+            bm = b @ imp["m"]
+            i, j = ii[paths], jj[paths]
+            x = fbv[i][:, None] * b[j[:, None], i[None, :]] * bm[j][None, :]   # x_ab = (vᵀFB)_i B_jk (Bm)_l
+            cell[np.ix_(paths, paths)] -= 2 * (x + x.T)
+            if len(means):
+                pm = fbv[i][:, None] * b[j[:, None], ii[means][None, :]]
+                cell[np.ix_(paths, means)] -= 2 * pm
+                cell[np.ix_(means, paths)] -= 2 * pm.T
+        return self._to_parameters((cell + cell.T) / 2, plan)
 
-        def s(th: np.ndarray) -> np.ndarray:
-            dsig, dmu = self.derivatives(th, g)
-            return dsig.reshape(q, -1) @ mflat - 2 * dmu @ v
-
-        for b in range(q):
-            step = h * max(1.0, abs(theta[b]))
-            e = np.zeros(q)
-            e[b] = step
-            out[:, b] = (s(theta + e) - s(theta - e)) / (2 * step)
-        return (out + out.T) / 2
+    def _to_parameters(self, cell: np.ndarray, plan: dict[str, Any]) -> np.ndarray:
+        """A matrix over a group's free cells summed into one over the parameters (cells that
+        share a parameter — equality constraints — add up)."""
+        if plan["identity"]:
+            return cell
+        if plan["permutation"] is not None:
+            order = plan["permutation"]
+            return cell[np.ix_(order, order)]
+        inc = np.zeros((len(plan["par"]), self.q))
+        inc[np.arange(len(plan["par"])), plan["par"]] = 1.0
+        return inc.T @ cell @ inc
 
     def casewise_scores(self, theta: np.ndarray, g: int) -> np.ndarray:
         """∂ log f(x_i,o; θ)/∂θ for every kept case of group g (N_g × q):
@@ -149,6 +176,12 @@ class FimlModel(Model):
         t1 = (t.inv.reshape(-1, p * p) @ dflat.T)[pat.case_pattern]
         quad = (z[:, :, None] * z[:, None, :]).reshape(-1, p * p) @ dflat.T
         return -0.5 * (t1 - quad) + z @ dmu.T
+
+
+def _sandwich(dsp: sparse.csr_matrix, h: np.ndarray) -> np.ndarray:
+    """D H Dᵀ for a sparse D (q × p²) and a dense H (p² × p²)."""
+    left = np.asarray((dsp @ h))               # q × p²
+    return np.asarray((dsp @ left.T)).T
 
 
 def _kron_blocks(t: Any, w: np.ndarray, second_order: bool) -> dict[str, np.ndarray]:

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from govsurvey.report.document import Paragraph, fmt, fmt_p
+from govsurvey.report.document import Paragraph, fmt, fmt_p, sample_note
 
 __all__ = ["reliability", "efa", "harman", "cfa", "validity", "invariance"]
 
@@ -79,7 +79,11 @@ def cfa(ctx, c, options) -> list:
              "CFI": fmt(f["cfi_robust"] if robust else f["cfi"]), "TLI": fmt(f["tli_robust"] if robust else f["tli"]),
              "RMSEA": fmt(f["rmsea_robust"] if robust else f["rmsea"]), "90% CI": f"[{fmt(f['rmsea_ci_lower'])}, {fmt(f['rmsea_ci_upper'])}]",
              "SRMR": fmt(f["srmr"]), "GFI": fmt(f["gfi"]), "AGFI": fmt(f["agfi"])}]
-    note = ctx.text("MLR：稳健 χ²、CFI、TLI、RMSEA", "MLR: scaled χ², robust CFI, TLI, RMSEA") if robust else ""
+    note = sample_note(ctx, c.n_obs, c.missing, c.n_dropped, c.n_incomplete)
+    if robust:
+        note += ctx.text("；MLR：稳健 χ²、CFI、TLI、RMSEA", "; MLR: scaled χ², robust CFI, TLI, RMSEA")
+    if c.missing == "fiml" and robust:
+        note += ctx.text("（缺失数据校正：Zhang & Savalei, 2020）", " (corrected for missing data: Zhang & Savalei, 2020)")
     blocks: list = [ctx.table(ctx.text("验证性因子分析拟合指标", "CFA fit"), rows, note=note), Paragraph(_fit_sentence(ctx, f))]
     rows = [{ctx.t["construct"]: ctx.label(r.factor), ctx.t["item"]: r.item, "λ": fmt(r.estimate), "SE": fmt(r.se),
              ctx.t["std"]: fmt(r.std_all), "p": fmt_p(r.p)} for r in c.loadings.itertuples()]
@@ -128,8 +132,10 @@ def invariance(ctx, inv, options) -> list:
     rows = [{"model": m, "χ²": fmt(r["chisq_scaled"] if robust else r["chisq"], 2), "df": fmt(r["df"], 0), "CFI": fmt(r[cfi]),
              "RMSEA": fmt(r[rmsea]), "Δχ²": fmt(r["chisq_diff"], 2), "Δdf": fmt(r["df_diff"], 0), "p": fmt_p(r["p_diff"]),
              "ΔCFI": fmt(r[dcfi])} for m, r in table.iterrows()]
-    note = ctx.text("MLR：稳健 χ²、CFI、RMSEA；Δχ² 为 Satorra–Bentler（2001）校正差异检验", "MLR: scaled χ², robust CFI and RMSEA; "
-                    "Δχ² is the Satorra–Bentler (2001) scaled difference test") if robust else ""
+    note = sample_note(ctx, table.attrs.get("n_obs"), table.attrs.get("missing", "listwise"), table.attrs.get("n_dropped", 0), None)
+    if robust:
+        note += ctx.text("；MLR：稳健 χ²、CFI、RMSEA；Δχ² 为 Satorra–Bentler（2001）校正差异检验", "; MLR: scaled χ², robust CFI and "
+                         "RMSEA; Δχ² is the Satorra–Bentler (2001) scaled difference test")
     blocks: list = [ctx.table(ctx.text(f"测量不变性检验（按 {inv.group} 分组）", f"Measurement invariance across {inv.group}"), rows, note=note)]
     holds = [m for m in ("metric", "scalar") if table.loc[m, dcfi] >= -0.01]
     blocks.append(Paragraph(ctx.text(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from govsurvey.report.document import Paragraph, fmt, fmt_p
+from govsurvey.report.document import Paragraph, fmt, fmt_p, sample_note
 
 __all__ = ["descriptives", "correlations", "compare_groups", "regression", "multilevel", "mediation", "moderation"]
 
@@ -64,7 +64,7 @@ def compare_groups(ctx, g, o) -> list:
 def regression(ctx, r, o) -> list:
     rows = [{"term": term, "b": fmt(x.b), "SE": fmt(x.se), "β": fmt(x.beta), "t": fmt(x.t, 2), "p": fmt_p(x.p), "VIF": fmt(x.vif, 2)}
             for term, x in r.table.iterrows()]
-    note = f"n = {r.n}, R² = {fmt(r.r2)}, adj. R² = {fmt(r.adj_r2)}, F = {fmt(r.f, 2)}, p {fmt_p(r.f_pvalue)}"
+    note = f"{sample_note(ctx, r.n, 'listwise', r.n_dropped, None)}, R² = {fmt(r.r2)}, adj. R² = {fmt(r.adj_r2)}, F = {fmt(r.f, 2)}, p {fmt_p(r.f_pvalue)}"
     return [ctx.table(ctx.text(f"回归分析：{o.formula}", f"Regression: {o.formula}"), rows, note=note)]
 
 
@@ -83,7 +83,10 @@ def mediation(ctx, md, o) -> list:
             for eff, x in md.table.iterrows()]
     caption = ctx.text(f"中介效应：{label(md.x)} → {'、'.join(label(v) for v in md.m)} → {label(md.y)}",
                        f"Mediation: {label(md.x)} → {', '.join(label(v) for v in md.m)} → {label(md.y)}")
-    blocks: list = [ctx.table(caption, rows, note=f"{md.ci_method}, {md.n_boot} resamples, seed {md.seed}")]
+    draws = ctx.text(f"{md.n_boot} 次抽样", f"{md.n_boot} draws") if md.ci_method == "Monte Carlo" else ctx.text(
+        f"{md.n_boot} 次重抽样", f"{md.n_boot} resamples")
+    note = f"{sample_note(ctx, md.n, md.missing, md.n_dropped, None)}; {md.ci_method}, {draws}, seed {md.seed}"
+    blocks: list = [ctx.table(caption, rows, note=note)]
     ind = md.table.loc["indirect"]
     sig = ind["ci_low"] > 0 or ind["ci_high"] < 0
     blocks.append(Paragraph(ctx.text(
@@ -97,4 +100,5 @@ def moderation(ctx, mo, o) -> list:
     label = ctx.label
     rows = [{"term": term, "b": fmt(x.b), "SE": fmt(x.se), "t": fmt(x.t, 2), "p": fmt_p(x.p)} for term, x in mo.table.iterrows()]
     caption = ctx.text(f"调节效应：{label(o.w)} 调节 {label(o.x)} → {label(o.y)}", f"Moderation: {label(o.w)} moderating {label(o.x)} → {label(o.y)}")
-    return [ctx.table(caption, rows, note=f"ΔR² (interaction) = {fmt(mo.delta_r2_interaction)}")]
+    return [ctx.table(caption, rows, note=f"{sample_note(ctx, mo.n, 'listwise', mo.n_dropped, None)}; "
+                                         f"ΔR² (interaction) = {fmt(mo.delta_r2_interaction)}")]
