@@ -339,7 +339,7 @@ a <- cfa(m, data=x, missing="ml"); b <- cfa(m, data=x, missing="ml", estimator="
 t <- replicate({repeat}, c(system.time(cfa(m, data=x, missing="ml"))[["elapsed"]],
                       system.time(cfa(m, data=x, missing="ml", estimator="MLR"))[["elapsed"]]))
 cat(sprintf("%.17g", c(median(t[1, ]), median(t[2, ]), fitMeasures(a, "chisq"), fitMeasures(b, "chisq.scaled"))))"""
-        out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=1200)
+        out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=1200, check=False)
         try:
             vals = [float(v) for v in out.stdout.strip().splitlines()[-1].split()]
             return vals[0], vals[1], vals[2], vals[3]
