@@ -58,6 +58,14 @@ class Patterns:
         return m[:, :, None] * m[:, None, :]
 
     @classmethod
+    def complete(cls, n: int, mean: np.ndarray, cov: np.ndarray) -> Patterns:
+        """n complete cases with these means and (N-divisor) covariances: one pattern."""
+        p = len(mean)
+        return cls(mask=np.ones((1, p), dtype=bool), n=np.array([n]), mean=np.asarray(mean, float)[None, :],
+                   cov=np.asarray(cov, float)[None, :, :], case_pattern=np.zeros(n, dtype=int), kept=np.ones(n, dtype=bool),
+                   n_empty=0)
+
+    @classmethod
     def from_array(cls, x: np.ndarray) -> Patterns:
         x = np.asarray(x, dtype=float)
         observed = ~np.isnan(x)
