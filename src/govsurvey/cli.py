@@ -21,9 +21,13 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
+def _setup_logging(verbose: int) -> None:
+    """Warnings always reach the terminal (stderr); ``-v`` adds govsurvey's INFO log (e.g. a
+    summary of WeasyPrint's typesetting warnings), ``-vv`` its DEBUG log (each of them).
+    Other libraries stay at WARNING, so their progress chatter never fills the screen."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s",
                         handlers=[RichHandler(console=err_console, show_time=False, show_path=False)], force=True)
+    logging.getLogger("govsurvey").setLevel(logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.NOTSET)
 
 
 def _fail(exc: GovsurveyError) -> None:
@@ -32,7 +36,7 @@ def _fail(exc: GovsurveyError) -> None:
 
 
 @app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more detail.")) -> None:
+def main(verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="Log more detail (-vv: everything).")) -> None:
     _setup_logging(verbose)
 
 
@@ -108,6 +112,7 @@ def score_cmd(
 def run(
     spec: Path = typer.Argument(..., help="Study spec, e.g. analyses/example.yaml."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder, e.g. reports/example/."),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="Log more detail, e.g. PDF typesetting warnings (-vv: each one)."),
 ) -> None:
     """Run a study spec and write its results into the output folder.
 
@@ -115,6 +120,8 @@ def run(
     results.json, listed at the end, and the exit status is 1 (2: nothing could run)."""
     from govsurvey.study import Study, steps
 
+    if verbose:
+        _setup_logging(verbose)
     try:
         study = Study.from_yaml(spec)
         order = steps(study)

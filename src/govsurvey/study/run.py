@@ -241,6 +241,13 @@ class StudyResults(Result):
         s = self.scores
         return pd.DataFrame({"n": s.count(), "mean": s.mean(), "sd": s.std(ddof=1), "min": s.min(), "max": s.max()})
 
+    def sample(self) -> pd.DataFrame:
+        """The sample description table: n and % per category of the background questions
+        (:func:`govsurvey.frequencies`, labels in the report's language)."""
+        from govsurvey.models.describe import frequencies
+
+        return frequencies(self.frame, self.instrument, lang=self.study.language)
+
     def to_frame(self) -> pd.DataFrame:
         return self.descriptives()
 
@@ -262,6 +269,7 @@ class StudyResults(Result):
                           "notes": list(sc.notes)},
             "scores": to_jsonable(self.scores),
             "descriptives": to_jsonable(self.descriptives()),
+            "sample": to_jsonable(self.sample().reset_index()),
             "analyses": analyses,
             "failed": [f.to_dict() for f in self.failures],
             "notes": list(self.notes),
@@ -297,9 +305,15 @@ class StudyResults(Result):
         ``govsurvey-manifest.json`` naming the run and its files (see
         :mod:`govsurvey.data.outputs`); an output path that is one of the run's inputs is
         refused before anything is written, and a second run into the same folder is refused
-        while this one writes."""
+        while this one writes.
+
+        A PDF that this machine cannot make (no CJK font, no WeasyPrint) is skipped with one
+        logged warning when the PDF came only from the default formats; when the spec's
+        ``formats:`` or the ``formats`` argument names pdf, it is a failure like any other
+        output's. Either way every other output is written."""
         out = Path(folder)
-        names = {fmt: "results.json" if fmt == "json" else f"report.{fmt}" for fmt in formats or self.study.formats}
+        kinds, skipped = self._formats_to_write(formats)
+        names = {fmt: "results.json" if fmt == "json" else f"report.{fmt}" for fmt in kinds}
         names.update(scores="scores.csv", exclusions="exclusions.csv", failure_cases="failure_cases.csv")
         check_not_inputs([out / n for n in names.values()], self._input_paths())
         failures: list[Failure] = []
@@ -314,9 +328,28 @@ class StudyResults(Result):
             written = staged.commit({"study": self.study.name, "govsurvey": self.provenance["packages"].get("govsurvey"),
                                      "inputs": self.provenance["inputs"], "seed": self.study.seed,
                                      "failed_analyses": [f.key for f in self.failures],
-                                     "failed_outputs": [f.key.removeprefix("output ") for f in failures]})
+                                     "failed_outputs": [f.key.removeprefix("output ") for f in failures],
+                                     "skipped_outputs": skipped})
         by_name = {name: kind for kind, name in names.items()}
         return {by_name[name]: path for name, path in written.items()}, failures
+
+    def _formats_to_write(self, formats: tuple[str, ...] | None) -> tuple[tuple[str, ...], list[str]]:
+        """The formats to write and those skipped: a PDF only defaulted to (no ``formats``
+        argument, no ``formats:`` in the spec) is skipped, with one warning, when this machine
+        cannot make one."""
+        kinds = tuple(formats or self.study.formats)
+        demanded = formats is not None or "formats" in (self.study.spec or {})
+        if "pdf" not in kinds or demanded:
+            return kinds, []
+        from govsurvey.report.pdf import pdf_unavailable
+
+        reason = pdf_unavailable()
+        if reason is None:
+            return kinds, []
+        written = ", ".join(k for k in kinds if k != "pdf")
+        log.warning("report.pdf was not written (%s and the CSV tables were): %s To skip the PDF without this warning, "
+                    "list formats: [%s] in the spec.", written, reason, written)
+        return tuple(k for k in kinds if k != "pdf"), ["pdf"]
 
     def _write_one(self, kind: str, path: Path) -> Path:
         tables = {"scores": (self.scores, True), "exclusions": (self.screening.excluded, True),
@@ -336,7 +369,8 @@ class StudyResults(Result):
         """Write the report formats of the spec (html, pdf, docx, json) and the score and
         screening tables into ``folder``. Files govsurvey did not write are left alone. An
         output that cannot be written raises :class:`~govsurvey.errors.ReportError` after
-        the others are written."""
+        the others are written; a PDF the spec did not ask for by name is skipped with a
+        logged warning when this machine cannot make one (see :meth:`write_outputs`)."""
         from govsurvey.errors import ReportError
 
         paths, failures = self.write_outputs(folder, formats)
