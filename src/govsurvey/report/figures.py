@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -18,30 +19,37 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
-__all__ = ["setup", "svg", "png", "scree", "loadings_heatmap", "cfa_loadings", "correlation_heatmap",
-           "distributions", "ipa", "code_heatmap", "joint_figure", "cjk_font_path"]
+__all__ = [
+    "cfa_diagram",
+    "cfa_loadings",
+    "cjk_font_path",
+    "code_heatmap",
+    "coef",
+    "correlation_heatmap",
+    "distributions",
+    "ipa",
+    "joint_figure",
+    "loadings_heatmap",
+    "mediation_diagram",
+    "path_diagram",
+    "png",
+    "repel_labels",
+    "scree",
+    "setup",
+    "stars",
+    "svg",
+]
 
 PALETTE = ["#1f5a8c", "#c0392b", "#2e8b57", "#d68910", "#6c3483", "#5d6d7e"]
-CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
-             "Microsoft YaHei", "SimHei", "PingFang SC")
 
 
-@lru_cache(maxsize=1)
 def cjk_font_path() -> str | None:
-    """Path of an installed CJK font (the project's set-up installs WenQuanYi Micro Hei)."""
-    from matplotlib import font_manager
+    """Path of the CJK font reports use (:func:`govsurvey.report.fonts.cjk_font`: fontconfig
+    first, matplotlib's font list after), or ``None`` when none is installed."""
+    from govsurvey.report.fonts import cjk_font
 
-    for name in CJK_FONTS:
-        try:
-            path = font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
-            if path:
-                return path
-        except (ValueError, RuntimeError):
-            continue
-    for f in font_manager.findSystemFonts():
-        if re.search(r"wqy|noto.*cjk|sourcehan|simhei|msyh", f, re.I):
-            return f
-    return None
+    font = cjk_font()
+    return str(font.path) if font is not None else None
 
 
 @lru_cache(maxsize=1)
@@ -53,13 +61,16 @@ def setup() -> str:
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
 
+    from govsurvey.report.fonts import INSTALL_HINT, cjk_font
+
     family = "DejaVu Sans"
-    path = cjk_font_path()
-    if path:
-        font_manager.fontManager.addfont(path)
-        family = font_manager.FontProperties(fname=path).get_name()
+    font = cjk_font()
+    if font is not None:
+        font_manager.fontManager.addfont(str(font.path))
+        known = {f.name for f in font_manager.fontManager.ttflist}
+        family = font.family if font.family in known else font_manager.FontProperties(fname=str(font.path)).get_name()
     else:
-        log.warning("No CJK font found: Chinese labels will not render. Run the project's set-up (scripts/dev) to install one.")
+        log.warning("No CJK font found: Chinese labels will not render. Fix: %s.", INSTALL_HINT)
     plt.rcParams.update({
         "font.family": [family, "DejaVu Sans"], "axes.unicode_minus": False, "svg.hashsalt": "govsurvey",
         "svg.fonttype": "path", "figure.dpi": 100, "savefig.dpi": 150, "axes.spines.top": False,
@@ -85,8 +96,8 @@ def svg(fig, prefix: str = "") -> str:
     text = buf.getvalue()
     text = re.sub(r"<\?xml[^>]*\?>\s*", "", text)
     text = re.sub(r"<!DOCTYPE[^>]*>\s*", "", text)
-    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
-    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
     if prefix:
         text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', text)
         text = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{prefix}-{m.group(2)}"', text)
@@ -94,11 +105,12 @@ def svg(fig, prefix: str = "") -> str:
     return text
 
 
-def png(fig) -> bytes:
+def png(fig, dpi: int | None = None) -> bytes:
+    """The figure as PNG; ``dpi=300`` for Word and print (default: ``savefig.dpi``, 150)."""
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None}, bbox_inches="tight")
+    fig.savefig(buf, format="png", metadata={"Software": None}, bbox_inches="tight", dpi=dpi)
     plt.close(fig)
     return buf.getvalue()
 
@@ -176,18 +188,116 @@ def distributions(frame: pd.DataFrame, column: str, by: str | None, labels) -> o
 
 
 def ipa(gaps: pd.DataFrame, names: dict[str, str], labels) -> object:
-    fig, ax = _fig(6.4, 4.8)
-    x, y = gaps["mean"], gaps["importance"]
-    ax.scatter(x, y, color=PALETTE[0], zorder=3)
-    for dim in gaps.index:
-        ax.annotate(_safe(names.get(dim, dim)), (x[dim], y[dim]), xytext=(4, 3), textcoords="offset points", fontsize=8)
+    """Importance–performance map (Martilla & James, 1977): dimensions as points, the grand
+    means as dashed lines, the four quadrants named from ``labels`` (``concentrate``, ``keep``,
+    ``low_priority``, ``overkill``; the last two fall back to English) and axis titles from
+    ``performance`` and ``importance``. Point labels are pushed apart (:func:`repel_labels`) so
+    none overlaps another, a point, a quadrant name or the axes edge."""
+    setup()
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.8), layout="constrained")
+    x, y = gaps["mean"].astype(float), gaps["importance"].astype(float)
+    ax.scatter(x, y, color=PALETTE[0], s=18, zorder=3)
     ax.axvline(x.mean(), color="#999", lw=0.8, ls="--")
     ax.axhline(y.mean(), color="#999", lw=0.8, ls="--")
-    ax.set_xlabel(labels["performance"])
-    ax.set_ylabel(labels["importance"])
-    ax.text(0.02, 0.98, labels["concentrate"], transform=ax.transAxes, va="top", color=PALETTE[1], fontsize=8)
-    ax.text(0.98, 0.98, labels["keep"], transform=ax.transAxes, va="top", ha="right", fontsize=8)
+    ax.set_xlim(*_padded(x, 0.12))
+    ax.set_ylim(*_padded(y, 0.2))
+    ax.set_xlabel(_safe(labels["performance"]))
+    ax.set_ylabel(_safe(labels["importance"]))
+    corners = [("concentrate", None, 0.02, 0.98, "left", "top"), ("keep", None, 0.98, 0.98, "right", "top"),
+               ("low_priority", "Low priority", 0.02, 0.02, "left", "bottom"),
+               ("overkill", "Possible overkill", 0.98, 0.02, "right", "bottom")]
+    quadrants = [ax.text(cx, cy, _safe(labels[key] if default is None else labels.get(key, default)), transform=ax.transAxes,
+                         ha=ha, va=va, fontsize=8, color=PALETTE[1] if key == "concentrate" else "#555")
+                 for key, default, cx, cy, ha, va in corners]
+    texts = [ax.annotate(_safe(names.get(dim, dim)), (x[dim], y[dim]), xytext=(4, 3), textcoords="offset points", fontsize=8)
+             for dim in gaps.index]
+    fig.canvas.draw()
+    fig.set_layout_engine("none")     # freeze the axes so measured label boxes stay valid
+    points = [_point_box(ax, px, py) for px, py in zip(x, y)]
+    repel_labels(texts, [*points, *(q.get_window_extent() for q in quadrants)], ax.get_window_extent().padded(-2))
+    _leaders(ax, texts)
     return fig
+
+
+def _padded(v: pd.Series, frac: float) -> tuple[float, float]:
+    lo, hi = float(v.min()), float(v.max())
+    span = hi - lo if hi > lo else max(abs(hi), 1.0) * 0.1
+    return lo - frac * span, hi + frac * span
+
+
+def _point_box(ax, px: float, py: float, r: float = 4.0):
+    from matplotlib.transforms import Bbox
+
+    cx, cy = ax.transData.transform((px, py))
+    return Bbox([[cx - r, cy - r], [cx + r, cy + r]])
+
+
+def repel_labels(texts: list, obstacles: list, bounds, *, pad: float = 1.5, iterations: int = 400) -> None:
+    """Move annotation labels apart until no two boxes, and no box and fixed obstacle, overlap.
+
+    Boxes are measured once with the figure's renderer (display units), then pushed apart
+    along the axis of least overlap — half each for two labels, all of it for a label on an
+    obstacle — and kept inside ``bounds``; ties go by order, so the result is deterministic.
+    The labels must be ``Annotation`` objects placed with ``textcoords="offset points"``.
+    """
+    if not texts:
+        return
+    fig = texts[0].figure
+    renderer = fig.canvas.get_renderer()
+    box = np.array([t.get_window_extent(renderer).padded(pad).extents for t in texts])
+    fixed = np.array([b.extents for b in obstacles]).reshape(-1, 4)
+    shift = np.zeros((len(texts), 2))
+    lim = np.array(bounds.extents)
+    for _ in range(iterations):
+        moved = _repel_step(box, shift, fixed)
+        cur = box + np.tile(shift, 2)
+        shift[:, 0] += np.maximum(lim[0] - cur[:, 0], 0) - np.maximum(cur[:, 2] - lim[2], 0)
+        shift[:, 1] += np.maximum(lim[1] - cur[:, 1], 0) - np.maximum(cur[:, 3] - lim[3], 0)
+        if not moved:
+            break
+    scale = 72.0 / fig.dpi
+    for t, (dx, dy) in zip(texts, shift):
+        ox, oy = t.xyann
+        t.xyann = (ox + dx * scale, oy + dy * scale)
+
+
+def _repel_step(box: np.ndarray, shift: np.ndarray, fixed: np.ndarray) -> bool:
+    moved = False
+    for i in range(len(box)):
+        a = box[i] + np.tile(shift[i], 2)
+        others = [(box[j] + np.tile(shift[j], 2), j) for j in range(len(box)) if j != i] + [(f, None) for f in fixed]
+        for b, j in others:
+            ox = min(a[2], b[2]) - max(a[0], b[0])
+            oy = min(a[3], b[3]) - max(a[1], b[1])
+            if ox <= 0 or oy <= 0:
+                continue
+            step = np.zeros(2)
+            axis = 1 if oy <= ox else 0
+            sign = 1.0 if (a[axis] + a[axis + 2]) > (b[axis] + b[axis + 2]) or \
+                ((a[axis] + a[axis + 2]) == (b[axis] + b[axis + 2]) and (j is None or i < j)) else -1.0
+            step[axis] = sign * ((oy if axis else ox) + 0.5) * (1.0 if j is None else 0.5)
+            shift[i] += step
+            if j is not None:
+                shift[j] -= step
+            a = box[i] + np.tile(shift[i], 2)
+            moved = True
+    return moved
+
+
+def _leaders(ax, texts: list, far: float = 10.0) -> None:
+    """A thin line from a point to its label when the label was pushed away from it."""
+    scale = ax.figure.dpi / 72.0
+    for t in texts:
+        dx, dy = (t.xyann[0] - 4) * scale, (t.xyann[1] - 3) * scale
+        if np.hypot(dx, dy) < far:
+            continue
+        bb = t.get_window_extent()
+        px, py = ax.transData.transform(t.xy)
+        qx, qy = min(max(px, bb.x0), bb.x1), min(max(py, bb.y0), bb.y1)
+        (x0, y0), (x1, y1) = ax.transData.inverted().transform([(px, py), (qx, qy)])
+        ax.plot([x0, x1], [y0, y1], color="#888", lw=0.5, zorder=2)
 
 
 def code_heatmap(matrix: pd.DataFrame, names: dict[str, str], labels) -> object:
@@ -217,3 +327,348 @@ def joint_figure(display: pd.DataFrame, names: dict[str, str], labels) -> object
     h2, l2 = ax2.get_legend_handles_labels()
     ax1.legend(h1 + h2, l1 + l2, frameon=False, loc="upper right")
     return fig
+
+
+# ------------------------------------------------------------------ path diagrams
+# Diagrams are drawn on one axes covering the whole figure in inches (x right, y up), so
+# node sizes follow the measured label text and nothing is placed outside the canvas.
+ROW = 0.36          # vertical pitch of indicator boxes, inches
+GAP = 1.15          # from indicator boxes to factor ovals, inches
+LINE = {"color": "#333", "lw": 0.8}
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    x: float
+    y: float
+    w: float
+    h: float
+    shape: str      # "box", "oval" or "circle"
+
+    def edge(self, tx: float, ty: float) -> tuple[float, float]:
+        """The point where the line from the centre toward (tx, ty) leaves the node."""
+        dx, dy = tx - self.x, ty - self.y
+        if dx == 0 and dy == 0:
+            return self.x, self.y
+        if self.shape == "box":
+            t = min(self.w / 2 / abs(dx) if dx else np.inf, self.h / 2 / abs(dy) if dy else np.inf)
+        else:
+            t = 1 / np.hypot(dx / (self.w / 2), dy / (self.h / 2))
+        return self.x + t * dx, self.y + t * dy
+
+
+def coef(value: float, *, leading_zero: bool = False) -> str:
+    """A coefficient with two decimals, as in APA style: standardized values (bounded by 1)
+    without the leading zero (.71, −.30), others with it; a real minus sign."""
+    text = f"{value:.2f}"
+    if not leading_zero and abs(value) < 1 and text not in ("1.00", "-1.00"):
+        text = text.replace("0.", ".", 1)
+    return text.replace("-", "\u2212")
+
+
+def stars(p: float) -> str:
+    """Significance stars: * p < .05, ** p < .01, *** p < .001 (none for a fixed or missing p)."""
+    if p is None or not np.isfinite(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+@lru_cache(maxsize=512)
+def _text_size(text: str, size: float) -> tuple[float, float]:
+    """Width and height of a label in inches (glyph outlines of the report font)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    ext = TextPath((0, 0), text, size=size, prop=FontProperties(family=[setup(), "DejaVu Sans"])).get_extents()
+    return ext.width / 72, max(ext.height, 0.7 * size) / 72
+
+
+def _canvas(w: float, h: float):
+    setup()
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(w, h))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, w)
+    ax.set_ylim(0, h)
+    ax.set_axis_off()
+    return fig, ax
+
+
+def _draw_node(ax, node: _Node, text: str, size: float) -> None:
+    from matplotlib.patches import Ellipse, Rectangle
+
+    if node.shape == "box":
+        patch = Rectangle((node.x - node.w / 2, node.y - node.h / 2), node.w, node.h, fc="white", ec="#333", lw=0.9)
+    else:
+        patch = Ellipse((node.x, node.y), node.w, node.h, fc="#eef3f8" if node.shape == "oval" else "white", ec="#333", lw=0.9)
+    ax.add_patch(patch)
+    ax.text(node.x, node.y, _safe(text), ha="center", va="center", fontsize=size, zorder=4)
+
+
+def _arrow(ax, a: _Node, b: _Node, *, both: bool = False, path=None):
+    """A straight arrow from node a to node b (or along ``path``), touching their outlines."""
+    from matplotlib.patches import FancyArrowPatch
+
+    style = "<|-|>,head_length=4,head_width=2" if both else "-|>,head_length=5,head_width=2.2"
+    if path is not None:
+        arrow = FancyArrowPatch(path=path, arrowstyle=style, mutation_scale=1, shrinkA=0, shrinkB=0, **LINE)
+        ax.add_patch(arrow)
+        return None
+    p, q = a.edge(b.x, b.y), b.edge(a.x, a.y)
+    ax.add_patch(FancyArrowPatch(p, q, arrowstyle=style, mutation_scale=1, shrinkA=0, shrinkB=0, **LINE))
+    return p, q
+
+
+def _tag(ax, x: float, y: float, text: str, size: float = 7.5) -> None:
+    """A coefficient label on a line, with a white background that interrupts the line."""
+    ax.text(x, y, text, ha="center", va="center", fontsize=size, zorder=5,
+            bbox={"boxstyle": "square,pad=0.12", "fc": "white", "ec": "none"})
+
+
+def _arc(ax, x: float, y1: float, y2: float, depth: float, side: float, text: str) -> None:
+    """A curved double-headed arrow between two nodes stacked in a column (correlation),
+    bulging ``depth`` inches to the ``side`` (+1 right, −1 left), labelled at its apex."""
+    from matplotlib.path import Path
+
+    d = side * depth
+    path = Path([(x, y1), (x + d, y1), (x + d, y2), (x, y2)], [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4])
+    _arrow(ax, None, None, both=True, path=path)
+    _tag(ax, x + 0.75 * d, (y1 + y2) / 2, text, 7)
+
+
+def cfa_diagram(fit, names: dict[str, str], labels: dict | None = None, *, residuals: bool = True,
+                correlations: bool | None = None, max_rows: int = 26) -> object:
+    """CFA path diagram as in AMOS figures of a thesis: factors as ovals named from ``names``,
+    indicators as boxes, arrows labelled with the standardized loadings (``std_all``), error
+    terms e1, e2, … as small circles (``residuals=False`` leaves them out) and the factor
+    correlations as curved double-headed arrows on the right.
+
+    Factors are stacked in a column, each level with the mean of its items, so the height
+    grows with the number of items. With more than six factors the correlations (k(k−1)/2
+    arcs) are left out by default (``correlations=True`` forces them) — report them in a
+    table — and a long model is split into side-by-side panels of at most ``max_rows`` items.
+    ``labels["note"]``, if given, is printed under the diagram (e.g. where the correlations
+    are reported). Second-order loadings are not drawn.
+    """
+    labels = labels or {}
+    factors = list(dict.fromkeys(fit.loadings["factor"]))
+    lo = fit.loadings[~fit.loadings["item"].isin(factors)]
+    groups = [lo[lo["factor"] == f] for f in factors]
+    show_r = len(factors) <= 6 if correlations is None else bool(correlations)
+    panels = [list(range(len(factors)))] if show_r else _split_panels([len(g) for g in groups], max_rows)
+    iw = max(_text_size(_safe(i), 8)[0] for i in lo["item"]) + 0.24
+    fw = max(0.9, max(_text_size(_safe(names.get(f, f)), 9)[0] for f in factors) * 1.2 + 0.35)
+    left = 0.55 if residuals else 0.1
+    arcs = 0.75 * _arc_depth(len(factors) - 1) + 0.35 if show_r and len(factors) > 1 else 0.1
+    panel_w = left + iw + GAP + fw + arcs
+    rows = [sum(len(groups[k]) for k in p) + 0.4 * (len(p) - 1) for p in panels]
+    note = _safe(labels["note"]) if labels.get("note") else ""
+    bottom = 0.45 if note else 0.15
+    fig, ax = _canvas(panel_w * len(panels) + 0.2 * (len(panels) - 1), max(rows) * ROW + 0.15 + bottom)
+    top = max(rows) * ROW + bottom
+    for n, panel in enumerate(panels):
+        nodes = _cfa_panel(ax, n * (panel_w + 0.2), top, [groups[k] for k in panel], names,
+                           (left, iw, fw), residuals, sum(len(groups[k]) for p in panels[:n] for k in p))
+        if show_r:
+            _correlation_arcs(ax, nodes, fit.factor_correlations)
+    if note:
+        ax.text(0.1, 0.15, note, ha="left", va="bottom", fontsize=8)
+    return fig
+
+
+def _split_panels(sizes: list[int], max_rows: int) -> list[list[int]]:
+    """Consecutive factors in panels of about equal item counts, each at most ``max_rows``
+    where possible (a factor is never split)."""
+    n = max(1, -(-sum(sizes) // max_rows))
+    target = sum(sizes) / n
+    panels: list[list[int]] = [[]]
+    done = 0
+    for k, size in enumerate(sizes):
+        if panels[-1] and len(panels) < n and done + size / 2 > target * len(panels):
+            panels.append([])
+        panels[-1].append(k)
+        done += size
+    return panels
+
+
+def _arc_depth(span: int) -> float:
+    return 0.3 + 0.42 * (span - 1)
+
+
+def _cfa_panel(ax, x0: float, top: float, groups: list, names: dict, dims: tuple, residuals: bool, first: int) -> dict:
+    """One column of factors with their items (and error circles) to the left; returns the
+    factor nodes by name."""
+    left, iw, fw = dims
+    ix, fx = x0 + left + iw / 2, x0 + left + iw + GAP + fw / 2
+    y, count, nodes = top - ROW / 2, first, {}
+    for g in groups:
+        ys = y - ROW * np.arange(len(g))
+        factor = _Node(fx, float(ys.mean()), fw, 0.5, "oval")
+        _draw_node(ax, factor, names.get(g["factor"].iloc[0], g["factor"].iloc[0]), 9)
+        nodes[g["factor"].iloc[0]] = factor
+        for yi, (_, row) in zip(ys, g.iterrows()):
+            count += 1
+            item = _Node(ix, float(yi), iw, 0.26, "box")
+            _draw_node(ax, item, row["item"], 8)
+            (px, py), (qx, qy) = _arrow(ax, factor, item)
+            _tag(ax, qx + 0.3 * (px - qx), qy + 0.3 * (py - qy), coef(row["std_all"]))
+            if residuals:
+                err = _Node(x0 + 0.25, float(yi), 0.3, 0.24, "circle")
+                _draw_node(ax, err, f"e{count}", 6.5)
+                _arrow(ax, err, item)
+        y -= ROW * (len(g) + 0.4)
+    return nodes
+
+
+def _correlation_arcs(ax, nodes: dict, r: pd.DataFrame) -> None:
+    names = list(nodes)
+    x = max(n.x + n.w / 2 for n in nodes.values())
+    for i, a in enumerate(names):
+        for j in range(i + 1, len(names)):
+            b = names[j]
+            if a in r.index and b in r.columns and np.isfinite(r.loc[a, b]):
+                _arc(ax, x, nodes[a].y, nodes[b].y, _arc_depth(j - i), 1.0, coef(float(r.loc[a, b])))
+
+
+def _box(x: float, y: float, text: str, shape: str = "box", size: float = 9) -> _Node:
+    w, h = _text_size(_safe(text), size)
+    return _Node(x, y, w + (0.36 if shape == "box" else 0.5), max(0.42, h + 0.24), shape)
+
+
+def mediation_diagram(med, names: dict[str, str], labels: dict | None = None) -> object:
+    """The mediation model as the classic triangle: X bottom left, Y bottom right, the
+    mediator(s) above; arrows labelled a, b and c′ with the (unstandardized) estimates and
+    stars (* p < .05, ** p < .01, *** p < .001), the total effect c in parentheses after c′.
+    Parallel mediators are stacked above one another (a1, b1, a2, b2, …); covariates are
+    not drawn. ``labels["note"]`` replaces the star legend printed under the diagram."""
+    labels = labels or {}
+    t = med.table
+    k = len(med.m)
+    x_node, y_node = _box(0, 0, names.get(med.x, med.x)), _box(0, 0, names.get(med.y, med.y))
+    meds = [_box(0, 0, names.get(m, m)) for m in med.m]
+    width = max(5.6, x_node.w + y_node.w + max(n.w for n in meds) + 2.4)
+    note = _safe(labels.get("note", "* p < .05, ** p < .01, *** p < .001"))
+    base = 0.75 if note else 0.45
+    height = base + 1.25 + 0.85 * (k - 1) + 0.45
+    fig, ax = _canvas(width, height)
+    x_node = _Node(0.1 + x_node.w / 2, base, x_node.w, x_node.h, "box")
+    y_node = _Node(width - 0.1 - y_node.w / 2, base, y_node.w, y_node.h, "box")
+    for node, v in ((x_node, med.x), (y_node, med.y)):
+        _draw_node(ax, node, names.get(v, v), 9)
+
+    def tagged(row: str) -> str:
+        return coef(float(t.loc[row, "estimate"]), leading_zero=True) + stars(float(t.loc[row, "p"]))
+
+    for i, (m, node) in enumerate(zip(med.m, meds)):
+        node = _Node(width / 2, base + 1.25 + 0.85 * (k - 1 - i), node.w, node.h, "box")
+        _draw_node(ax, node, names.get(m, m), 9)
+        sub = "" if k == 1 else str(i + 1)
+        for a, b, row, sign in ((x_node, node, "a" if k == 1 else f"a_{m}", -1), (node, y_node, "b" if k == 1 else f"b_{m}", 1)):
+            (px, py), (qx, qy) = _arrow(ax, a, b)
+            _tag(ax, (px + qx) / 2, (py + qy) / 2, f"{'ab'[sign > 0]}{sub} = {tagged(row)}", 8.5)
+    (px, py), (qx, qy) = _arrow(ax, x_node, y_node)
+    _tag(ax, (px + qx) / 2, py, f"c\u2032 = {tagged('c_prime')} (c = {tagged('total')})", 8.5)
+    if note:
+        ax.text(0.1, 0.12, note, ha="left", va="bottom", fontsize=8)
+    return fig
+
+
+def path_diagram(estimates: pd.DataFrame, names: dict[str, str], labels: dict | None = None, *,
+                 standardized: bool = True) -> object:
+    """Structural (path) model of a ``gs.sem`` parameter table (``lhs``, ``op``, ``rhs``,
+    ``estimate``, ``p``, ``std_all``): latent variables (left side of ``=~``) as ovals,
+    observed variables as boxes, regressions (``~``) as arrows from left to right labelled
+    with the standardized (``standardized=False``: unstandardized) coefficient and stars,
+    covariances between variables of one column as curved double-headed arrows. Indicators
+    of latent variables are not drawn (see :func:`cfa_diagram`). ``labels["note"]``
+    replaces the star legend under the diagram."""
+    labels = labels or {}
+    est = estimates.reset_index(drop=True)
+    reg = est[est["op"] == "~"]
+    latent = set(est.loc[est["op"] == "=~", "lhs"])
+    layers = _layers(list(dict.fromkeys([*reg["rhs"], *reg["lhs"]])), reg)
+    shapes = {v: _box(0, 0, names.get(v, v), "oval" if v in latent else "box") for layer in layers for v in layer}
+    col_w = max(n.w for n in shapes.values()) + 1.7
+    cov = est[(est["op"] == "~~") & (est["lhs"] != est["rhs"]) & est["lhs"].isin(shapes) & est["rhs"].isin(shapes)]
+    margin = 0.2 + (0.75 * _arc_depth(max(len(layers[0]) - 1, 1)) + 0.3 if len(cov) else 0)
+    note = _safe(labels.get("note", "* p < .05, ** p < .01, *** p < .001"))
+    base = 0.7 if note else 0.3
+    nodes = _path_positions(layers, shapes, reg, col_w, margin)
+    low, high = min(n.y for n in nodes.values()), max(n.y for n in nodes.values())
+    nodes = {v: _Node(n.x, n.y - low + base + 0.5, n.w, n.h, n.shape) for v, n in nodes.items()}
+    fig, ax = _canvas(margin + col_w * (len(layers) - 1) + max(n.w for n in shapes.values()) + 0.2, base + high - low + 1.2)
+    for v, n in nodes.items():
+        _draw_node(ax, n, names.get(v, v), 9)
+    value = "std_all" if standardized and "std_all" in est.columns else "estimate"
+    placed = [(n.x - n.w / 2, n.y - n.h / 2, n.x + n.w / 2, n.y + n.h / 2) for n in nodes.values()]
+    for _, row in cov.iterrows():
+        _covariance(ax, nodes, layers, row["lhs"], row["rhs"], coef(float(row[value]), leading_zero=not standardized), placed)
+    for _, row in reg.iterrows():
+        text = coef(float(row[value]), leading_zero=not standardized) + stars(float(row["p"]))
+        (px, py), (qx, qy) = _arrow(ax, nodes[row["rhs"]], nodes[row["lhs"]])
+        _place_tag(ax, (px, py), (qx, qy), text, placed)
+    if note:
+        ax.text(0.1, 0.12, note, ha="left", va="bottom", fontsize=8)
+    return fig
+
+
+def _path_positions(layers: list, shapes: dict, reg: pd.DataFrame, col_w: float, margin: float) -> dict:
+    """Node centres: columns by layer, rows centred; a node that an arrow skipping its
+    column would run through is moved up (odd columns) or down (even columns) one row."""
+    col = {v: c for c, layer in enumerate(layers) for v in layer}
+    ys = {v: (len(layer) - 1) / 2 - r for layer in layers for r, v in enumerate(layer)}
+    for c in range(1, len(layers) - 1):
+        for v in layers[c]:
+            hit = any(col[u] < c < col[w] and abs(ys[u] + (ys[w] - ys[u]) * (c - col[u]) / (col[w] - col[u]) - ys[v]) < 0.4
+                      for u, w in zip(reg["rhs"], reg["lhs"]))
+            if hit:
+                ys[v] += 1.0 if c % 2 else -1.0
+    return {v: _Node(margin + shapes[v].w / 2 + col[v] * col_w, ys[v], shapes[v].w, shapes[v].h, shapes[v].shape) for v in col}
+
+
+def _layers(variables: list[str], reg: pd.DataFrame) -> list[list[str]]:
+    """Columns of a path model: each variable one right of its furthest predictor; within
+    a column, ordered by the mean row of the predictors (fewer crossings)."""
+    depth = dict.fromkeys(variables, 0)
+    for _ in variables:
+        for lhs, rhs in zip(reg["lhs"], reg["rhs"]):
+            depth[lhs] = max(depth[lhs], depth[rhs] + 1)
+    layers = [[v for v in variables if depth[v] == d] for d in range(max(depth.values()) + 1)]
+    for d in range(1, len(layers)):
+        row = {v: r for r, v in enumerate(layers[d - 1])}
+        key = {v: np.mean([row[p] for p in reg.loc[reg["lhs"] == v, "rhs"] if p in row] or [len(row)]) for v in layers[d]}
+        layers[d].sort(key=lambda v: key[v])
+    return layers
+
+
+def _covariance(ax, nodes: dict, layers: list, a: str, b: str, text: str, placed: list) -> None:
+    col = next((k for k, layer in enumerate(layers) if a in layer and b in layer), None)
+    if col is None:       # variables in different columns: a gentle curve between them
+        from matplotlib.patches import FancyArrowPatch
+
+        na, nb = nodes[a], nodes[b]
+        ax.add_patch(FancyArrowPatch((na.x, na.y - na.h / 2), (nb.x, nb.y - nb.h / 2), connectionstyle="arc3,rad=0.25",
+                                     arrowstyle="<|-|>,head_length=4,head_width=2", mutation_scale=1, **LINE))
+        _place_tag(ax, (na.x, na.y - na.h / 2), (nb.x, nb.y - nb.h / 2), text, placed)
+        return
+    side = -1.0 if col == 0 else 1.0
+    column = [nodes[v] for v in layers[col]]
+    x = min(n.x - n.w / 2 for n in column) if side < 0 else max(n.x + n.w / 2 for n in column)
+    span = abs(layers[col].index(a) - layers[col].index(b))
+    _arc(ax, x, nodes[a].y, nodes[b].y, _arc_depth(span), side, text)
+    w, h = _text_size(text, 7)
+    cx, cy = x + side * 0.75 * _arc_depth(span), (nodes[a].y + nodes[b].y) / 2
+    placed.append((cx - w / 2 - 0.03, cy - h / 2 - 0.03, cx + w / 2 + 0.03, cy + h / 2 + 0.03))
+
+
+def _place_tag(ax, p: tuple, q: tuple, text: str, placed: list, size: float = 8.5) -> None:
+    """Label a line at the first of a few positions along it where the label box hits no
+    node and no label placed before (the middle if none is free)."""
+    w, h = _text_size(text, size)
+    w, h = w / 2 + 0.04, h / 2 + 0.04
+    spots = [(p[0] + f * (q[0] - p[0]), p[1] + f * (q[1] - p[1])) for f in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78)]
+    free = [(x, y) for x, y in spots if all(x + w <= b[0] or x - w >= b[2] or y + h <= b[1] or y - h >= b[3] for b in placed)]
+    x, y = (free or spots)[0]
+    placed.append((x - w, y - h, x + w, y + h))
+    _tag(ax, x, y, text, size)
