@@ -158,19 +158,38 @@ def test_english_report(tmp_path):
     text = spec.read_text(encoding="utf-8").replace('"language": "zh"', '"language": "en"')
     spec.write_text(text, encoding="utf-8")
     html = Study.from_yaml(spec).run().write(tmp_path / "out")["html"].read_text(encoding="utf-8")
-    for section in ("Sample and screening", "Measurement", "Results", "Mixed methods", "Appendix", "Hu and Bentler"):
+    for section in ("Sample and screening", "Measurement", "Results", "Mixed methods", "Appendix", "Bentler, 1999"):
         assert section in html
     assert 'lang="en"' in html and "Table 1" in html
 
 
-def test_pdf_without_a_cjk_font_is_a_clear_error(report, tmp_path, monkeypatch):
-    from govsurvey.report import figures
+def test_pdf_without_a_cjk_font_is_a_clear_error(report, tmp_path, monkeypatch, caplog):
+    """No CJK font: to_pdf raises with the fix; a run whose spec only defaulted to pdf writes every
+    other output and skips the PDF with one warning; a spec that names pdf in formats: gets a failure."""
+    import dataclasses
+    import logging
+
+    from govsurvey.report import fonts
 
     results, _ = report
-    monkeypatch.setattr(figures, "cjk_font_path", lambda: None)
-    with pytest.raises(gs.ReportError, match="No CJK font is installed.*Fix: run bash scripts/dev example"):
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
+    with pytest.raises(gs.ReportError, match="No CJK font is installed.*Fix: run bash scripts/dev example.*fonts-wqy-microhei"):
         results.to_pdf(tmp_path / "x.pdf")
     assert not (tmp_path / "x.pdf").exists()  # nothing half-written
+
+    study = dataclasses.replace(results.study, formats=gs.study.FORMATS,
+                                spec={k: v for k, v in results.study.spec.items() if k != "formats"})
+    with caplog.at_level(logging.WARNING):
+        paths = dataclasses.replace(results, study=study).write(tmp_path / "default")
+    assert {"html", "docx", "json", "scores", "exclusions", "failure_cases"} <= set(paths) and "pdf" not in paths
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and "report.pdf" in r.getMessage()]
+    assert len(warned) == 1 and "No CJK font is installed" in warned[0] and "fonts-wqy-microhei" in warned[0], warned
+    manifest = json.loads((tmp_path / "default" / "govsurvey-manifest.json").read_text(encoding="utf-8"))
+    assert manifest["skipped_outputs"] == ["pdf"] and manifest["failed_outputs"] == []
+
+    paths, failures = results.write_outputs(tmp_path / "named")     # the spec's formats: names pdf
+    assert [f.key for f in failures] == ["output pdf"] and "No CJK font" in failures[0].message
+    assert {"html", "docx", "json", "scores"} <= set(paths)
 
 
 def test_pdf_renders_the_images_inside_svg_figures(report, tmp_path, caplog):

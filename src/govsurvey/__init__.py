@@ -35,7 +35,7 @@ from govsurvey.errors import (
 from govsurvey.instrument import Construct, Instrument, Item, Scale, load_instrument
 from govsurvey.models import (
     Correlations, GroupComparison, Logistic, Mediation, Moderation, Multilevel, Regression, compare_groups,
-    correlations, describe, hierarchical_regression, logistic, mediation, moderation, multilevel, ordinal, regress,
+    correlations, describe, frequencies, hierarchical_regression, logistic, mediation, moderation, multilevel, ordinal, regress,
 )
 from govsurvey.psychometrics import (
     CFA, EFA, KMO, SEM, Bartlett, ContentValidity, Harman, Omega, ParallelAnalysis, Reliability, bartlett, cfa,
@@ -96,6 +96,7 @@ __all__ = [
     "content_validity",
     "ContentValidity",
     "describe",
+    "frequencies",
     "correlations",
     "Correlations",
     "compare_groups",

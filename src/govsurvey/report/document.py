@@ -27,7 +27,7 @@ import pandas as pd
 
 
 __all__ = ["Document", "Section", "Heading", "Paragraph", "Table", "Figure", "Failed", "SectionContext", "build_document",
-           "xml_safe", "fmt", "fmt_p"]
+           "xml_safe", "fmt", "fmt_p", "p_eq", "fmt_df", "stat_eq", "est_or_fixed", "sample_note", "MINUS"]
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
@@ -84,25 +84,62 @@ class Document:
     sections: list[Section]
 
 
-def fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+MINUS = "\u2212"
+
+
+def fmt(value: Any, digits: int = 3, *, bounded: bool = False) -> str:
+    """A number as a report shows it (APA 7 / GB/T 7714-friendly): ``digits`` decimals, the
+    minus sign "−", "—" for a missing value; ``bounded`` statistics (|x| ≤ 1: r, α, CFI,
+    standardized loadings, p) without the leading zero (".607", "−.445")."""
+    if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return "—"
     if isinstance(value, (bool, np.bool_)):
         return "✓" if value else "✗"
     if isinstance(value, (int, np.integer)):
-        return str(int(value))
+        return str(int(value)).replace("-", MINUS)
     if isinstance(value, (float, np.floating)):
         v = float(value)
+        if math.isinf(v):
+            return "∞" if v > 0 else MINUS + "∞"
         if v.is_integer() and abs(v) < 1e6 and digits == 0:
-            return str(int(v))
-        return f"{v:.{digits}f}"
+            return str(int(v)).replace("-", MINUS)
+        text = f"{v:.{digits}f}"
+        if text.startswith("-") and float(text) == 0:        # −0.000 → 0.000
+            text = text[1:]
+        if bounded and abs(v) < 1:
+            text = text.replace("0.", ".", 1)
+        return text.replace("-", MINUS)
     return str(value)
 
 
 def fmt_p(p: float) -> str:
+    """A p value for a table cell: ".607", "< .001", "—"."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "—"
     return "< .001" if p < 0.001 else f"{p:.3f}".replace("0.", ".", 1)
+
+
+def p_eq(p: float) -> str:
+    """A p value in a sentence: "p = .607", "p < .001"."""
+    cell = fmt_p(p)
+    return f"p {cell}" if cell.startswith("<") else f"p = {cell}"
+
+
+def fmt_df(df: float) -> str:
+    """Degrees of freedom: whole numbers as such, fractional (Welch) ones with two decimals."""
+    return fmt(df, 0) if float(df).is_integer() else fmt(df, 2)
+
+
+def stat_eq(symbol: str, value: float, df: Any = None, digits: int = 2) -> str:
+    """A test statistic in APA form: "t(598) = 2.31", "F(3, 312.44) = 12.44", "χ²(24) = 85.31"."""
+    dfs = "" if df is None else "(" + ", ".join(fmt_df(d) for d in (df if isinstance(df, (tuple, list)) else (df,))) + ")"
+    return f"{symbol}{dfs} = {fmt(value, digits)}"
+
+
+def est_or_fixed(estimate: float, se: float, free: bool, digits: int = 3) -> tuple[str, str]:
+    """An estimate and its SE, or the fixed value and "—" for a parameter fixed by the model
+    (a marker loading: 1.000, —)."""
+    return fmt(estimate, digits), (fmt(se, digits) if free else "—")
 
 
 def sample_note(ctx, n: int | None, missing: str, n_dropped: int, n_incomplete: int | None) -> str:
@@ -134,7 +171,8 @@ T = {
         "rule": "筛查规则", "flagged": "标记人数", "only": "仅此规则", "construct": "维度", "item": "题项", "items": "题项数",
         "notes": "分析说明", "observed": "实际特征根", "simulated": "平行分析（随机数据 95% 分位）", "factor": "因子序号",
         "eigenvalue": "特征根", "loadings": "旋转后因子载荷", "std": "标准化载荷", "performance": "表现（均值）",
-        "importance": "重要性（均值）", "concentrate": "重点改进区", "keep": "继续保持区", "gap": "差距（重要性−表现）",
+        "importance": "重要性（均值）", "concentrate": "重点改进区", "keep": "继续保持区", "low_priority": "低优先区",
+        "overkill": "过度投入区", "gap": "差距（重要性−表现）",
         "barrier": "访谈中提及障碍的比例", "unit": "社区", "score": "得分",
     },
     "en": {
@@ -145,7 +183,8 @@ T = {
         "notes": "Analysis notes", "observed": "Observed eigenvalues", "simulated": "Parallel analysis (95th percentile of random data)",
         "factor": "Factor", "eigenvalue": "Eigenvalue", "loadings": "Rotated loadings", "std": "Standardized loading",
         "performance": "Performance (mean)", "importance": "Importance (mean)", "concentrate": "Concentrate here",
-        "keep": "Keep up the good work", "gap": "Gap (importance − performance)", "barrier": "Share of interviewees naming barriers",
+        "keep": "Keep up the good work", "low_priority": "Low priority", "overkill": "Possible overkill",
+        "gap": "Gap (importance − performance)", "barrier": "Share of interviewees naming barriers",
         "unit": "Community", "score": "Score",
     },
 }
@@ -189,6 +228,19 @@ class SectionContext:
 
     def text(self, zh: str, en: str) -> str:
         return zh if self.zh else en
+
+    def var_label(self, var: Any) -> str:
+        """A variable's short label: a construct's label, or a question's text without the
+        questionnaire's address ("您的性别" → "性别", "Your gender" → "Gender"), else the name."""
+        if isinstance(var, str) and var in self.inst.constructs:
+            return self.label(var)
+        if isinstance(var, str) and var in {q.id for q in self.inst.questions}:
+            text = self.inst.question(var).text.get(self.lang) or next(iter(self.inst.question(var).text.values()), var)
+            text = re.sub(r"^(您所在的|您在|您的|您|Your |your )", "", text.strip()).rstrip("？?：:")
+            if self.zh and "的" in text and len(text.rsplit("的", 1)[1]) >= 2:     # 社区中的身份 → 身份
+                text = text.rsplit("的", 1)[1]
+            return text[:1].upper() + text[1:] if not self.zh else text
+        return str(var)
 
     def group_label(self, var: str, value: Any) -> str:
         """A background variable's code as its label (1.0 → 网格员), else the value."""
@@ -237,8 +289,9 @@ def _outcome_blocks(ctx: SectionContext, outcome, count: int) -> list:
     title = outcome.analysis.title.get(ctx.lang) or outcome.analysis.name
     if outcome.index is not None and count > 1:
         title += ctx.text(f"（{outcome.index + 1}）", f" ({outcome.index + 1})")
-    if outcome.about:
-        title += ctx.text("：", ": ") + outcome.about
+    about = outcome.analysis.caption(outcome.options, ctx.var_label) if outcome.analysis.caption and outcome.options is not None else ""
+    if about:
+        title += ctx.text("：", ": ") + about
     blocks: list = [Heading(title, outcome.key.replace("[", "-").replace("]", ""))]
     if outcome.failure is not None:
         f = outcome.failure
@@ -248,6 +301,15 @@ def _outcome_blocks(ctx: SectionContext, outcome, count: int) -> list:
     return blocks
 
 
+RULES = {
+    "zh": {"out_of_range": "超出量表范围", "too_many_missing": "缺答过多", "speeder": "作答过快", "straightline": "直线作答",
+           "attention": "注意力检测题未通过", "duplicate": "重复提交", "near_duplicate": "近似重复", "mahalanobis": "多元离群值"},
+    "en": {"out_of_range": "Out of range", "too_many_missing": "Too many missing answers", "speeder": "Too fast",
+           "straightline": "Straight-lining", "attention": "Failed attention check", "duplicate": "Duplicate submission",
+           "near_duplicate": "Near-duplicate", "mahalanobis": "Multivariate outlier"},
+}
+
+
 def _sample(ctx: SectionContext) -> Section:
     sc, t = ctx.res.screening, ctx.t
     kept = sc.n_total - sc.n_excluded
@@ -255,18 +317,47 @@ def _sample(ctx: SectionContext) -> Section:
     blocks: list = [Paragraph(ctx.text(
         f"共回收问卷 {sc.n_total} 份，按预设规则剔除 {sc.n_excluded} 份（{share:.1%}），保留有效问卷 {kept} 份。",
         f"{sc.n_total} responses were read; {sc.n_excluded} ({share:.1%}) were excluded by the screening rules below, leaving {kept}."))]
-    rows = [{t["rule"]: r, t["flagged"]: fmt(sc.summary.loc[r, "n_flagged"], 0), t["only"]: fmt(sc.summary.loc[r, "n_only"], 0)}
+    rules = RULES[ctx.lang]
+    rows = [{t["rule"]: rules.get(r, r), t["flagged"]: fmt(sc.summary.loc[r, "n_flagged"], 0), t["only"]: fmt(sc.summary.loc[r, "n_only"], 0)}
             for r in sc.flags.columns]
+    note = ctx.text("一份问卷可能同时触发多条规则；“仅此规则”为只因该规则被剔除的份数。",
+                    "A response can trigger several rules; 'only this rule' counts responses excluded by that rule alone.")
     blocks.append(ctx.num.t(ctx.text("筛查规则与剔除人数", "Screening rules and exclusions"),
-                            _frame(rows, [t["rule"], t["flagged"], t["only"]]), note="; ".join(sc.notes)))
+                            _frame(rows, [t["rule"], t["flagged"], t["only"]]), note=note))
+    blocks.extend(_demographics(ctx))
     return Section("sample", t["sample"], blocks)
+
+
+def _demographics(ctx: SectionContext) -> list:
+    """The sample description table (样本基本特征) from :func:`govsurvey.frequencies`."""
+    from govsurvey.models.describe import frequencies
+
+    frame = ctx.res.frame
+    table = frequencies(frame, ctx.inst, lang=ctx.lang)
+    if table.empty:
+        return []
+    rows, seen = [], set()
+    var_h, cat_h = ctx.text("变量", "Variable"), ctx.text("类别", "Category")
+    for (var, cat), r in table.iterrows():
+        first = var not in seen
+        seen.add(var)
+        if r["n_distinct"] == r["n_distinct"] and r["n_distinct"] is not None:
+            cat = ctx.text(f"{int(r['n_distinct'])} 个不同取值", f"{int(r['n_distinct'])} distinct values")
+        elif cat == "missing":
+            cat = ctx.text("未作答", "No answer")
+        rows.append({var_h: ctx.var_label(var) if first else "", cat_h: cat, "n": fmt(int(r["n"])), "%": fmt(r["percent"], 1)})
+    n = len(frame)
+    return [ctx.table(ctx.text("样本基本特征", "Sample characteristics"), rows,
+                      note=ctx.text(f"N = {n}；百分比以该题作答人数为分母。", f"N = {n}; percentages of those who answered."))]
 
 
 def _appendix(ctx: SectionContext) -> Section:
     t, res = ctx.t, ctx.res
     cb = ctx.inst.codebook(ctx.lang).reset_index()
-    rows = [{"id": r["id"], t["construct"]: r["construct_label"] or "", ctx.text("题目", "Text"): r["text"] or "",
-             ctx.text("反向", "Reverse"): "R" if r["reverse"] else ""} for _, r in cb.iterrows()]
+    background = ctx.text("基本信息", "Background")
+    rows = [{ctx.text("题号", "ID"): r["id"], t["construct"]: r["construct_label"] if isinstance(r["construct_label"], str) else background,
+             ctx.text("题目", "Text"): r["text"] if isinstance(r["text"], str) else "",
+             ctx.text("反向", "Reverse"): "R" if r["reverse"] is True else ""} for _, r in cb.iterrows()]
     blocks: list = [ctx.table(t["instrument"], rows)]
     prov = res.provenance
     rows = [{ctx.text("文件", "File"): k, "SHA-256": v} for k, v in prov["inputs"].items()]

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 import govsurvey as gs
-from govsurvey.errors import DataValidationError, UnknownItemError
+from govsurvey.errors import DataValidationError, GovsurveyError, UnknownItemError
 from govsurvey.report.sections import measurement, mixed, results
 from govsurvey.results import Result
 from govsurvey.scoring import score_importance
@@ -47,6 +47,20 @@ def _columns(frame: pd.DataFrame, names, what: str) -> None:
                                    f"Fix: {suggest(n, list(map(str, frame.columns)))}use one of {', '.join(map(str, frame.columns))}.")
 
 
+def _formula_caption(formula: str, name) -> str:
+    """A formula's outcome and predictors by their labels: "居民参与 ← 能力, 信任, 身份"
+    (``name`` maps a column to its label; the raw formula if it does not parse)."""
+    from govsurvey.models.formula import parse_formula
+
+    try:
+        f = parse_formula(formula)
+    except GovsurveyError:     # a caption never fails a report; the analysis reports its own error
+        return formula
+    outcome = f.outcome_variables
+    rest = [v for v in f.variables if v not in outcome]
+    return f"{', '.join(map(name, outcome))} ← {', '.join(map(name, rest))}" if rest else ", ".join(map(name, outcome))
+
+
 # ------------------------------------------------------------------ reliability
 @_frozen
 class ReliabilityOptions:
@@ -60,6 +74,7 @@ class ReliabilityStep(Result):
 
     reliability: dict
     item_analysis: dict
+    total: Any = None       # the whole scale (every analysed construct's items), when there are several constructs
 
 
 def run_reliability(inp: Inputs, o: ReliabilityOptions) -> ReliabilityStep:
@@ -72,7 +87,9 @@ def run_reliability(inp: Inputs, o: ReliabilityOptions) -> ReliabilityStep:
             items[c] = gs.item_analysis(inp.keyed[ids])
     if not rel:
         raise DataValidationError("reliability: no construct has two or more items. Fix: name constructs with several items.")
-    return ReliabilityStep(reliability=rel, item_analysis=items)
+    every = list(dict.fromkeys(i for c in rel for i in inst.items_of(c)))
+    total = gs.reliability(inp.keyed[every], seed=inp.seed) if len(rel) > 1 else None
+    return ReliabilityStep(reliability=rel, item_analysis=items, total=total)
 
 
 # -------------------------------------------------------------------------- efa
@@ -405,7 +422,7 @@ for _entry in (
              run=run_validity, section=measurement.validity, chapter="measurement", needs=("cfa",),
              doc="CR, AVE, HTMT and the Fornell–Larcker criterion of the CFA model."),
     Analysis(name="invariance", title=_t("测量不变性", "Measurement invariance"), options=InvarianceOptions, run=run_invariance,
-             section=measurement.invariance, chapter="measurement", example="{group: gender}", caption=lambda o: o.group,
+             section=measurement.invariance, chapter="measurement", example="{group: gender}", caption=lambda o, name=str: name(o.group),
              doc="Configural, metric and scalar invariance across groups (Δχ², ΔCFI)."),
     Analysis(name="descriptives", title=_t("描述统计", "Descriptive statistics"), options=DescriptivesOptions,
              run=run_descriptives, section=results.descriptives, chapter="results", example="{by: role}",
@@ -414,23 +431,23 @@ for _entry in (
              section=results.correlations, chapter="results", doc="Means, SDs and correlations of construct scores, with a heatmap."),
     Analysis(name="compare_groups", title=_t("差异分析", "Group comparisons"), options=CompareOptions, run=run_compare,
              section=results.compare_groups, chapter="results", many=True, example="[{dv: participation, group: role}]",
-             caption=lambda o: f"{o.dv} ~ {o.group}",
+             caption=lambda o, name=str: f"{name(o.dv)} — {name(o.group)}",
              doc="t tests, ANOVA (Welch when variances differ) or rank tests, with effect sizes."),
     Analysis(name="regressions", title=_t("回归分析", "Regression"), options=RegressionOptions, run=run_regression,
              section=results.regression, chapter="results", many=True, example="[{formula: \"participation ~ capacity + trust\"}]",
-             caption=lambda o: o.formula,
+             caption=lambda o, name=str: _formula_caption(o.formula, name),
              doc="OLS regressions with standardized β, VIF and optional robust SEs."),
     Analysis(name="multilevel", title=_t("多层线性模型", "Multilevel models"), options=MultilevelOptions, run=run_multilevel,
              section=results.multilevel, chapter="results", many=True, example="[{formula: \"capacity ~ 1\", groups: site}]",
-             caption=lambda o: f"{o.formula} | {o.groups}",
+             caption=lambda o, name=str: f"{_formula_caption(o.formula, name)} | {name(o.groups)}",
              doc="Linear mixed models (random intercepts) with the ICC."),
     Analysis(name="mediation", title=_t("中介效应", "Mediation"), options=MediationOptions, run=run_mediation,
              section=results.mediation, chapter="results", many=True, example="[{x: capacity, m: trust, y: participation}]",
-             caption=lambda o: f"{o.x} → {' + '.join(o.m)} → {o.y}",
+             caption=lambda o, name=str: f"{name(o.x)} → {' + '.join(map(name, o.m))} → {name(o.y)}",
              doc="Indirect effects with bootstrap CIs."),
     Analysis(name="moderation", title=_t("调节效应", "Moderation"), options=ModerationOptions, run=run_moderation,
              section=results.moderation, chapter="results", many=True, example="[{x: capacity, w: trust, y: participation}]",
-             caption=lambda o: f"{o.x} × {o.w} → {o.y}",
+             caption=lambda o, name=str: f"{name(o.x)} × {name(o.w)} → {name(o.y)}",
              doc="Interaction models with simple slopes."),
     Analysis(name="capacity_gaps", title=_t("能力差距", "Capacity gaps"), options=GapOptions, run=run_gaps,
              section=mixed.capacity_gaps, chapter="mixed", doc="Importance–performance (or target) gaps per dimension."),

@@ -66,7 +66,7 @@ class Analysis:
     many: bool = False
     needs: tuple[str, ...] = ()
     example: str = "true"
-    caption: Callable[[Any], str] | None = None    # what one option set is about ("participation ~ trust")
+    caption: Callable[..., str] | None = None      # what one option set is about: caption(options, name=str), name labels a column
 
 
 REGISTRY: dict[str, Analysis] = {}

@@ -9,56 +9,130 @@ import math
 
 import numpy as np
 
-from govsurvey.report.document import Paragraph, fmt, fmt_p, sample_note
+import pandas as pd
+
+from govsurvey.report.document import Paragraph, fmt, fmt_p, p_eq, sample_note, stat_eq
 
 __all__ = ["reliability", "efa", "harman", "cfa", "validity", "invariance"]
 
 
 def reliability(ctx, res, options) -> list:
     t, label = ctx.t, ctx.label
-    rows = [{t["construct"]: label(c), t["items"]: fmt(r.n_items), "α": fmt(r.alpha), "95% CI": f"[{fmt(r.alpha_ci[0])}, {fmt(r.alpha_ci[1])}]",
-             "ω": fmt(r.omega_total), "λ6": fmt(r.lambda6), "r̄": fmt(r.average_r)} for c, r in res.reliability.items()]
-    blocks: list = [ctx.table(ctx.text("各维度信度", "Reliability by construct"), rows)]
-    alphas = [r.alpha for r in res.reliability.values()]
-    low = [label(c) for c, r in res.reliability.items() if r.alpha < 0.70]
-    span = ctx.text(f" α 的范围为 {min(alphas):.3f}–{max(alphas):.3f}。", f"α ranges from {min(alphas):.3f} to {max(alphas):.3f}.")
-    if ctx.zh:
-        lead = ("各维度 Cronbach's α 均达到 0.70 的常用标准（Nunnally, 1978）。" if not low else
-                f"{'、'.join(low)} 的 α 低于 0.70（Nunnally, 1978），其测量一致性需谨慎解释。")
-    else:
-        lead = ("Cronbach's α reaches the conventional .70 for every construct (Nunnally, 1978). " if not low else
-                f"α is below .70 (Nunnally, 1978) for {', '.join(low)}; interpret those scores with care. ")
-    blocks.append(Paragraph(lead + span))
-    rows = [{t["construct"]: label(c), t["item"]: item, "M": fmt(row["mean"], 2), "SD": fmt(row["sd"], 2), "r_drop": fmt(row["r_drop"]),
-             "α-if-deleted": fmt(row["alpha_if_deleted"]), "CR t": fmt(row["cr_t"], 2), "p": fmt_p(row["cr_p"])}
-            for c, table in res.item_analysis.items() for item, row in table.iterrows()]
-    blocks.append(ctx.table(ctx.text("项目分析（校正项总相关、删除后 α、临界比值）",
-                                     "Item analysis (corrected item–total r, α if deleted, critical ratio)"), rows))
+    rows = [{t["construct"]: label(c), t["items"]: fmt(r.n_items), "n": fmt(r.n_obs), "α": fmt(r.alpha, bounded=True),
+             ctx.text("95% 置信区间", "95% CI"): f"[{fmt(r.alpha_ci[0], bounded=True)}, {fmt(r.alpha_ci[1], bounded=True)}]",
+             "ω": fmt(r.omega_total, bounded=True), "λ6": fmt(r.lambda6, bounded=True), "r̄": fmt(r.average_r, bounded=True)}
+            for c, r in res.reliability.items()]
+    total = getattr(res, "total", None)
+    if total is not None:
+        rows.append({t["construct"]: ctx.text("总量表", "Total scale"), t["items"]: fmt(total.n_items), "n": fmt(total.n_obs),
+                     "α": fmt(total.alpha, bounded=True), ctx.text("95% 置信区间", "95% CI"):
+                     f"[{fmt(total.alpha_ci[0], bounded=True)}, {fmt(total.alpha_ci[1], bounded=True)}]",
+                     "ω": fmt(total.omega_total, bounded=True), "λ6": fmt(total.lambda6, bounded=True), "r̄": fmt(total.average_r, bounded=True)})
+    note = ctx.text("α 的置信区间为 Feldt 区间；n 为该维度题项均有作答的人数。", "CIs for α are Feldt intervals; n counts "
+                    "respondents who answered every item of the construct.")
+    blocks: list = [ctx.table(ctx.text("各维度信度", "Reliability by construct"), rows, note=note)]
+    blocks.append(Paragraph(_reliability_sentence(ctx, res, total)))
+    blocks.extend(_item_analysis(ctx, res))
     return blocks
 
 
+def _reliability_sentence(ctx, res, total) -> str:
+    label = ctx.label
+    alphas = [r.alpha for r in res.reliability.values()]
+    low = [label(c) for c, r in res.reliability.items() if r.alpha < 0.70]
+    lo, hi = fmt(min(alphas), bounded=True), fmt(max(alphas), bounded=True)
+    whole = (ctx.text(f"总量表 α = {fmt(total.alpha, bounded=True)}。", f"The total scale has α = {fmt(total.alpha, bounded=True)}.")
+             if total is not None else "")
+    if ctx.zh:
+        lead = (f"各维度 Cronbach's α 在 {lo}–{hi} 之间，均达到 .70 的常用标准（Nunnally, 1978）。" if not low else
+                f"各维度 Cronbach's α 在 {lo}–{hi} 之间；{'、'.join(low)} 低于 .70（Nunnally, 1978），其测量一致性需谨慎解释。")
+    else:
+        lead = (f"Cronbach's α ranges from {lo} to {hi} and reaches the conventional .70 for every construct (Nunnally, 1978). " if not low else
+                f"Cronbach's α ranges from {lo} to {hi}; it is below .70 (Nunnally, 1978) for {', '.join(low)}, whose scores need care. ")
+    return lead + whole
+
+
+def _item_analysis(ctx, res) -> list:
+    t, label = ctx.t, ctx.label
+    citc, aid = ctx.text("校正项总相关", "Corrected item–total r"), ctx.text("删除该题后 α", "α if item deleted")
+    cr = ctx.text("临界比 t", "Critical ratio t")
+    rows = [{t["construct"]: label(c) if k == 0 else "", t["item"]: item, "M": fmt(row["mean"], 2), "SD": fmt(row["sd"], 2),
+             citc: fmt(row["r_drop"], bounded=True), aid: fmt(row["alpha_if_deleted"], bounded=True), cr: fmt(row["cr_t"], 2),
+             "p": fmt_p(row["cr_p"])}
+            for c, table in res.item_analysis.items() for k, (item, row) in enumerate(table.iterrows())]
+    weak = [i for table in res.item_analysis.values() for i, row in table.iterrows() if row["r_drop"] < 0.30]
+    raise_alpha = [i for c, table in res.item_analysis.items() for i, row in table.iterrows()
+                   if row["alpha_if_deleted"] > res.reliability[c].alpha + 0.005]
+    nonsig = [i for table in res.item_analysis.values() for i, row in table.iterrows() if not row["cr_p"] < 0.05]
+    note = ctx.text("临界比为高分组（前 27%）与低分组（后 27%）的 Welch t 检验。",
+                    "Critical ratio: Welch's t between the top and bottom 27 % of total scores.")
+    if ctx.zh:
+        text = (f"项目分析：{'所有题项的校正项总相关均不低于 .30' if not weak else '校正项总相关低于 .30 的题项：' + '、'.join(weak)}；"
+                f"{'删除任一题项均不会明显提高所属维度的 α' if not raise_alpha else '删除后 α 会提高的题项：' + '、'.join(raise_alpha)}；"
+                f"{'各题项临界比均显著（p < .05），区分度良好' if not nonsig else '临界比不显著的题项：' + '、'.join(nonsig)}。")
+    else:
+        text = (f"Item analysis: {'every corrected item–total r is at least .30' if not weak else 'corrected item–total r below .30 for ' + ', '.join(weak)}; "
+                f"{'deleting no item would raise its construct α noticeably' if not raise_alpha else 'α would rise without ' + ', '.join(raise_alpha)}; "
+                f"{'every critical ratio is significant (p < .05)' if not nonsig else 'the critical ratio is not significant for ' + ', '.join(nonsig)}.")
+    return [ctx.table(ctx.text("项目分析（校正项总相关、删除该题后 α、临界比）", "Item analysis (corrected item–total r, α if deleted, "
+                               "critical ratio)"), rows, note=note), Paragraph(text)]
+
+
+METHODS = {"zh": {"pc": "主成分法", "minres": "最小残差法", "ml": "最大似然法", "pa": "主轴因子法", "varimax": "最大方差正交旋转",
+                  "oblimin": "斜交（oblimin）旋转", "promax": "Promax 斜交旋转", "promax_stats": "Promax 斜交旋转",
+                  "promax_spss": "Promax 斜交旋转（SPSS）", "none": "未旋转"},
+           "en": {"pc": "principal components", "minres": "minimum residual", "ml": "maximum likelihood", "pa": "principal axis",
+                  "varimax": "varimax rotation", "oblimin": "oblimin rotation", "promax": "promax rotation",
+                  "promax_stats": "promax rotation", "promax_spss": "promax rotation (SPSS)", "none": "no rotation"}}
+
+
+def _factor_names(ctx, loadings) -> dict[str, str]:
+    """Each factor named after the construct most of its salient items (|λ| ≥ .40, largest on
+    this factor) belong to — "F1 信任" — or F1 alone when no construct has a majority."""
+    names = {}
+    owner = {i: q.construct for q in ctx.inst.items for i in [q.id]}
+    for k, f in enumerate(loadings.columns):
+        mine = [i for i in loadings.index if abs(loadings.loc[i, f]) >= 0.40 and abs(loadings.loc[i, f]) == loadings.loc[i].abs().max()]
+        counts = pd.Series([owner.get(str(i)) for i in mine], dtype=object).value_counts()
+        tag = f"F{k + 1}"
+        names[f] = f"{tag} {ctx.label(counts.index[0])}" if len(counts) and counts.iloc[0] * 2 > len(mine) else tag
+    return names
+
+
 def efa(ctx, res, options) -> list:
-    t = ctx.t
     k, b, e, pa = res.kmo, res.bartlett, res.efa, res.parallel
     explained = e.variance.iloc[2, -1]
+    how = f"{METHODS[ctx.lang].get(e.method, e.method)}{ctx.text('，', ', ')}{METHODS[ctx.lang].get(e.rotation, e.rotation)}"
     if ctx.zh:
-        text = (f"KMO = {k.overall:.3f}{'，高于 0.60 的标准（Kaiser, 1974）' if k.overall >= 0.6 else '，低于 0.60（Kaiser, 1974），不宜做因子分析'}；"
-                f"Bartlett 球形检验 χ²({b.df}) = {b.chi2:.2f}，p {fmt_p(b.p_value)}。平行分析建议保留 {pa.n_factors} 个因子；"
-                f"本报告提取 {e.n_factors} 个因子（{e.method}，{e.rotation} 旋转），累计解释方差 {explained:.1%}。")
+        text = (f"KMO = {fmt(k.overall, bounded=True)}{'，高于 .60 的标准（Kaiser, 1974）' if k.overall >= 0.6 else '，低于 .60（Kaiser, 1974），不宜做因子分析'}；"
+                f"Bartlett 球形检验 {stat_eq('χ²', b.chi2, b.df)}，{p_eq(b.p_value)}。平行分析建议保留 {pa.n_factors} 个因子；"
+                f"本报告提取 {e.n_factors} 个因子（{how}），累计解释方差 {explained:.1%}。")
     else:
-        text = (f"KMO = {k.overall:.3f}{', above the .60 threshold (Kaiser, 1974)' if k.overall >= 0.6 else ', below .60 (Kaiser, 1974): the items are not suited to factor analysis'}; "
-                f"Bartlett's test χ²({b.df}) = {b.chi2:.2f}, p {fmt_p(b.p_value)}. Parallel analysis suggests {pa.n_factors} factors; "
-                f"{e.n_factors} were extracted ({e.method}, {e.rotation}), explaining {explained:.1%} of the variance.")
+        text = (f"KMO = {fmt(k.overall, bounded=True)}{', above the .60 threshold (Kaiser, 1974)' if k.overall >= 0.6 else ', below .60 (Kaiser, 1974): the items are not suited to factor analysis'}; "
+                f"Bartlett's test {stat_eq('χ²', b.chi2, b.df)}, {p_eq(b.p_value)}. Parallel analysis suggests {pa.n_factors} factors; "
+                f"{e.n_factors} were extracted ({how}), explaining {explained:.1%} of the variance.")
+    t = ctx.t
     words = {"observed": t["observed"], "simulated": t["simulated"], "factor": t["factor"], "eigenvalue": t["eigenvalue"]}
+    names = _factor_names(ctx, e.loadings)
+    renamed = e.loadings.rename(columns=names)
     blocks: list = [Paragraph(text),
                     ctx.figure(ctx.text("碎石图与平行分析", "Scree plot with parallel analysis"),
                                lambda: ctx.figures().scree(e, pa, words)),
-                    ctx.figure(t["loadings"], lambda: ctx.figures().loadings_heatmap(e.loadings, {"title": ""}))]
-    lo = e.loadings.map(lambda v: fmt(v, 2) if abs(v) >= 0.3 else "")
-    lo.insert(0, "h²", e.communalities.map(lambda v: fmt(v, 2)))
+                    ctx.figure(t["loadings"], lambda: ctx.figures().loadings_heatmap(renamed, {"title": ""}))]
+    lo = e.loadings.map(lambda v: fmt(v, 2, bounded=True) if abs(v) >= 0.3 else "")
+    lo.columns = [names[c] for c in lo.columns]
+    lo.insert(0, ctx.text("共同度", "h²"), e.communalities.map(lambda v: fmt(v, 2, bounded=True)))
     lo.index = [str(i) for i in lo.index]
     lo = lo.reset_index().rename(columns={"index": t["item"]})
-    blocks.append(ctx.num.t(ctx.text("探索性因子分析载荷（|λ| < .30 未显示）", "EFA loadings (|λ| < .30 not shown)"), lo.astype(str)))
+    var = e.variance
+    for row, zh, en, scale in ((0, "特征根（旋转后）", "Eigenvalue (rotated SS loadings)", 1), (1, "解释方差 %", "% of variance", 100),
+                               (2, "累计解释方差 %", "Cumulative %", 100)):
+        extra = {t["item"]: ctx.text(zh, en), lo.columns[1]: ""}
+        extra.update({names[c]: fmt(var.iloc[row][c] * scale, 2) for c in var.columns})
+        lo = pd.concat([lo, pd.DataFrame([extra])], ignore_index=True)
+    note = ctx.text(f"N = {e.n_obs}；|λ| < .30 未显示；因子以其多数题项所属维度命名。",
+                    f"N = {e.n_obs}; |λ| < .30 not shown; factors are named after the construct most of their items belong to.")
+    blocks.append(ctx.num.t(ctx.text("探索性因子分析旋转后载荷", "EFA rotated loadings"), lo.astype(str), note=note))
     return blocks
 
 
@@ -72,55 +146,136 @@ def harman(ctx, h, options) -> list:
     return [Paragraph(text)]
 
 
-def cfa(ctx, c, options) -> list:
+CUTOFFS = (  # index, rule, good when, citation
+    ("χ²/df", "< 3", lambda v: v < 3, "Carmines & McIver, 1981"),
+    ("GFI", "≥ .90", lambda v: v >= 0.90, "Jöreskog & Sörbom, 1984"),
+    ("AGFI", "≥ .90", lambda v: v >= 0.90, "Jöreskog & Sörbom, 1984"),
+    ("CFI", "≥ .95", lambda v: v >= 0.95, "Hu & Bentler, 1999"),
+    ("TLI", "≥ .95", lambda v: v >= 0.95, "Hu & Bentler, 1999"),
+    ("RMSEA", "≤ .06", lambda v: v <= 0.06, "Hu & Bentler, 1999"),
+    ("SRMR", "≤ .08", lambda v: v <= 0.08, "Hu & Bentler, 1999"),
+)
+
+
+def _indices(c) -> dict[str, float]:
     f, robust = c.fit, c.estimator == "MLR"
     chisq = f["chisq_scaled"] if robust else f["chisq"]
-    rows = [{"χ²": fmt(chisq, 2), "df": fmt(f["df"], 0), "χ²/df": fmt(chisq / f["df"], 2) if f["df"] else "—",
-             "CFI": fmt(f["cfi_robust"] if robust else f["cfi"]), "TLI": fmt(f["tli_robust"] if robust else f["tli"]),
-             "RMSEA": fmt(f["rmsea_robust"] if robust else f["rmsea"]), "90% CI": f"[{fmt(f['rmsea_ci_lower'])}, {fmt(f['rmsea_ci_upper'])}]",
-             "SRMR": fmt(f["srmr"]), "GFI": fmt(f["gfi"]), "AGFI": fmt(f["agfi"])}]
+    return {"χ²": chisq, "df": f["df"], "χ²/df": chisq / f["df"] if f["df"] else float("nan"), "GFI": f["gfi"], "AGFI": f["agfi"],
+            "CFI": f["cfi_robust"] if robust else f["cfi"], "TLI": f["tli_robust"] if robust else f["tli"],
+            "RMSEA": f["rmsea_robust"] if robust else f["rmsea"], "SRMR": f["srmr"]}
+
+
+def cfa(ctx, c, options) -> list:
+    f, robust, ix = c.fit, c.estimator == "MLR", _indices(c)
+    rows = [{"χ²": fmt(ix["χ²"], 2), "df": fmt(ix["df"], 0), "χ²/df": fmt(ix["χ²/df"], 2), "GFI": fmt(ix["GFI"], bounded=True),
+             "AGFI": fmt(ix["AGFI"], bounded=True), "CFI": fmt(ix["CFI"], bounded=True), "TLI": fmt(ix["TLI"], bounded=True),
+             "RMSEA": fmt(ix["RMSEA"], bounded=True),
+             ctx.text("RMSEA 90% 置信区间", "RMSEA 90% CI"): f"[{fmt(f['rmsea_ci_lower'], bounded=True)}, {fmt(f['rmsea_ci_upper'], bounded=True)}]",
+             "SRMR": fmt(ix["SRMR"], bounded=True)}]
     note = sample_note(ctx, c.n_obs, c.missing, c.n_dropped, c.n_incomplete)
     if robust:
         note += ctx.text("；MLR：稳健 χ²、CFI、TLI、RMSEA", "; MLR: scaled χ², robust CFI, TLI, RMSEA")
     if c.missing == "fiml" and robust:
         note += ctx.text("（缺失数据校正：Zhang & Savalei, 2020）", " (corrected for missing data: Zhang & Savalei, 2020)")
-    blocks: list = [ctx.table(ctx.text("验证性因子分析拟合指标", "CFA fit"), rows, note=note), Paragraph(_fit_sentence(ctx, f))]
-    rows = [{ctx.t["construct"]: ctx.label(r.factor), ctx.t["item"]: r.item, "λ": fmt(r.estimate), "SE": fmt(r.se),
-             ctx.t["std"]: fmt(r.std_all), "p": fmt_p(r.p)} for r in c.loadings.itertuples()]
-    blocks.append(ctx.table(ctx.text("标准化因子载荷", "Factor loadings"), rows))
-    blocks.append(ctx.figure(ctx.text("标准化因子载荷图", "Standardized loadings"),
-                             lambda: ctx.figures().cfa_loadings(c.loadings, {"xlabel": ctx.t["std"]})))
+    blocks: list = [ctx.table(ctx.text("验证性因子分析拟合指标", "CFA fit"), rows, note=note), Paragraph(_fit_sentence(ctx, ix))]
+    fixed = ctx.text("—：标记题项的载荷固定为 1，无标准误。", "—: the marker item's loading is fixed at 1 and has no SE.")
+    rows = []
+    for k, r in enumerate(c.loadings.itertuples()):
+        free = r.se > 0
+        rows.append({ctx.t["construct"]: ctx.label(r.factor) if k == 0 or c.loadings.iloc[k - 1]["factor"] != r.factor else "",
+                     ctx.t["item"]: r.item, ctx.text("非标准化载荷", "Loading"): fmt(r.estimate),
+                     "SE": fmt(r.se) if free else "—", ctx.t["std"]: fmt(r.std_all, bounded=True), "p": fmt_p(r.p) if free else "—"})
+    blocks.append(ctx.table(ctx.text("因子载荷", "Factor loadings"), rows, note=fixed))
+    many = c.factor_correlations.shape[0] > 6
+    note = (ctx.text("注：图中数值为标准化载荷；因子间相关见区分效度表。", "Note: standardized loadings; factor correlations are in the "
+                     "discriminant validity table.") if many else
+            ctx.text("注：单向箭头上为标准化载荷，双向弧线上为因子间相关。", "Note: standardized loadings on the arrows, factor "
+                     "correlations on the arcs."))
+    blocks.append(ctx.figure(ctx.text("验证性因子分析模型图（标准化解）", "CFA model (standardized solution)"),
+                             lambda: ctx.figures().cfa_diagram(c, ctx.names, {"note": note})))
     return blocks
 
 
-def _fit_sentence(ctx, f) -> str:
-    good = {"CFI": f["cfi"] >= 0.95, "TLI": f["tli"] >= 0.95, "RMSEA": f["rmsea"] <= 0.06, "SRMR": f["srmr"] <= 0.08}
-    ok = [k for k, v in good.items() if v]
-    bad = [k for k, v in good.items() if not v]
+def _fit_sentence(ctx, ix: dict[str, float]) -> str:
+    """Every index against its cited cut-off, with its value; a miss is named, not hidden."""
+    parts, misses = [], []
+    for name, rule, good, cite in CUTOFFS:
+        value = ix[name]
+        shown = fmt(value, 2) if name == "χ²/df" else fmt(value, bounded=True)
+        parts.append(f"{name} = {shown}（{rule}，{cite}）" if ctx.zh else f"{name} = {shown} ({rule}; {cite})")
+        if not good(value):
+            misses.append(name)
     if ctx.zh:
-        return (f"按 Hu 和 Bentler（1999）的标准（CFI/TLI ≥ 0.95，RMSEA ≤ 0.06，SRMR ≤ 0.08），{'、'.join(ok) if ok else '无指标'}达标"
-                + (f"，{'、'.join(bad)} 未达标。" if bad else "，模型拟合良好。"))
-    return (f"Against Hu and Bentler's (1999) cut-offs (CFI/TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08), {', '.join(ok) or 'no index'} "
-            + (f"meet them; {', '.join(bad)} do not." if bad else "meet them: the model fits well."))
+        verdict = ("各项指标均达到标准，模型拟合良好。" if not misses else
+                   f"{'、'.join(misses)} 未达到上述标准，其余指标达标；模型拟合{'尚可' if len(misses) <= 2 else '欠佳'}，结论需结合这些指标审慎解释。")
+        return "拟合指标与判断标准：" + "；".join(parts) + "。" + verdict
+    verdict = ("Every index meets its cut-off: the model fits well." if not misses else
+               f"{', '.join(misses)} miss the cut-off while the others meet it; the fit is {'acceptable' if len(misses) <= 2 else 'poor'} "
+               "and conclusions should weigh those indices.")
+    return "Fit indices against their cut-offs: " + "; ".join(parts) + ". " + verdict
 
 
 def validity(ctx, v, options) -> list:
     rel, label = v.reliability, ctx.label
-    rows = [{ctx.t["construct"]: label(fct), "CR": fmt(r.cr), "AVE": fmt(r.ave), "√AVE": fmt(math.sqrt(r.ave)) if r.ave >= 0 else "—"}
-            for fct, r in rel.iterrows()]
+    rows = [{ctx.t["construct"]: label(fct), "CR": fmt(r.cr, bounded=True), "AVE": fmt(r.ave, bounded=True),
+             "√AVE": fmt(math.sqrt(r.ave), bounded=True) if r.ave >= 0 else "—"} for fct, r in rel.iterrows()]
     blocks: list = [ctx.table(ctx.text("组合信度与平均方差抽取量", "Composite reliability and AVE"), rows)]
+    blocks.append(Paragraph(_convergent_sentence(ctx, rel)))
+    fl = v.fornell_larcker
+    if len(fl) > 1:
+        names = [label(x) for x in fl.index]
+        frows = [{ctx.t["construct"]: names[i], **{str(j + 1): (fmt(fl.iloc[i, j], bounded=True) if j <= i else "")
+                                                  for j in range(len(fl))}} for i in range(len(fl))]
+        blocks.append(ctx.table(ctx.text("区分效度（Fornell–Larcker 准则）", "Discriminant validity (Fornell–Larcker)"), frows,
+                                note=ctx.text("对角线为 √AVE，其下为因子间相关；列号对应行序。",
+                                              "The diagonal holds √AVE, below it the factor correlations; columns follow the rows.")))
+    blocks.append(Paragraph(_discriminant_sentence(ctx, v)))
+    return blocks
+
+
+def _convergent_sentence(ctx, rel) -> str:
+    label = ctx.label
     low_cr = [label(x) for x in rel.index[rel["cr"] < 0.7]]
     low_ave = [label(x) for x in rel.index[rel["ave"] < 0.5]]
+    rescued = [label(x) for x in rel.index[(rel["ave"] < 0.5) & (rel["cr"] >= 0.6)]]
+    if ctx.zh:
+        text = (f"收敛效度：CR {'均 ≥ .70' if not low_cr else '低于 .70 的维度：' + '、'.join(low_cr)}；"
+                f"AVE {'均 ≥ .50' if not low_ave else '低于 .50 的维度：' + '、'.join(low_ave)}（Fornell & Larcker, 1981）。")
+        if low_ave:
+            who = "这些维度" if len(rescued) == len(low_ave) else "其中" + "、".join(rescued)
+            text += (f"{who}的 CR 均不低于 .60，按 Fornell 和 Larcker（1981）的说法收敛效度尚可接受，但题项共享的方差不足一半，宜在讨论中说明。"
+                     if rescued else "")
+            text += "" if len(rescued) == len(low_ave) else "其余 AVE 偏低的维度收敛效度不足。"
+        return text
+    text = (f"Convergent validity: CR {'≥ .70 for every construct' if not low_cr else 'below .70 for ' + ', '.join(low_cr)}; "
+            f"AVE {'≥ .50 for every construct' if not low_ave else 'below .50 for ' + ', '.join(low_ave)} (Fornell & Larcker, 1981). ")
+    if low_ave:
+        who = "all of them" if len(rescued) == len(low_ave) else ", ".join(rescued)
+        text += (f"For {who} CR ≥ .60, which Fornell and Larcker (1981) accept as adequate convergent validity, "
+                 "though the items share less than half their variance — worth saying in the discussion. " if rescued else "")
+        text += "" if len(rescued) == len(low_ave) else "The other constructs with low AVE lack convergent validity."
+    return text
+
+
+def _discriminant_sentence(ctx, v) -> str:
+    label, fl = ctx.label, v.fornell_larcker
     ht = v.htmt.to_numpy()
     mx = float(ht[np.triu_indices(len(ht), 1)].max()) if len(ht) > 1 else float("nan")
+    fails = [f"{label(fl.index[i])}–{label(fl.index[j])}" for i in range(len(fl)) for j in range(i)
+             if abs(fl.iloc[i, j]) >= min(fl.iloc[i, i], fl.iloc[j, j])]
+    if mx != mx:
+        return ""
     if ctx.zh:
-        text = (f"收敛效度：CR {'全部 ≥ 0.70' if not low_cr else '低于 0.70 的维度：' + '、'.join(low_cr)}，AVE {'全部 ≥ 0.50' if not low_ave else '低于 0.50 的维度：' + '、'.join(low_ave)}（Fornell & Larcker, 1981）。"
-                + (f"区分效度：HTMT 最大值为 {mx:.3f}，{'低于' if mx < 0.85 else '高于'} 0.85（Henseler 等, 2015）。" if mx == mx else ""))
-    else:
-        text = (f"Convergent validity: CR {'≥ .70 for all constructs' if not low_cr else 'below .70 for ' + ', '.join(low_cr)}; AVE {'≥ .50 for all' if not low_ave else 'below .50 for ' + ', '.join(low_ave)} (Fornell & Larcker, 1981). "
-                + (f"Discriminant validity: the largest HTMT is {mx:.3f}, {'below' if mx < 0.85 else 'above'} .85 (Henseler et al., 2015)." if mx == mx else ""))
-    blocks.append(Paragraph(text))
-    return blocks
+        return (f"区分效度：HTMT 最大值为 {fmt(mx, bounded=True)}，{'低于' if mx < 0.85 else '高于'} .85（Henseler 等, 2015）；"
+                + ("各维度的 √AVE 均大于其与其他维度的相关（Fornell & Larcker, 1981）。" if not fails else
+                   f"以下维度对的相关不小于其 √AVE，区分效度不足：{'、'.join(fails)}。"))
+    return (f"Discriminant validity: the largest HTMT is {fmt(mx, bounded=True)}, {'below' if mx < 0.85 else 'above'} .85 (Henseler et al., 2015); "
+            + ("every √AVE exceeds the construct's correlations with the others (Fornell & Larcker, 1981)." if not fails else
+               f"these pairs correlate at least as highly as their √AVE, so they are not distinct: {', '.join(fails)}."))
+
+
+INVARIANCE = {"zh": {"configural": "形态等值", "metric": "弱等值（载荷相等）", "scalar": "强等值（载荷、截距相等）"},
+              "en": {"configural": "Configural", "metric": "Metric (equal loadings)", "scalar": "Scalar (equal loadings and intercepts)"}}
 
 
 def invariance(ctx, inv, options) -> list:
@@ -129,16 +284,18 @@ def invariance(ctx, inv, options) -> list:
     table = inv.table
     robust = "cfi_robust" in table.columns
     cfi, rmsea, dcfi = ("cfi_robust", "rmsea_robust", "delta_cfi_robust") if robust else ("cfi", "rmsea", "delta_cfi")
-    rows = [{"model": m, "χ²": fmt(r["chisq_scaled"] if robust else r["chisq"], 2), "df": fmt(r["df"], 0), "CFI": fmt(r[cfi]),
-             "RMSEA": fmt(r[rmsea]), "Δχ²": fmt(r["chisq_diff"], 2), "Δdf": fmt(r["df_diff"], 0), "p": fmt_p(r["p_diff"]),
-             "ΔCFI": fmt(r[dcfi])} for m, r in table.iterrows()]
+    names = INVARIANCE[ctx.lang]
+    rows = [{ctx.text("模型", "Model"): names.get(m, m), "χ²": fmt(r["chisq_scaled"] if robust else r["chisq"], 2), "df": fmt(r["df"], 0),
+             "CFI": fmt(r[cfi], bounded=True), "RMSEA": fmt(r[rmsea], bounded=True), "Δχ²": fmt(r["chisq_diff"], 2),
+             "Δdf": fmt(r["df_diff"], 0), "p": fmt_p(r["p_diff"]), "ΔCFI": fmt(r[dcfi], bounded=True)} for m, r in table.iterrows()]
     note = sample_note(ctx, table.attrs.get("n_obs"), table.attrs.get("missing", "listwise"), table.attrs.get("n_dropped", 0), None)
     if robust:
         note += ctx.text("；MLR：稳健 χ²、CFI、RMSEA；Δχ² 为 Satorra–Bentler（2001）校正差异检验", "; MLR: scaled χ², robust CFI and "
                          "RMSEA; Δχ² is the Satorra–Bentler (2001) scaled difference test")
-    blocks: list = [ctx.table(ctx.text(f"测量不变性检验（按 {inv.group} 分组）", f"Measurement invariance across {inv.group}"), rows, note=note)]
-    holds = [m for m in ("metric", "scalar") if table.loc[m, dcfi] >= -0.01]
+    group = ctx.var_label(inv.group)
+    blocks: list = [ctx.table(ctx.text(f"测量等值性检验（按{group}分组）", f"Measurement invariance across {group}"), rows, note=note)]
+    holds = [names[m] for m in ("metric", "scalar") if table.loc[m, dcfi] >= -0.01]
     blocks.append(Paragraph(ctx.text(
-        f"以 ΔCFI ≥ −0.01 为标准（Cheung & Rensvold, 2002），{('、'.join(holds) + ' 不变性成立') if holds else '度量不变性不成立'}。",
+        f"以 ΔCFI ≥ −.01 为标准（Cheung & Rensvold, 2002），{('、'.join(holds) + '成立') if holds else '弱等值不成立'}。",
         f"With ΔCFI ≥ −.01 as the criterion (Cheung & Rensvold, 2002), {(' and '.join(holds) + ' invariance holds') if holds else 'metric invariance does not hold'}.")))
     return blocks
