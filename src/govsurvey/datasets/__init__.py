@@ -6,7 +6,8 @@ from pathlib import Path
 
 from govsurvey.errors import InputFileNotFoundError, UnknownItemError
 
-__all__ = ["instruments_dir", "instrument_path", "example_dir", "example_files", "simulate_study", "write_example_study"]
+__all__ = ["instruments_dir", "instrument_path", "example_dir", "example_files", "example_spec_path", "simulate_study",
+           "write_example_study"]
 
 
 def instruments_dir() -> Path:
@@ -56,6 +57,36 @@ def example_files() -> dict[str, Path]:
         "qdpx": d / "interviews.qdpx",
         "truth": d / "truth.json",
     }
+
+
+def example_spec_path() -> Path:
+    """Path of the example study's spec, ready for ``gs.Study.from_yaml`` or ``govsurvey run``.
+
+    An installed wheel carries it as ``govsurvey/datasets/example.yaml`` (generated from the
+    repository's ``analyses/example.yaml`` by :mod:`govsurvey.datasets.spec`, with its paths
+    pointing into the installed package); a source checkout (editable install) gives the
+    repository's ``analyses/example.yaml`` itself. Either way its relative paths resolve to the
+    bundled instrument and :func:`example_files`.
+
+    Examples
+    --------
+    >>> import govsurvey as gs
+    >>> study = gs.Study.from_yaml(gs.datasets.example_spec_path())
+    >>> study.name, study.data["path"] == gs.datasets.example_files()["xlsx"]
+    ('example', True)
+    """
+    from govsurvey.datasets.spec import INSTALLED_NAME, SOURCE_PATH
+
+    package = Path(__file__).resolve().parents[1]
+    installed, source = Path(__file__).resolve().parent / INSTALLED_NAME, package.parents[1] / SOURCE_PATH
+    if (package / "bundled_instruments").is_dir() and installed.is_file():
+        return installed
+    if source.is_file():
+        return source
+    raise InputFileNotFoundError(
+        f"govsurvey's example study spec is missing (looked for {installed} and {source}). "
+        "Fix: reinstall govsurvey (pip install --force-reinstall govsurvey)."
+    )
 
 
 def __getattr__(name: str):  # lazy: the simulator imports numpy/pandas writers
