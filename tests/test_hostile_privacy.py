@@ -163,11 +163,11 @@ def test_no_name_in_any_result(hostile_qdpx, hostile_csv, variant):
 def test_every_form_of_a_name_is_replaced(hostile_qdpx, hostile_csv):
     codes = _read_both(hostile_qdpx, hostile_csv)["qdpx"]
     text = " ".join(codes.segments["text"])
-    assert "社区干部-01补充：社区干部-01也觉得" in text  # 何 秀英 and the given name 秀英
+    assert "[社区干部-01]补充：[社区干部-01]也觉得" in text  # 何 秀英 and the given name 秀英
     assert "[姓名]" not in text or "何书记" not in text
-    assert "网格员-01说：预案" in text and "网格员-01说演练" in text  # 张建国 and 建国
-    assert "居民-01说：物资" in text  # 王阿姨: surname + title
-    assert set(codes.codebook["description"]) == {"社区干部-01最先提到", "见网格员-01的访谈"}
+    assert "[网格员-01]说：预案" in text and "[网格员-01]说演练" in text  # 张建国 and 建国
+    assert "[居民-01]说：物资" in text  # 王阿姨: surname + title
+    assert set(codes.codebook["description"]) == {"[社区干部-01]最先提到", "见[网格员-01]的访谈"}
     assert sorted(codes.segments["source"].unique()) == ["I02 网格员-01", "I03.txt", "社区干部-01访谈记录.txt"]
     assert codes.origin == "社区干部-01等访谈.qdpx"
 

@@ -254,7 +254,7 @@ def test_one_failing_analysis_does_not_lose_the_others(tmp_path):
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert html.count('<div class="failed" role="alert">') == 3 and "未能计算" in html and "resilience" in html
     assert "联合展示" in html and "→ resilience →" in html
-    assert re.search(r'<h3 id="regressions-0">回归分析（1）：[^<~]+ ← [^<~]+</h3>', html)   # labels, not the formula
+    assert re.search(r'<h3 id="regressions-0">回归分析（1）：[^<~]+（预测变量：[^<~]+）</h3>', html)   # labels, not the formula
     assert "<h3 id=\"reliability\">信度与项目分析</h3>" in html                 # one of a kind: no number
     assert "— capacity → resilience → participation (UnknownItemError)" in result.output
     _check_docx_failures(tmp_path / "out" / "report.docx")
@@ -273,7 +273,7 @@ def _check_docx_failures(path: Path) -> None:
     boxed = [p for p in d.paragraphs if p._p.pPr is not None and p._p.pPr.find(qn("w:pBdr")) is not None]
     assert len(boxed) == 3 and all(p.text.startswith("未能计算（") and "修改建议：" in p.text for p in boxed)
     headings = [p.text for p in d.paragraphs if p.style.name == "Heading 2"]
-    assert "回归分析（2）：居民参与 ← 基层政府信任" in headings
+    assert "回归分析（2）：居民参与（预测变量：基层政府信任）" in headings
 
 
 def test_an_analysis_needing_a_failed_one_is_marked_not_computed(tmp_path, monkeypatch):

@@ -359,7 +359,8 @@ def pseudonym_map(codes: CodedInterviews) -> dict[str, str]:
 def scrub(text: str, codes: CodedInterviews) -> str:
     """Replace every form of every known name (identifying variables, and case labels and
     source names that are names) in ``text`` with the case's pseudonym, or ``[姓名]`` where a
-    form belongs to several people; works on pseudonymised interviews through their key.
+    form belongs to several people (a pseudonym in brackets: an editorial insertion into the
+    text); works on pseudonymised interviews through their key.
 
     Examples
     --------
@@ -367,9 +368,9 @@ def scrub(text: str, codes: CodedInterviews) -> str:
     >>> files = gs.datasets.example_files()
     >>> codes = gs.read_codes(files["segments"], codebook=files["codebook"], cases=files["cases"])
     >>> gs.qualitative.scrub("何 秀英和朱书记", codes)
-    '社区干部-01和网格员-01'
+    '[社区干部-01]和[网格员-01]'
     """
-    return scrubber_for(codes)(text)
+    return dataclasses.replace(scrubber_for(codes), bracket=True)(text)
 
 
 def quotes(codes: CodedInterviews, code: str, *, n: int = 3, pseudonymise: bool = True, coder: str | None = None,

@@ -158,11 +158,13 @@ class Scrubber:
 
     pattern: re.Pattern | None
     replacement: Mapping[str, str]
+    bracket: bool = False           # running text: a pseudonym marked as an insertion, "[社区书记-03]"
 
     def __call__(self, text: Any) -> Any:
         if self.pattern is None or not isinstance(text, str) or not text:
             return text
-        return self.pattern.sub(lambda m: self.replacement.get(_match_key(m.group()), NEUTRAL), text)
+        mark = _bracket if self.bracket else (lambda r: r)
+        return self.pattern.sub(lambda m: mark(self.replacement.get(_match_key(m.group()), NEUTRAL)), text)
 
     def with_offsets(self, text: str) -> tuple[str, Any]:
         """The scrubbed text and a function taking an offset into ``text`` (and whether it is
@@ -185,6 +187,12 @@ class Scrubber:
             return spans[k][0] + shift[k] + (len(spans[k][2]) if end else 0)
 
         return "".join(_pieces(text, spans)), move
+
+
+def _bracket(replacement: str) -> str:
+    """A pseudonym put into running text is marked as an editorial insertion, as qualitative
+    reports do ("我[社区书记-03]自己…"); the neutral and redaction marks are bracketed already."""
+    return replacement if replacement.startswith("[") else f"[{replacement}]"
 
 
 def _pieces(text: str, spans: list[tuple[int, int, str]]):
@@ -333,10 +341,12 @@ def pseudonymise(codes):
     scrub, scrub_vars = build_scrubber(known, others), build_scrubber(known, others, full_only=True)
     variables = [c for c in codes.cases.columns if c not in codes.identifying]
     cases = _scrub_frame(codes.cases[variables], variables, scrub_vars).rename(index=pmap)
-    seg, texts = _remap_offsets(codes.segments.assign(case=codes.segments["case"].map(pmap)), codes.texts, scrub)
-    seg = _scrub_frame(_scrub_frame(seg, ("source", "text", "code"), scrub), [c for c in seg.columns if c in variables], scrub_vars)
+    prose = dataclasses.replace(scrub, bracket=True)      # transcripts, quotes and memos: "[网格员-01]说"
+    seg, texts = _remap_offsets(codes.segments.assign(case=codes.segments["case"].map(pmap)), codes.texts, prose)
+    seg = _scrub_frame(_scrub_frame(_scrub_frame(seg, ("source", "code"), scrub), ("text",), prose),
+                       [c for c in seg.columns if c in variables], scrub_vars)
     seg = seg.sort_values(["source", "start", "end", "coder", "code"], kind="stable").reset_index(drop=True)
-    book = _scrub_frame(codes.codebook, ("code", "parent", "description"), scrub)
+    book = _scrub_frame(_scrub_frame(codes.codebook, ("code", "parent"), scrub), ("description",), prose)
     key = _identity_key(codes, pmap)
     previous = codes._identity
     if previous is not None and len(previous) and not len(key):

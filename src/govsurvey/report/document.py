@@ -27,7 +27,8 @@ import pandas as pd
 
 
 __all__ = ["Document", "Section", "Heading", "Paragraph", "Table", "Figure", "Failed", "SectionContext", "build_document",
-           "xml_safe", "fmt", "fmt_p", "p_eq", "fmt_df", "stat_eq", "est_or_fixed", "sample_note", "MINUS"]
+           "xml_safe", "fmt", "fmt_p", "p_eq", "fmt_df", "stat_eq", "est_or_fixed", "sample_note", "MINUS",
+           "stat_segments"]
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
@@ -140,6 +141,35 @@ def est_or_fixed(estimate: float, se: float, free: bool, digits: int = 3) -> tup
     """An estimate and its SE, or the fixed value and "—" for a parameter fixed by the model
     (a marker loading: 1.000, —)."""
     return fmt(estimate, digits), (fmt(se, digits) if free else "—")
+
+
+_STAT = re.compile(r"(?<![A-Za-z0-9_\u00C0-\u024F])(SD|SE|p|F|t|r|z|d|g|b|n|N|M|β|R²|χ²|η²|ω²|ΔR²|Δχ²)"
+                   r"(\([^()<>]{1,24}\))?( ?)(=|<|>|≤|≥)( ?)([−-]?\d*\.?\d+%?)|\[[−-]?\d*\.?\d+, [−-]?\d*\.?\d+\]")
+ITALIC_SYMBOLS = frozenset({"SD", "SE", "p", "F", "t", "r", "z", "d", "g", "b", "n", "N", "M"})
+
+
+def stat_segments(text: str) -> list[tuple[str, str]]:
+    """``text`` cut into (kind, piece) for typesetting statistics as APA does: "text" (plain),
+    "symbol" (a Latin statistic symbol: italic), "stat" (the rest of a statistical expression
+    or a CI, not to be broken across lines). Greek symbols stay upright.
+
+    >>> stat_segments("so F(3, 596) = 2.26")
+    [('text', 'so '), ('symbol', 'F'), ('stat', '(3, 596) = 2.26')]
+    """
+    out, pos = [], 0
+    for m in _STAT.finditer(text):
+        if m.start() > pos:
+            out.append(("text", text[pos:m.start()]))
+        if m.group(1) is None:                                   # a CI
+            out.append(("stat", m.group(0)))
+        elif m.group(1) in ITALIC_SYMBOLS:
+            out += [("symbol", m.group(1)), ("stat", m.group(0)[len(m.group(1)):])]
+        else:
+            out.append(("stat", m.group(0)))
+        pos = m.end()
+    if pos < len(text):
+        out.append(("text", text[pos:]))
+    return out
 
 
 def sample_note(ctx, n: int | None, missing: str, n_dropped: int, n_incomplete: int | None) -> str:
@@ -289,7 +319,7 @@ def _outcome_blocks(ctx: SectionContext, outcome, count: int) -> list:
     title = outcome.analysis.title.get(ctx.lang) or outcome.analysis.name
     if outcome.index is not None and count > 1:
         title += ctx.text(f"（{outcome.index + 1}）", f" ({outcome.index + 1})")
-    about = outcome.analysis.caption(outcome.options, ctx.var_label) if outcome.analysis.caption and outcome.options is not None else ""
+    about = outcome.analysis.caption(outcome.options, _Namer(ctx)) if outcome.analysis.caption and outcome.options is not None else ""
     if about:
         title += ctx.text("：", ": ") + about
     blocks: list = [Heading(title, outcome.key.replace("[", "-").replace("]", ""))]
@@ -310,13 +340,35 @@ RULES = {
 }
 
 
+class _Namer:
+    """A column's label in the report's language, for analysis captions (``zh`` tells them
+    which punctuation to use)."""
+
+    def __init__(self, ctx: SectionContext) -> None:
+        self.ctx, self.zh = ctx, ctx.zh
+
+    def __call__(self, var: Any) -> str:
+        return self.ctx.var_label(var)
+
+
+def percent(part: float, whole: float, digits: int = 1) -> str:
+    """A percentage rounded half up, as readers check it by hand (40/640 → 6.3%, not 6.2%)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if not whole:
+        return "—"
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"{value}%"
+
+
 def _sample(ctx: SectionContext) -> Section:
     sc, t = ctx.res.screening, ctx.t
     kept = sc.n_total - sc.n_excluded
-    share = sc.n_excluded / sc.n_total if sc.n_total else 0.0
+    share = percent(sc.n_excluded, sc.n_total)
     blocks: list = [Paragraph(ctx.text(
-        f"共回收问卷 {sc.n_total} 份，按预设规则剔除 {sc.n_excluded} 份（{share:.1%}），保留有效问卷 {kept} 份。",
-        f"{sc.n_total} responses were read; {sc.n_excluded} ({share:.1%}) were excluded by the screening rules below, leaving {kept}."))]
+        f"共回收问卷 {sc.n_total} 份，按预设规则剔除 {sc.n_excluded} 份（{share}），保留有效问卷 {kept} 份，有效回收率 {percent(kept, sc.n_total)}。",
+        f"{sc.n_total} responses were read; {sc.n_excluded} ({share}) were excluded by the screening rules below, leaving {kept} "
+        f"({percent(kept, sc.n_total)})."))]
     rules = RULES[ctx.lang]
     rows = [{t["rule"]: rules.get(r, r), t["flagged"]: fmt(sc.summary.loc[r, "n_flagged"], 0), t["only"]: fmt(sc.summary.loc[r, "n_only"], 0)}
             for r in sc.flags.columns]
@@ -354,10 +406,12 @@ def _demographics(ctx: SectionContext) -> list:
 def _appendix(ctx: SectionContext) -> Section:
     t, res = ctx.t, ctx.res
     cb = ctx.inst.codebook(ctx.lang).reset_index()
-    background = ctx.text("基本信息", "Background")
-    rows = [{ctx.text("题号", "ID"): r["id"], t["construct"]: r["construct_label"] if isinstance(r["construct_label"], str) else background,
+    roles = {"demographic": ctx.text("基本信息", "Background"), "importance": ctx.text("重要性评价", "Importance rating"),
+             "check": ctx.text("注意力检测题", "Attention check"), "attention": ctx.text("注意力检测题", "Attention check")}
+    rows = [{ctx.text("题号", "ID"): r["id"],
+             t["construct"]: r["construct_label"] if isinstance(r["construct_label"], str) else roles.get(r["role"], ctx.text("其他", "Other")),
              ctx.text("题目", "Text"): r["text"] if isinstance(r["text"], str) else "",
-             ctx.text("反向", "Reverse"): "R" if r["reverse"] is True else ""} for _, r in cb.iterrows()]
+             ctx.text("反向计分", "Reverse-keyed"): ctx.text("是", "Yes") if r["reverse"] is True else ""} for _, r in cb.iterrows()]
     blocks: list = [ctx.table(t["instrument"], rows)]
     prov = res.provenance
     rows = [{ctx.text("文件", "File"): k, "SHA-256": v} for k, v in prov["inputs"].items()]

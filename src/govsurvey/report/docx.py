@@ -317,7 +317,7 @@ def _add_block(d, b, zh: bool) -> None:
     if isinstance(b, Heading):
         d.add_heading(b.text, level=2)
     elif isinstance(b, Paragraph):
-        d.add_paragraph(b.text, style="Body Text")
+        add_typeset(d.add_paragraph(style="Body Text"), b.text)
     elif isinstance(b, Failed):
         para = d.add_paragraph()
         head = para.add_run(f"{b.title}（{b.error}）" if zh else f"{b.title} ({b.error})")
@@ -539,6 +539,17 @@ def _add_table(d, b, zh: bool) -> None:
     _fill(table, frame, widths, _natural(frame, size)[1], size)
     _row_properties(table)
     set_three_line(table)
-    d.add_paragraph((("注：" if zh else "Note. ") + b.note) if b.note else "", style="Table Note")
+    add_typeset(d.add_paragraph(style="Table Note"), (("注：" if zh else "Note. ") + b.note) if b.note else "")
     if landscape:
         _page(d.add_section(WD_SECTION.NEW_PAGE), landscape=False)
+
+
+def add_typeset(paragraph, text: str) -> None:
+    """``text`` as runs, statistics set as APA does: Latin statistic symbols italic, no line
+    break inside an expression ("F(3, 596) = 2.26", a CI) — its spaces non-breaking."""
+    from govsurvey.report.document import stat_segments
+
+    for kind, piece in stat_segments(text):
+        run = paragraph.add_run(piece.replace(" ", "\u00a0") if kind != "text" else piece)
+        if kind == "symbol":
+            run.italic = True

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
 import unicodedata
 from typing import Any
 
@@ -79,11 +80,38 @@ def render_report(results, *, media: str = "screen") -> str:
                 for section in doc.sections]
     template_text = resources.files("govsurvey.report").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["typeset"] = typeset
     template = env.from_string(template_text)
     zh = doc.lang == "zh"
     return template.render(doc=doc, sections=sections, toc_title="目录" if zh else "Contents", table_word="表" if zh else "Table",
                            figure_word="图" if zh else "Figure", fix_word="修改建议：" if zh else "Fix: ", media=media,
                            print_font=_print_font() if media == "print" else "", nowrap_css=_nowrap_css(sections))
+
+
+def typeset(text: str):
+    """Escape ``text`` for HTML and set statistics as APA does
+    (:func:`govsurvey.report.document.stat_segments`): Latin statistic symbols in italics, an
+    expression such as "F(3, 596) = 2.26" or a CI "[.025, .095]" never broken across lines.
+
+    >>> str(typeset("p < .001, F(3, 596) = 2.26 <x>"))
+    '<span class="stat"><i>p</i> &lt; .001</span>, <span class="stat"><i>F</i>(3, 596) = 2.26</span> &lt;x&gt;'
+    """
+    from markupsafe import Markup
+
+    from govsurvey.report.document import stat_segments
+
+    parts, open_span = [], False
+    for kind, piece in stat_segments(str(text)):
+        esc = html.escape(piece, quote=False)
+        if kind == "symbol":
+            parts.append(f'<span class="stat"><i>{esc}</i>')
+            open_span = True
+        elif kind == "stat":
+            parts.append(esc + "</span>" if open_span else f'<span class="stat">{esc}</span>')
+            open_span = False
+        else:
+            parts.append(esc)
+    return Markup("".join(parts))
 
 
 def _nowrap_css(sections: list[dict]) -> str:

@@ -56,9 +56,13 @@ def _formula_caption(formula: str, name) -> str:
         f = parse_formula(formula)
     except GovsurveyError:     # a caption never fails a report; the analysis reports its own error
         return formula
-    outcome = f.outcome_variables
-    rest = [v for v in f.variables if v not in outcome]
-    return f"{', '.join(map(name, outcome))} ← {', '.join(map(name, rest))}" if rest else ", ".join(map(name, outcome))
+    zh = getattr(name, "zh", False)
+    sep = "、" if zh else ", "
+    outcome = sep.join(map(name, f.outcome_variables))
+    rest = [v for v in f.variables if v not in f.outcome_variables]
+    if not rest:
+        return outcome
+    return f"{outcome}（预测变量：{sep.join(map(name, rest))}）" if zh else f"{outcome} (predictors: {sep.join(map(name, rest))})"
 
 
 # ------------------------------------------------------------------ reliability
@@ -74,7 +78,7 @@ class ReliabilityStep(Result):
 
     reliability: dict
     item_analysis: dict
-    total: Any = None       # the whole scale (every analysed construct's items), when there are several constructs
+    totals: dict = dataclasses.field(default_factory=dict)   # higher-order construct → reliability of all its items
 
 
 def run_reliability(inp: Inputs, o: ReliabilityOptions) -> ReliabilityStep:
@@ -87,9 +91,11 @@ def run_reliability(inp: Inputs, o: ReliabilityOptions) -> ReliabilityStep:
             items[c] = gs.item_analysis(inp.keyed[ids])
     if not rel:
         raise DataValidationError("reliability: no construct has two or more items. Fix: name constructs with several items.")
-    every = list(dict.fromkeys(i for c in rel for i in inst.items_of(c)))
-    total = gs.reliability(inp.keyed[every], seed=inp.seed) if len(rel) > 1 else None
-    return ReliabilityStep(reliability=rel, item_analysis=items, total=total)
+    # a total α for each higher-order construct whose dimensions were all analysed (the scores
+    # models use): never one α pooled over unrelated scales
+    totals = {h: gs.reliability(inp.keyed[inst.items_of(h)], seed=inp.seed) for h in inst.higher_order
+              if all(c in rel for c in inst.descendants(h) if c in inst.first_order)}
+    return ReliabilityStep(reliability=rel, item_analysis=items, totals=totals)
 
 
 # -------------------------------------------------------------------------- efa
@@ -214,6 +220,8 @@ class Invariance(Result):
 
     table: pd.DataFrame
     group: str
+    constructs: tuple[str, ...] = ()      # the factors of the model tested
+    n_by_group: dict = dataclasses.field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table
@@ -223,7 +231,12 @@ def run_invariance(inp: Inputs, o: InvarianceOptions) -> Invariance:
     _columns(inp.keyed, [o.group], "invariance")
     model = o.model or inp.instrument.cfa_model(_constructs(inp.instrument, o.constructs, None, "invariance") if o.constructs else None)
     missing = _missing_method(inp.keyed, model, o.missing)
-    return Invariance(table=gs.invariance(inp.keyed, model, o.group, estimator=o.estimator, missing=missing), group=o.group)
+    from govsurvey.psychometrics.sem.syntax import parse_model
+
+    factors = tuple(dict.fromkeys(st.lhs for st in parse_model(model)[0] if st.op == "=~"))
+    counts = inp.keyed[o.group].value_counts(sort=False).sort_index()
+    return Invariance(table=gs.invariance(inp.keyed, model, o.group, estimator=o.estimator, missing=missing), group=o.group,
+                      constructs=factors, n_by_group={str(k): int(v) for k, v in counts.items()})
 
 
 # ----------------------------------------------------------------- descriptives
@@ -431,7 +444,7 @@ for _entry in (
              section=results.correlations, chapter="results", doc="Means, SDs and correlations of construct scores, with a heatmap."),
     Analysis(name="compare_groups", title=_t("差异分析", "Group comparisons"), options=CompareOptions, run=run_compare,
              section=results.compare_groups, chapter="results", many=True, example="[{dv: participation, group: role}]",
-             caption=lambda o, name=str: f"{name(o.dv)} — {name(o.group)}",
+             caption=lambda o, name=str: f"{name(o.dv)}（按{name(o.group)}）" if getattr(name, "zh", False) else f"{name(o.dv)} by {name(o.group)}",
              doc="t tests, ANOVA (Welch when variances differ) or rank tests, with effect sizes."),
     Analysis(name="regressions", title=_t("回归分析", "Regression"), options=RegressionOptions, run=run_regression,
              section=results.regression, chapter="results", many=True, example="[{formula: \"participation ~ capacity + trust\"}]",
@@ -439,7 +452,8 @@ for _entry in (
              doc="OLS regressions with standardized β, VIF and optional robust SEs."),
     Analysis(name="multilevel", title=_t("多层线性模型", "Multilevel models"), options=MultilevelOptions, run=run_multilevel,
              section=results.multilevel, chapter="results", many=True, example="[{formula: \"capacity ~ 1\", groups: site}]",
-             caption=lambda o, name=str: f"{_formula_caption(o.formula, name)} | {name(o.groups)}",
+             caption=lambda o, name=str: (f"{_formula_caption(o.formula, name)}（按{name(o.groups)}分层）" if getattr(name, "zh", False)
+                                         else f"{_formula_caption(o.formula, name)}, nested in {name(o.groups)}"),
              doc="Linear mixed models (random intercepts) with the ICC."),
     Analysis(name="mediation", title=_t("中介效应", "Mediation"), options=MediationOptions, run=run_mediation,
              section=results.mediation, chapter="results", many=True, example="[{x: capacity, m: trust, y: participation}]",

@@ -20,32 +20,33 @@ def reliability(ctx, res, options) -> list:
     t, label = ctx.t, ctx.label
     rows = [{t["construct"]: label(c), t["items"]: fmt(r.n_items), "n": fmt(r.n_obs), "α": fmt(r.alpha, bounded=True),
              ctx.text("95% 置信区间", "95% CI"): f"[{fmt(r.alpha_ci[0], bounded=True)}, {fmt(r.alpha_ci[1], bounded=True)}]",
-             "ω": fmt(r.omega_total, bounded=True), "λ6": fmt(r.lambda6, bounded=True), "r̄": fmt(r.average_r, bounded=True)}
+             "ω": fmt(r.omega_total, bounded=True), "λ6": fmt(r.lambda6, bounded=True), ctx.text("平均 r", "Mean r"): fmt(r.average_r, bounded=True)}
             for c, r in res.reliability.items()]
-    total = getattr(res, "total", None)
-    if total is not None:
-        rows.append({t["construct"]: ctx.text("总量表", "Total scale"), t["items"]: fmt(total.n_items), "n": fmt(total.n_obs),
-                     "α": fmt(total.alpha, bounded=True), ctx.text("95% 置信区间", "95% CI"):
+    for h, total in getattr(res, "totals", {}).items():
+        rows.append({t["construct"]: ctx.text(f"{label(h)}（总量表）", f"{label(h)} (total)"), t["items"]: fmt(total.n_items),
+                     "n": fmt(total.n_obs), "α": fmt(total.alpha, bounded=True), ctx.text("95% 置信区间", "95% CI"):
                      f"[{fmt(total.alpha_ci[0], bounded=True)}, {fmt(total.alpha_ci[1], bounded=True)}]",
-                     "ω": fmt(total.omega_total, bounded=True), "λ6": fmt(total.lambda6, bounded=True), "r̄": fmt(total.average_r, bounded=True)})
-    note = ctx.text("α 的置信区间为 Feldt 区间；n 为该维度题项均有作答的人数。", "CIs for α are Feldt intervals; n counts "
-                    "respondents who answered every item of the construct.")
+                     "ω": fmt(total.omega_total, bounded=True), "λ6": fmt(total.lambda6, bounded=True),
+                     ctx.text("平均 r", "Mean r"): fmt(total.average_r, bounded=True)})
+    note = ctx.text("α 的置信区间为 Feldt 区间；n 为该维度题项均有作答的人数；λ6 为 Guttman λ6，平均 r 为题项间平均相关。",
+                    "CIs for α are Feldt intervals; n counts respondents who answered every item of the construct; λ6 is "
+                    "Guttman's λ6, mean r the average inter-item correlation.")
     blocks: list = [ctx.table(ctx.text("各维度信度", "Reliability by construct"), rows, note=note)]
-    blocks.append(Paragraph(_reliability_sentence(ctx, res, total)))
+    blocks.append(Paragraph(_reliability_sentence(ctx, res, getattr(res, "totals", {}))))
     blocks.extend(_item_analysis(ctx, res))
     return blocks
 
 
-def _reliability_sentence(ctx, res, total) -> str:
+def _reliability_sentence(ctx, res, totals: dict) -> str:
     label = ctx.label
     alphas = [r.alpha for r in res.reliability.values()]
     low = [label(c) for c, r in res.reliability.items() if r.alpha < 0.70]
     lo, hi = fmt(min(alphas), bounded=True), fmt(max(alphas), bounded=True)
-    whole = (ctx.text(f"总量表 α = {fmt(total.alpha, bounded=True)}。", f"The total scale has α = {fmt(total.alpha, bounded=True)}.")
-             if total is not None else "")
+    whole = "".join(ctx.text(f"{label(h)}总量表 α = {fmt(r.alpha, bounded=True)}。", f"The {label(h)} total scale has "
+                             f"α = {fmt(r.alpha, bounded=True)}. ") for h, r in totals.items())
     if ctx.zh:
         lead = (f"各维度 Cronbach's α 在 {lo}–{hi} 之间，均达到 .70 的常用标准（Nunnally, 1978）。" if not low else
-                f"各维度 Cronbach's α 在 {lo}–{hi} 之间；{'、'.join(low)} 低于 .70（Nunnally, 1978），其测量一致性需谨慎解释。")
+                f"各维度 Cronbach's α 在 {lo}–{hi} 之间；{'、'.join(low)}低于 .70（Nunnally, 1978），其测量一致性需谨慎解释。")
     else:
         lead = (f"Cronbach's α ranges from {lo} to {hi} and reaches the conventional .70 for every construct (Nunnally, 1978). " if not low else
                 f"Cronbach's α ranges from {lo} to {hi}; it is below .70 (Nunnally, 1978) for {', '.join(low)}, whose scores need care. ")
@@ -103,37 +104,56 @@ def efa(ctx, res, options) -> list:
     k, b, e, pa = res.kmo, res.bartlett, res.efa, res.parallel
     explained = e.variance.iloc[2, -1]
     how = f"{METHODS[ctx.lang].get(e.method, e.method)}{ctx.text('，', ', ')}{METHODS[ctx.lang].get(e.rotation, e.rotation)}"
+    scope = ("、" if ctx.zh else ", ").join(ctx.label(c) for c in res.constructs)
+    n_items = len(e.loadings.index)
     if ctx.zh:
-        text = (f"KMO = {fmt(k.overall, bounded=True)}{'，高于 .60 的标准（Kaiser, 1974）' if k.overall >= 0.6 else '，低于 .60（Kaiser, 1974），不宜做因子分析'}；"
+        text = (f"对{scope}的 {n_items} 个题项进行探索性因子分析。"
+                f"KMO = {fmt(k.overall, bounded=True)}{'，高于 .60 的标准（Kaiser, 1974）' if k.overall >= 0.6 else '，低于 .60（Kaiser, 1974），不宜做因子分析'}；"
                 f"Bartlett 球形检验 {stat_eq('χ²', b.chi2, b.df)}，{p_eq(b.p_value)}。平行分析建议保留 {pa.n_factors} 个因子；"
                 f"本报告提取 {e.n_factors} 个因子（{how}），累计解释方差 {explained:.1%}。")
     else:
-        text = (f"KMO = {fmt(k.overall, bounded=True)}{', above the .60 threshold (Kaiser, 1974)' if k.overall >= 0.6 else ', below .60 (Kaiser, 1974): the items are not suited to factor analysis'}; "
+        text = (f"An exploratory factor analysis of the {n_items} items of {scope}: "
+                f"KMO = {fmt(k.overall, bounded=True)}{', above the .60 threshold (Kaiser, 1974)' if k.overall >= 0.6 else ', below .60 (Kaiser, 1974): the items are not suited to factor analysis'}; "
                 f"Bartlett's test {stat_eq('χ²', b.chi2, b.df)}, {p_eq(b.p_value)}. Parallel analysis suggests {pa.n_factors} factors; "
                 f"{e.n_factors} were extracted ({how}), explaining {explained:.1%} of the variance.")
     t = ctx.t
     words = {"observed": t["observed"], "simulated": t["simulated"], "factor": t["factor"], "eigenvalue": t["eigenvalue"]}
     names = _factor_names(ctx, e.loadings)
     renamed = e.loadings.rename(columns=names)
-    blocks: list = [Paragraph(text),
+    blocks: list = [Paragraph(text), _variance_table(ctx, e, names),
                     ctx.figure(ctx.text("碎石图与平行分析", "Scree plot with parallel analysis"),
                                lambda: ctx.figures().scree(e, pa, words)),
                     ctx.figure(t["loadings"], lambda: ctx.figures().loadings_heatmap(renamed, {"title": ""}))]
-    lo = e.loadings.map(lambda v: fmt(v, 2, bounded=True) if abs(v) >= 0.3 else "")
+    loads = e.loadings
+    order = sorted(loads.index, key=lambda i: (int(np.argmax(loads.loc[i].abs().to_numpy())), -loads.loc[i].abs().max()))
+    lo = loads.loc[order].map(lambda v: fmt(v, 2, bounded=True) if abs(v) >= 0.3 else "")
     lo.columns = [names[c] for c in lo.columns]
-    lo.insert(0, ctx.text("共同度", "h²"), e.communalities.map(lambda v: fmt(v, 2, bounded=True)))
+    lo.insert(0, ctx.text("共同度", "h²"), e.communalities.loc[order].map(lambda v: fmt(v, 2, bounded=True)))
     lo.index = [str(i) for i in lo.index]
     lo = lo.reset_index().rename(columns={"index": t["item"]})
-    var = e.variance
-    for row, zh, en, scale in ((0, "特征根（旋转后）", "Eigenvalue (rotated SS loadings)", 1), (1, "解释方差 %", "% of variance", 100),
-                               (2, "累计解释方差 %", "Cumulative %", 100)):
-        extra = {t["item"]: ctx.text(zh, en), lo.columns[1]: ""}
-        extra.update({names[c]: fmt(var.iloc[row][c] * scale, 2) for c in var.columns})
-        lo = pd.concat([lo, pd.DataFrame([extra])], ignore_index=True)
-    note = ctx.text(f"N = {e.n_obs}；|λ| < .30 未显示；因子以其多数题项所属维度命名。",
-                    f"N = {e.n_obs}; |λ| < .30 not shown; factors are named after the construct most of their items belong to.")
+    dropped = len(ctx.res.frame) - e.n_obs
+    note = sample_note(ctx, e.n_obs, "listwise", dropped, None) + ctx.text(
+        "；|λ| < .30 未显示；题项按所属因子排列；因子以其多数题项所属维度命名。",
+        "; |λ| < .30 not shown; items sorted by factor; factors named after the construct most of their items belong to.")
     blocks.append(ctx.num.t(ctx.text("探索性因子分析旋转后载荷", "EFA rotated loadings"), lo.astype(str), note=note))
     return blocks
+
+
+def _variance_table(ctx, e, names: dict):
+    """SPSS's "total variance explained": initial eigenvalues and the rotated sums of squared
+    loadings of the extracted factors, with % of variance and cumulative %."""
+    p = len(e.loadings.index)
+    eig = np.asarray(e.eigenvalues, dtype=float)[: e.n_factors]
+    rows = []
+    for j, f in enumerate(e.loadings.columns):
+        rows.append({ctx.text("因子", "Factor"): names[f], ctx.text("初始特征根", "Initial eigenvalue"): fmt(eig[j], 2),
+                     ctx.text("方差 %", "% of variance"): fmt(100 * eig[j] / p, 2),
+                     ctx.text("累计 %", "Cumulative %"): fmt(100 * eig[: j + 1].sum() / p, 2),
+                     ctx.text("旋转后平方和", "Rotated SS loadings"): fmt(e.variance.iloc[0][f], 2),
+                     ctx.text("旋转后方差 %", "Rotated % of variance"): fmt(100 * e.variance.iloc[1][f], 2),
+                     ctx.text("旋转后累计 %", "Rotated cumulative %"): fmt(100 * e.variance.iloc[2][f], 2)})
+    return ctx.table(ctx.text("总方差解释", "Total variance explained"), rows,
+                     note=ctx.text(f"初始特征根为 {p} 个题项相关矩阵的特征根。", f"Initial eigenvalues of the {p} items' correlation matrix."))
 
 
 def harman(ctx, h, options) -> list:
@@ -187,8 +207,8 @@ def cfa(ctx, c, options) -> list:
                      "SE": fmt(r.se) if free else "—", ctx.t["std"]: fmt(r.std_all, bounded=True), "p": fmt_p(r.p) if free else "—"})
     blocks.append(ctx.table(ctx.text("因子载荷", "Factor loadings"), rows, note=fixed))
     many = c.factor_correlations.shape[0] > 6
-    note = (ctx.text("注：图中数值为标准化载荷；因子间相关见区分效度表。", "Note: standardized loadings; factor correlations are in the "
-                     "discriminant validity table.") if many else
+    note = (ctx.text("注：图中数值为标准化载荷；因子间相关见“收敛效度与区分效度”一节的 Fornell–Larcker 表。",
+                     "Note: standardized loadings; factor correlations are in the Fornell–Larcker table of the validity section.") if many else
             ctx.text("注：单向箭头上为标准化载荷，双向弧线上为因子间相关。", "Note: standardized loadings on the arrows, factor "
                      "correlations on the arcs."))
     blocks.append(ctx.figure(ctx.text("验证性因子分析模型图（标准化解）", "CFA model (standardized solution)"),
@@ -229,6 +249,13 @@ def validity(ctx, v, options) -> list:
         blocks.append(ctx.table(ctx.text("区分效度（Fornell–Larcker 准则）", "Discriminant validity (Fornell–Larcker)"), frows,
                                 note=ctx.text("对角线为 √AVE，其下为因子间相关；列号对应行序。",
                                               "The diagonal holds √AVE, below it the factor correlations; columns follow the rows.")))
+    ht = v.htmt
+    if len(ht) > 1:
+        hrows = [{ctx.t["construct"]: label(ht.index[i]), **{str(j + 1): (fmt(ht.iloc[i, j], bounded=True) if j < i else "")
+                                                         for j in range(len(ht) - 1)}} for i in range(len(ht))]
+        blocks.append(ctx.table(ctx.text("异质—单质比率（HTMT）", "Heterotrait–monotrait ratios (HTMT)"), hrows,
+                                note=ctx.text("HTMT < .85 表示区分效度良好（Henseler 等, 2015）；列号对应行序。",
+                                              "HTMT < .85 indicates discriminant validity (Henseler et al., 2015); columns follow the rows.")))
     blocks.append(Paragraph(_discriminant_sentence(ctx, v)))
     return blocks
 
@@ -265,13 +292,20 @@ def _discriminant_sentence(ctx, v) -> str:
              if abs(fl.iloc[i, j]) >= min(fl.iloc[i, i], fl.iloc[j, j])]
     if mx != mx:
         return ""
+    ok = mx < 0.85
     if ctx.zh:
-        return (f"区分效度：HTMT 最大值为 {fmt(mx, bounded=True)}，{'低于' if mx < 0.85 else '高于'} .85（Henseler 等, 2015）；"
-                + ("各维度的 √AVE 均大于其与其他维度的相关（Fornell & Larcker, 1981）。" if not fails else
-                   f"以下维度对的相关不小于其 √AVE，区分效度不足：{'、'.join(fails)}。"))
-    return (f"Discriminant validity: the largest HTMT is {fmt(mx, bounded=True)}, {'below' if mx < 0.85 else 'above'} .85 (Henseler et al., 2015); "
-            + ("every √AVE exceeds the construct's correlations with the others (Fornell & Larcker, 1981)." if not fails else
-               f"these pairs correlate at least as highly as their √AVE, so they are not distinct: {', '.join(fails)}."))
+        head = f"区分效度：HTMT 最大值为 {fmt(mx, bounded=True)}，{'低于' if ok else '高于'} .85（Henseler 等, 2015）；"
+        if not fails:
+            return head + "各维度的 √AVE 均大于其与其他维度的相关（Fornell & Larcker, 1981），两项准则均支持区分效度。"
+        return head + (f"但 {'、'.join(fails)} 的相关不小于其 √AVE，未满足 Fornell–Larcker 准则。"
+                       + ("以对区分效度更敏感的 HTMT 为主要判据（Henseler 等, 2015），区分效度尚可接受，上述维度对宜在讨论中说明。" if ok
+                          else "两项准则均显示区分效度不足。"))
+    head = f"Discriminant validity: the largest HTMT is {fmt(mx, bounded=True)}, {'below' if ok else 'above'} .85 (Henseler et al., 2015); "
+    if not fails:
+        return head + "every √AVE exceeds the construct's correlations with the others (Fornell & Larcker, 1981): both criteria support it."
+    return head + (f"but {', '.join(fails)} correlate at least as highly as their √AVE, failing the Fornell–Larcker criterion. "
+                   + ("Taking the more sensitive HTMT as the criterion (Henseler et al., 2015), discriminant validity is acceptable; "
+                      "those pairs deserve a word in the discussion." if ok else "Both criteria show a lack of discriminant validity."))
 
 
 INVARIANCE = {"zh": {"configural": "形态等值", "metric": "弱等值（载荷相等）", "scalar": "强等值（载荷、截距相等）"},
@@ -287,13 +321,21 @@ def invariance(ctx, inv, options) -> list:
     names = INVARIANCE[ctx.lang]
     rows = [{ctx.text("模型", "Model"): names.get(m, m), "χ²": fmt(r["chisq_scaled"] if robust else r["chisq"], 2), "df": fmt(r["df"], 0),
              "CFI": fmt(r[cfi], bounded=True), "RMSEA": fmt(r[rmsea], bounded=True), "Δχ²": fmt(r["chisq_diff"], 2),
-             "Δdf": fmt(r["df_diff"], 0), "p": fmt_p(r["p_diff"]), "ΔCFI": fmt(r[dcfi], bounded=True)} for m, r in table.iterrows()]
+             "Δdf": fmt(r["df_diff"], 0), "p": fmt_p(r["p_diff"]), "ΔCFI": fmt(r[dcfi], bounded=True),
+             "ΔRMSEA": fmt(r[rmsea] - prev, bounded=True) if prev == prev else "—"}
+            for (m, r), prev in zip(table.iterrows(), [float("nan")] + list(table[rmsea].iloc[:-1]))]
     note = sample_note(ctx, table.attrs.get("n_obs"), table.attrs.get("missing", "listwise"), table.attrs.get("n_dropped", 0), None)
     if robust:
         note += ctx.text("；MLR：稳健 χ²、CFI、RMSEA；Δχ² 为 Satorra–Bentler（2001）校正差异检验", "; MLR: scaled χ², robust CFI and "
                          "RMSEA; Δχ² is the Satorra–Bentler (2001) scaled difference test")
     group = ctx.var_label(inv.group)
-    blocks: list = [ctx.table(ctx.text(f"测量等值性检验（按{group}分组）", f"Measurement invariance across {group}"), rows, note=note)]
+    what = ("、" if ctx.zh else ", ").join(ctx.label(c) for c in getattr(inv, "constructs", ()))
+    sizes = ("、" if ctx.zh else ", ").join(f"{ctx.group_label(inv.group, k)} n = {v}" for k, v in getattr(inv, "n_by_group", {}).items())
+    if sizes:
+        note += ctx.text(f"；各组人数：{sizes}", f"; group sizes: {sizes}")
+    caption = ctx.text(f"{what}的测量等值性检验（按{group}分组）" if what else f"测量等值性检验（按{group}分组）",
+                       f"Measurement invariance of {what} across {group}" if what else f"Measurement invariance across {group}")
+    blocks: list = [ctx.table(caption, rows, note=note)]
     holds = [names[m] for m in ("metric", "scalar") if table.loc[m, dcfi] >= -0.01]
     blocks.append(Paragraph(ctx.text(
         f"以 ΔCFI ≥ −.01 为标准（Cheung & Rensvold, 2002），{('、'.join(holds) + '成立') if holds else '弱等值不成立'}。",

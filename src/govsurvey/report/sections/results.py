@@ -411,6 +411,15 @@ def multilevel(ctx, m, o) -> list:
            "standard errors computed as for a simple random sample would be too small, so multilevel models or cluster-robust "
            "standard errors are called for." if matters else
            "With a design effect of 2 or less (Muthén & Satorra, 1995) and ICC < .05, clustering affects the standard errors little."))))
+    single = [o for o in ctx.res.outcomes if o.analysis.name in ("regressions", "mediation", "moderation", "compare_groups")]
+    if matters and single:
+        blocks.append(Paragraph(ctx.text(
+            "需要说明的是，本章的差异分析、回归、中介与调节分析均为单层模型，没有对这一嵌套结构建模，其标准误可能偏小、"
+            "p 值偏乐观；相关结论应审慎解读，正式研究宜改用多层模型或聚类稳健标准误（社区数较少时后者也不稳定）。",
+            "Note that the group comparisons, regressions, mediation and moderation in this chapter are single-level models "
+            "that do not model this clustering; their standard errors may be too small and their p values optimistic. Read "
+            "them with care; a final analysis should use multilevel models or cluster-robust standard errors (the latter are "
+            "unstable with few clusters).")))
     return blocks
 
 
@@ -509,7 +518,7 @@ def moderation(ctx, mo, o) -> list:
              ctx.text("（中心化）", " (centred)"), ""), "b": fmt(r.b), "SE": fmt(r.se), "t": fmt(r.t, 2), "p": fmt_p(r.p),
              "95% CI": ci_text(r.ci_low, r.ci_high)} for term, r in mo.table.iterrows()]
     parts = [sample_note(ctx, mo.n, "listwise", mo.n_dropped, None), f"R² = {fmt(mo.r2, 3, bounded=True)}",
-             ctx.text("交互项带来的", "interaction") + f" ΔR² = {fmt(mo.delta_r2_interaction, 3, bounded=True)}",
+             ctx.text("交互项带来的", "interaction") + f" ΔR² {_r2(mo.delta_r2_interaction)}",
              ctx.text("自变量与调节变量已均值中心化", "predictor and moderator mean-centred") if mo.centered else ""]
     caption = ctx.text(f"调节效应分析：{w}对{x}与{y}关系的调节", f"Moderation: {w} moderating the association of {x} with {y}")
     blocks: list = [ctx.table(caption, rows, note=ctx.text("；", "; ").join(p for p in parts if p))]
@@ -557,7 +566,7 @@ def _moderation_sentence(ctx, mo, o, df: int) -> str:
     x, w, y = (in_sentence(ctx, ctx.label(v)) for v in (o.x, o.w, o.y))
     r = mo.table.loc["x:w"]
     sig = r["p"] < 0.05
-    head = f"b = {fmt(r['b'])}, {stat_eq('t', r['t'], df)}, {p_eq(r['p'])}, ΔR² = {fmt(mo.delta_r2_interaction, 3, bounded=True)}"
+    head = f"b = {fmt(r['b'])}, {stat_eq('t', r['t'], df)}, {p_eq(r['p'])}, ΔR² {_r2(mo.delta_r2_interaction)}"
     ss = mo.simple_slopes
     levels = _join(ctx, [_slope_at(ctx, at, o) if ctx.zh else _lower(_slope_at(ctx, at, o)) for at in ss.index])
     values = _join(ctx, [f"{fmt(s['slope'])}{ctx.text('（', ' (')}{p_eq(s['p'])}{ctx.text('）', ')')}" for _, s in ss.iterrows()])
@@ -567,3 +576,8 @@ def _moderation_sentence(ctx, mo, o, df: int) -> str:
         f"The interaction {x} × {w} has {head}: the moderation by {w} is {'significant' if sig else 'not significant'}. "
         f"The simple slopes of {x} on {y} at {levels} levels of {w} are {values}. " + _jn_text(ctx, mo, o)
         + ("" if sig else " As the interaction is not significant, the differences between these slopes should not be interpreted."))
+
+
+def _r2(value: float) -> str:
+    """"= .012", or "< .001" for a positive value that rounds to zero."""
+    return "< .001" if 0 <= value < 0.0005 else "= " + fmt(value, 3, bounded=True)
