@@ -1,0 +1,349 @@
+"""Ordinal indicators: DWLS estimation on thresholds and polychoric correlations, with robust
+(sandwich) standard errors and the mean-and-variance adjusted ("scaled-shifted") test — lavaan's
+``estimator = "WLSMV"`` (and ``"DWLS"``, ``"ULSMV"``) with ``ordered =``, delta parameterization.
+
+Each ordinal item y_j is a cut-up latent response y*_j = (Λη)_j + ε_j with thresholds τ_j.
+In the delta parameterization the latent responses have unit variance — their residual
+variances are 1 − (ΛΨΛᵀ)_jj, not parameters — so the model implies the thresholds themselves
+and the off-diagonal correlations of Σ* = ΛΨΛᵀ (the residual variances never enter them).
+With the sample statistics s = (τ̂, ρ̂) (thresholds item by item, then the polychorics of the
+lower triangle by column, lavaan's order), their asymptotic covariance Γ (N·ACOV) and
+W = diag(Γ)⁻¹ (DWLS; the identity for ULS), the estimates minimise
+
+    F(θ) = ½ (s − σ(θ))ᵀ W (s − σ(θ)),      T = 2N·F,
+
+by Gauss–Newton steps (ΔᵀWΔ) δ = ΔᵀW(s − σ), Δ = ∂σ/∂θ. The robust covariance of the estimates
+is (ΔᵀWΔ)⁻¹ ΔᵀWΓWΔ (ΔᵀWΔ)⁻¹ / N, and with U = W − WΔ(ΔᵀWΔ)⁻¹ΔᵀW the scaled-shifted test is
+a·T + b with a = √(df / tr((UΓ)²)) and b = df − a·tr(UΓ) (Asparouhov & Muthén, 2010; lavaan's
+``test = "scaled.shifted"``).
+
+References: Muthén (1984); Muthén, du Toit & Spisic (1997); Asparouhov & Muthén (2010);
+Rosseel (2012), lavaan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from govsurvey.errors import ConvergenceError, NotPositiveDefiniteError
+from govsurvey.psychometrics.sem.engine import GroupData, Model
+from govsurvey.psychometrics.sem.partable import ParTable
+
+__all__ = ["OrdinalStats", "DwlsFit", "fit_dwls", "delta_table"]
+
+
+@dataclasses.dataclass(frozen=True)
+class OrdinalStats:
+    """One group's ordinal sample statistics: thresholds per item (in model order), the
+    polychoric matrix, s = (thresholds, lower-triangle polychorics by column), Γ = N·ACOV(s), N."""
+
+    thresholds: list[np.ndarray]
+    rho: np.ndarray
+    wls_obs: np.ndarray
+    nacov: np.ndarray
+    n: int
+
+
+def delta_table(pt: ParTable, ordered: set[str]) -> ParTable:
+    """``pt`` for the delta parameterization: the residual variances of ordered indicators are
+    no parameters (the latent responses have unit variance) and free parameters are renumbered."""
+    rows = [dataclasses.replace(r) for r in pt.rows]
+    for r in rows:
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in ordered and r.free:
+            r.free, r.value, r.par, r.label = False, 0.0, -1, None
+    old = sorted({r.par for r in rows if r.free})
+    new = {p: k for k, p in enumerate(old)}
+    for r in rows:
+        if r.free:
+            r.par = new[r.par]
+    labels = {lab: new[p] for lab, p in pt.labels.items() if p in new}
+    return dataclasses.replace(pt, rows=rows, n_free=len(old), labels=labels)
+
+
+@dataclasses.dataclass
+class DwlsFit:
+    theta: np.ndarray            # model parameters, then thresholds
+    vcov: np.ndarray
+    chisq: float
+    df: int
+    chisq_scaled: float
+    scaling_factor: float
+    shift: float
+    iterations: int
+    fmin: float
+    extra: dict[str, Any]
+
+
+class _Problem:
+    """σ(θ) and Δ = ∂σ/∂θ for one group: thresholds are their own parameters (after the
+    model's), correlations the off-diagonal cells of the model-implied Σ*."""
+
+    def __init__(self, model: Model, stats: OrdinalStats) -> None:
+        self.model, self.stats = model, stats
+        p = model.p
+        self.lower = np.array([(i, j) for j in range(p) for i in range(j + 1, p)], dtype=int).reshape(-1, 2)
+        self.n_th = sum(len(t) for t in stats.thresholds)
+        self.q = model.q + self.n_th
+
+    def sigma(self, theta: np.ndarray) -> np.ndarray:
+        sig = self.model.implied(theta[: self.model.q], 0)["sigma"]
+        return np.concatenate([theta[self.model.q:], sig[self.lower[:, 0], self.lower[:, 1]]])
+
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        dsig, _ = self.model.derivatives(theta[: self.model.q], 0)
+        k, q0 = len(self.stats.wls_obs), self.model.q
+        out = np.zeros((k, self.q))
+        out[: self.n_th, q0:] = np.eye(self.n_th)
+        out[self.n_th:, :q0] = dsig[:, self.lower[:, 0], self.lower[:, 1]].T
+        return out
+
+
+def fit_dwls(pt: ParTable, stats: OrdinalStats, *, estimator: str = "WLSMV", max_iter: int = 200, tol: float = 1e-10) -> DwlsFit:
+    """DWLS (WLSMV, DWLS) or ULS (ULSMV) estimates, robust covariance and tests (module docstring)."""
+    gd = GroupData(x=np.empty((0, len(pt.ov))), n=stats.n, mean=np.zeros(len(pt.ov)), cov=stats.rho)
+    model = Model(pt, [gd])
+    prob = _Problem(model, stats)
+    s, gamma = stats.wls_obs, _gamma(stats)
+    w = np.ones(len(s)) if estimator == "ULSMV" else 1.0 / np.diag(gamma)
+    theta = np.concatenate([model.start_values(), np.concatenate(stats.thresholds)])
+    f_old = math.inf
+    for it in range(1, max_iter + 1):
+        d = s - prob.sigma(theta)
+        jac = prob.jacobian(theta)
+        grad = jac.T @ (w * d)
+        info = jac.T @ (w[:, None] * jac)
+        try:
+            step = np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError:
+            raise NotPositiveDefiniteError("The DWLS information matrix is singular: the model is not identified. "
+                                           "Fix: fix a loading per factor to 1, or add indicators.") from None
+        f_cur = 0.5 * float(d @ (w * d))
+        alpha = 1.0
+        for _ in range(30):                       # backtracking: Gauss–Newton steps that do not descend are halved
+            cand = theta + alpha * step
+            dc = s - prob.sigma(cand)
+            if 0.5 * float(dc @ (w * dc)) <= f_cur + 1e-15:
+                break
+            alpha /= 2
+        theta = cand
+        if np.max(np.abs(alpha * step)) < tol or abs(f_old - f_cur) < 1e-16:
+            break
+        f_old = f_cur
+    else:
+        raise ConvergenceError(f"DWLS did not converge in {max_iter} iterations. Fix: simplify the model.")
+    return _inference(prob, theta, w, estimator, it)
+
+
+def _gamma(stats: OrdinalStats) -> np.ndarray:
+    """Γ as the estimator uses it: N·ACOV rescaled by N/(N − 1), as lavaan does internally
+    (its ``lavInspect(fit, "gamma")`` reports the unrescaled N·ACOV; tests, SEs and W follow
+    the rescaled one: χ² and the SEs agree with lavaan only so)."""
+    return stats.nacov * stats.n / (stats.n - 1)
+
+
+def _inference(prob: _Problem, theta: np.ndarray, w: np.ndarray, estimator: str, iterations: int) -> DwlsFit:
+    s, gamma, n = prob.stats.wls_obs, _gamma(prob.stats), prob.stats.n
+    d = s - prob.sigma(theta)
+    fmin = 0.5 * float(d @ (w * d))
+    jac = prob.jacobian(theta)
+    wj = w[:, None] * jac
+    bread = np.linalg.inv(jac.T @ wj)
+    vcov = bread @ (wj.T @ gamma @ wj) @ bread / n
+    df = len(s) - prob.q
+    chisq = 2 * n * fmin
+    u = np.diag(w) - wj @ bread @ wj.T
+    ug = u @ gamma
+    tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
+    a = math.sqrt(df / tr2) if df > 0 and tr2 > 0 else float("nan")
+    b = df - a * tr1 if df > 0 else float("nan")
+    scaled = a * chisq + b if df > 0 else float("nan")
+    return DwlsFit(theta=theta, vcov=vcov, chisq=chisq, df=df, chisq_scaled=scaled, scaling_factor=1 / a if a == a else a,
+                   shift=b, iterations=iterations, fmin=fmin,
+                   extra={"pvalue": float(special.chdtrc(df, chisq)) if df > 0 else float("nan"),
+                          "pvalue_scaled": float(special.chdtrc(df, scaled)) if df > 0 else float("nan"),
+                          "trace_ug": tr1, "trace_ug2": tr2})
+
+
+def _scaled_shifted(jac: np.ndarray, w: np.ndarray, gamma: np.ndarray, df: int) -> tuple[float, float]:
+    """a, b of the scaled-shifted test a·T + b for a model with Jacobian ``jac``."""
+    if df <= 0:
+        return float("nan"), float("nan")
+    wj = w[:, None] * jac
+    u = np.diag(w) - wj @ np.linalg.pinv(jac.T @ wj) @ wj.T
+    ug = u @ gamma
+    tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
+    a = math.sqrt(df / tr2)
+    return a, df - a * tr1
+
+
+def _catml(prob: _Problem, theta: np.ndarray, w: np.ndarray, gamma: np.ndarray, df: int) -> dict[str, float]:
+    """The "catML" statistics behind lavaan 0.6's robust CFI/TLI/RMSEA for ordinal data
+    (Savalei, 2021; ``lav_fit_catml_dwls``): T₃ = N·F_ML(R, Σ*(θ̂)) — the normal-theory
+    discrepancy of the polychoric matrix R from the implied correlations at the DWLS
+    estimates — with ĉ = tr(Uᵀ V U Γ_ρ)/df, U = I − Δ_ρ(ΔᵀWΔ)⁻¹Δ_ρᵀW_ρ, V the ML weight of
+    the correlations at Σ*, and for the independence model T₃₀ = −N·log|R|, ĉ₀ = tr(Γ_ρ)/df₀."""
+    n, p = prob.stats.n, prob.model.p
+    rho = prob.stats.rho
+    sig = prob.model.implied(theta[: prob.model.q], 0)["sigma"].copy()
+    np.fill_diagonal(sig, 1.0)
+    inv = np.linalg.inv(sig)
+    f_ml = float(np.linalg.slogdet(sig)[1] + np.trace(rho @ inv) - np.linalg.slogdet(rho)[1] - p)
+    i, j = prob.lower[:, 0], prob.lower[:, 1]
+    # ½ Dᵀ(Σ⁻¹⊗Σ⁻¹)D on the off-diagonal cells: element (ij, kl) = Σ⁻¹_ik Σ⁻¹_jl + Σ⁻¹_il Σ⁻¹_jk
+    v = inv[np.ix_(i, i)] * inv[np.ix_(j, j)] + inv[np.ix_(i, j)] * inv[np.ix_(j, i)]
+    k = prob.n_th
+    jac = prob.jacobian(theta)
+    wj = w[:, None] * jac
+    e_inv = np.linalg.inv(jac.T @ wj)
+    u = np.eye(len(i)) - jac[k:] @ e_inv @ wj[k:].T
+    g_rho = gamma[k:, k:]
+    c = float(np.trace(u.T @ v @ u @ g_rho)) / df if df > 0 else float("nan")
+    df0 = len(i)
+    return {"chisq": n * f_ml, "c": c, "chisq_null": -n * float(np.linalg.slogdet(rho)[1]), "df_null": df0,
+            "c_null": float(np.trace(g_rho)) / df0}
+
+
+def fit_measures(pt: ParTable, stats: OrdinalStats, fit: DwlsFit, *, estimator: str = "WLSMV") -> dict[str, float]:
+    """χ² (standard and scaled-shifted) with df and p, the independence model's, CFI/TLI/RMSEA
+    standard, scaled and robust (catML, as lavaan 0.6.14), and SRMR on the correlations.
+    lavaan's N conventions for ordinal data: the test statistics use N − 1 (Γ rescaled), the
+    catML statistic N, and RMSEA N − 1."""
+    gd = GroupData(x=np.empty((0, len(pt.ov))), n=stats.n, mean=np.zeros(len(pt.ov)), cov=stats.rho)
+    prob = _Problem(Model(pt, [gd]), stats)
+    n, df = stats.n, fit.df
+    gamma = _gamma(stats)
+    w = np.ones(len(stats.wls_obs)) if estimator == "ULSMV" else 1.0 / np.diag(gamma)
+    k = prob.n_th
+    rho_obs = stats.wls_obs[k:]
+    b_chisq = n * float(rho_obs @ (w[k:] * rho_obs))
+    b_df = len(rho_obs)
+    jac_b = np.zeros((len(stats.wls_obs), k))
+    jac_b[:k] = np.eye(k)
+    a_b, s_b = _scaled_shifted(jac_b, w, gamma, b_df)
+    out = {"chisq": fit.chisq, "df": float(df), "pvalue": fit.extra["pvalue"], "chisq_scaled": fit.chisq_scaled,
+           "df_scaled": float(df), "pvalue_scaled": fit.extra["pvalue_scaled"], "chisq_scaling_factor": fit.scaling_factor,
+           "chisq_shift": fit.shift, "baseline_chisq": b_chisq, "baseline_df": float(b_df),
+           "baseline_chisq_scaled": a_b * b_chisq + s_b, "npar": float(prob.q)}
+    out.update(_indices(fit.chisq, df, b_chisq, b_df, n - 1, ""))
+    out.update(_indices(out["chisq_scaled"], df, out["baseline_chisq_scaled"], b_df, n - 1, "_scaled"))
+    raw = stats.nacov
+    cat = _catml(prob, fit.theta, 1.0 / np.diag(raw) if estimator != "ULSMV" else np.ones(len(w)), raw, df)
+    out.update(_robust(cat, df, n))
+    resid = rho_obs - prob.sigma(fit.theta)[k:]
+    out["srmr"] = math.sqrt(float(resid @ resid) / (len(resid) + prob.model.p)) if len(resid) else 0.0
+    return out
+
+
+def _indices(t: float, df: int, tb: float, dfb: float, n_rmsea: int, suffix: str) -> dict[str, float]:
+    t1, t2 = max(t - df, 0), max(t - df, tb - dfb, 0)
+    cfi = 1.0 if t2 == 0 else 1 - t1 / t2
+    tli = ((tb / dfb) - (t / df)) / ((tb / dfb) - 1) if df > 0 else 1.0
+    rmsea = math.sqrt(max(t / n_rmsea / df - 1 / n_rmsea, 0)) if df > 0 else 0.0
+    return {f"cfi{suffix}": cfi, f"tli{suffix}": tli, f"rmsea{suffix}": rmsea}
+
+
+def _robust(cat: dict[str, float], df: int, n: int) -> dict[str, float]:
+    x3, c3, x0, c0, df0 = cat["chisq"], cat["c"], cat["chisq_null"], cat["c_null"], cat["df_null"]
+    t1 = max(x3 - c3 * df, 0)
+    t2 = max(x3 - c3 * df, x0 - c0 * df0, 0)
+    return {"cfi_robust": 1.0 if t2 == 0 else 1 - t1 / t2,
+            "tli_robust": 1 - ((x3 - c3 * df) * df0) / ((x0 - c0 * df0) * df) if df > 0 else 1.0,
+            "rmsea_robust": math.sqrt(max(x3 / (n - 1) / df - c3 / (n - 1), 0)) if df > 0 else 0.0}
+
+
+def std_values(model: Model, theta: np.ndarray, ordered_idx: np.ndarray) -> np.ndarray:
+    """Standardized (std.all) values of the rows, the latent responses' residual variances set
+    to 1 − (ΛΨΛᵀ)_jj (delta parameterization: unit variances)."""
+    from govsurvey.psychometrics.sem.fit import _std_group
+
+    a, s, m = model.matrices(theta, 0)
+    b = np.linalg.inv(np.eye(model.v) - a)
+    tot = np.diag(b @ s @ b.T)
+    s = s.copy()
+    s[ordered_idx, ordered_idx] = 1.0 - (tot[ordered_idx] - s[ordered_idx, ordered_idx])
+    tot = np.diag(b @ s @ b.T)
+    out = np.empty((1, len(model.pt.rows)))
+    _std_group(model, 0, a[None], s[None], m[None], tot[None], out)
+    return out[0]
+
+
+ORDINAL_ESTIMATORS = ("WLSMV", "DWLS", "ULSMV")
+
+
+def fit_ordinal(x: np.ndarray, pt: ParTable, estimator: str, msgs: list[str], stats: OrdinalStats | None = None):
+    """Fit ``pt`` (all observed variables ordered) to the complete cases ``x`` (cases × pt.ov,
+    integer categories) by DWLS/ULS on polychoric correlations; a :class:`FitResult`."""
+    from govsurvey.psychometrics.polychoric import ordinal_sample_stats
+    from govsurvey.psychometrics.sem.fit import FitResult, _eval_defined, _jacobian
+
+    if stats is None:
+        sample = ordinal_sample_stats(x, names=tuple(pt.ov))
+        msgs.extend(sample.warnings)
+        stats = OrdinalStats(list(sample.th), sample.rho, sample.wls_obs, sample.nacov, x.shape[0])
+    ordered = set(pt.ov)
+    dpt = delta_table(pt, ordered)
+    fit = fit_dwls(dpt, stats, estimator=estimator)
+    measures = fit_measures(dpt, stats, fit, estimator=estimator)
+    gd = GroupData(x=np.empty((0, len(dpt.ov))), n=stats.n, mean=np.zeros(len(dpt.ov)), cov=stats.rho)
+    model = Model(dpt, [gd])
+    q = model.q
+    theta, vcov = fit.theta[:q], fit.vcov[:q, :q]
+    idx = np.array([dpt.ov.index(v) for v in dpt.ov])
+    std_fn = lambda t: std_values(model, t, idx)      # noqa: E731
+    std = std_fn(theta)
+    jac = _jacobian(std_fn, theta)
+    std_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
+    columns = _columns(dpt, model, fit, std, std_se, stats)
+    if dpt.defined:
+        _add_defined(columns, dpt, theta, vcov, _eval_defined, _jacobian)
+    return FitResult(pt=dpt, model=model, theta=theta, vcov=vcov, fit=measures, columns=columns, n_obs=stats.n,
+                     groups=["all"], estimator=estimator, converged=True, warnings=msgs,
+                     extra={"iterations": fit.iterations, "missing": {"method": "listwise", "n_used": stats.n},
+                            "thresholds": fit.theta[q:], "r2": {v: 1 - std[k] for k, v in _residual_rows(dpt)}})
+
+
+def _residual_rows(pt: ParTable) -> list[tuple[int, str]]:
+    return [(k, r.lhs) for k, r in enumerate(pt.rows) if r.op == "~~" and r.lhs == r.rhs and r.lhs in pt.ov]
+
+
+def _columns(pt: ParTable, model: Model, fit: DwlsFit, std: np.ndarray, std_se: np.ndarray, stats: OrdinalStats) -> dict[str, list]:
+    """The estimates table: the model's rows (ordinal residual variances at 1 − R², fixed), then
+    the thresholds as lavaan's ``item | t1`` rows."""
+    q = model.q
+    se = np.sqrt(np.clip(np.diag(fit.vcov), 0, None))
+    resid = dict(_residual_rows(pt))
+    cols: dict[str, list] = {key: [] for key in ("lhs", "op", "rhs", "group", "label", "free", "estimate", "se", "z", "p",
+                                                 "std_all", "std_se")}
+
+    def add(lhs, op, rhs, label, free, est, s, sa, sse):
+        z = est / s if free and s > 0 else float("nan")
+        for key, value in zip(cols, (lhs, op, rhs, "all", label or "", free, est, s if free else 0.0, z,
+                                     float(2 * special.ndtr(-abs(z))) if z == z else float("nan"), sa, sse)):
+            cols[key].append(value)
+
+    for k, r in enumerate(pt.rows):
+        est = fit.theta[r.par] if r.free else (std[k] if k in resid else (r.value or 0.0))
+        add(r.lhs, r.op, r.rhs, r.label, r.free, float(est), float(se[r.par]) if r.free else 0.0, float(std[k]), float(std_se[k]))
+    pos = q
+    for item, th in zip(pt.ov, stats.thresholds):
+        for t in range(len(th)):
+            add(item, "|", f"t{t + 1}", None, True, float(fit.theta[pos]), float(se[pos]), float(fit.theta[pos]), float(se[pos]))
+            pos += 1
+    return cols
+
+
+def _add_defined(cols: dict[str, list], pt: ParTable, theta: np.ndarray, vcov: np.ndarray, evaluate, jacobian) -> None:
+    vals = evaluate(pt, theta)
+    jd = jacobian(lambda t: evaluate(pt, t), theta)
+    dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jd, vcov, jd), 0, None))
+    for d, v, s in zip(pt.defined, vals, dse):
+        z = v / s if s > 0 else float("nan")
+        row = (d.name, ":=", d.expr, "", d.name, True, v, s, z, float(2 * special.ndtr(-abs(z))) if z == z else float("nan"),
+               float("nan"), float("nan"))
+        for key, value in zip(cols, row):
+            cols[key].append(value)

@@ -1,0 +1,76 @@
+"""Ordinal CFA (``ordered=``, WLSMV, delta parameterization) against lavaan 0.6-14:
+``values/ordinal.json`` made by ``r/make_ordinal_reference.R`` on psych's bfi (25 items,
+6 categories, 2,436 complete cases) and HolzingerSwineford1939 cut into 4 categories.
+Tolerances as issue 18 states them: estimates, SEs and thresholds 1e-4; χ², scaled χ², df and
+robust CFI/TLI/RMSEA 1e-4 (relative to max(1, |value|))."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import govsurvey as gs
+
+HERE = Path(__file__).parent
+REF = json.loads((HERE / "values" / "ordinal.json").read_text(encoding="utf-8"))
+KEYS = {"chisq": "chisq", "df": "df", "pvalue": "pvalue", "chisq.scaled": "chisq_scaled", "pvalue.scaled": "pvalue_scaled",
+        "chisq.scaling.factor": "chisq_scaling_factor", "baseline.chisq": "baseline_chisq", "baseline.df": "baseline_df",
+        "baseline.chisq.scaled": "baseline_chisq_scaled", "cfi": "cfi", "tli": "tli", "cfi.scaled": "cfi_scaled",
+        "tli.scaled": "tli_scaled", "cfi.robust": "cfi_robust", "tli.robust": "tli_robust", "rmsea": "rmsea",
+        "rmsea.scaled": "rmsea_scaled", "rmsea.robust": "rmsea_robust", "srmr": "srmr", "npar": "npar"}
+
+
+def _data(name: str) -> pd.DataFrame:
+    if name == "hs":
+        return pd.read_csv(HERE / "data" / "hs_ordinal.csv")
+    return pd.read_csv(HERE / "data" / "bfi.csv")[REF["items"]].dropna()
+
+
+@pytest.fixture(scope="module", params=["hs", "bfi"])
+def case(request):
+    name = request.param
+    return name, gs.cfa(_data(name), REF["wlsmv"]["models"][name], ordered=True), REF["wlsmv"][name]
+
+
+def test_fit_measures_match_lavaan(case):
+    name, fit, ref = case
+    assert fit.estimator == "WLSMV" and fit.n_obs == ref["nobs"]
+    for key, ours in KEYS.items():
+        assert fit.fit[ours] == pytest.approx(ref["fit"][key], rel=1e-4, abs=1e-6), (name, key)
+
+
+def test_estimates_ses_and_thresholds_match_lavaan(case):
+    name, fit, ref = case
+    theirs = pd.DataFrame(ref["estimates"])
+    theirs = theirs[~theirs.op.isin(["~*~", "~1"])]            # scaling factors (1) and intercepts/means (0): fixed, not shown
+    merged = fit.estimates.merge(theirs, on=["lhs", "op", "rhs"], how="outer", suffixes=("", "_r"), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both", ["lhs", "op", "rhs"]]
+    np.testing.assert_allclose(merged["estimate"], merged["est"], atol=1e-4)
+    np.testing.assert_allclose(merged["se"], merged["se_r"].fillna(0), atol=1e-4)
+    np.testing.assert_allclose(merged["std_all"], merged["std_all_r"], atol=1e-4)
+    assert (merged["op"] == "|").sum() == sum(1 for lab in ref["estimates"]["op"] if lab == "|")
+
+
+def test_residual_variances_are_one_minus_r2(case):
+    name, fit, ref = case
+    est = fit.estimates
+    resid = est[(est.op == "~~") & (est.lhs == est.rhs) & est.lhs.isin(list(ref["r2"]))].set_index("lhs")["estimate"]
+    for item, r2 in ref["r2"].items():
+        assert resid[item] == pytest.approx(1 - r2, abs=1e-4)
+
+
+def test_ordinal_options_are_checked():
+    data = _data("hs")
+    model = REF["wlsmv"]["models"]["hs"]
+    with pytest.raises(gs.SpecificationError, match="ordered"):
+        gs.cfa(data, model, estimator="WLSMV")
+    with pytest.raises(gs.SpecificationError, match="must be ordered"):
+        gs.cfa(data, model, ordered=["x1", "x2"])
+    with pytest.raises(gs.SpecificationError, match="one group"):
+        gs.cfa(data, model, ordered=True, group="school")
+    with pytest.raises(gs.SpecificationError, match="estimator"):
+        gs.cfa(data, model, ordered=True, estimator="wlsmv")
