@@ -77,7 +77,7 @@ TABLE = [
     ("harman_test", "method", lambda c, v: gs.harman_test(c.items, method=v), (np.str_("pc"), "pc"), ["PA", "ml", None]),
     ("harman_test", "threshold", lambda c, v: gs.harman_test(c.items, threshold=v), (np.float64(0.5), 0.5),
      NOT_NUMBERS + [0, 1.5]),
-    ("cfa", "estimator", lambda c, v: gs.cfa(c.items, MODEL, estimator=v), (np.str_("MLR"), "MLR"), ["ml", "WLSMV", None]),
+    ("cfa", "estimator", lambda c, v: gs.cfa(c.items, MODEL, estimator=v), (np.str_("MLR"), "MLR"), ["ml", "wlsmv", None]),
     ("htmt", "method", lambda c, v: gs.htmt(c.items, MODEL, method=v), (np.str_("htmt"), "htmt"), ["HTMT", None]),
     ("mediation", "n_boot", lambda c, v: gs.mediation(c.frame, x="x", m="m", y="y", n_boot=v, seed=1),
      (np.int64(50), 50), NOT_WHOLE + [-1, 100_001]),

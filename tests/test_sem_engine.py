@@ -275,3 +275,16 @@ def test_h1_trace_closed_form_equals_the_kronecker_formula():
     gd = GroupData(x=x, n=300, mean=x.mean(0), cov=np.cov(x.T, bias=True))
     for ms in (True, False):
         assert h1_trace(gd, ms) == pytest.approx(h1_trace_kron(gd, ms), rel=1e-12)
+
+
+def test_a_labelled_first_loading_is_still_fixed_and_its_label_fixes_the_others():
+    """lavaan 0.6-14: cfa("f =~ m*x1 + m*x2 + m*x3 + m*x4", HS) has npar 5 and df 5 — the first
+    loading is fixed at 1 by auto.fix.first although it is labelled, so every loading labelled m
+    is 1; cfa("visual =~ a*x1 + x2 + x3 …") keeps x1's loading at 1 (label a)."""
+    hs = pd.read_csv(Path(__file__).parent / "reference" / "data" / "HolzingerSwineford1939.csv")
+    fit = gs.cfa(hs, "f =~ m*x1 + m*x2 + m*x3 + m*x4")
+    assert fit.fit["npar"] == 5 and fit.fit["df"] == 5
+    assert (fit.loadings["estimate"] == 1.0).all() and (fit.loadings["se"] == 0).all()
+    fit = gs.cfa(hs, "visual =~ a*x1 + x2 + x3\ntextual =~ x4 + x5 + x6")
+    first = fit.loadings.iloc[0]
+    assert first["estimate"] == 1.0 and first["se"] == 0 and fit.fit["df"] == 8

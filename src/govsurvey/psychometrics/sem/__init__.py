@@ -31,7 +31,8 @@ ROBUST_KEYS = ("chisq_scaled", "df_scaled", "pvalue_scaled", "chisq_scaling_fact
 
 
 def _fit_dict(res: FitResult) -> dict[str, float]:
-    keys = FIT_KEYS + ROBUST_KEYS + ("baseline_chisq", "baseline_df", "npar", "unrestricted_loglik")
+    keys = FIT_KEYS + ROBUST_KEYS + ("baseline_chisq", "baseline_df", "npar", "unrestricted_loglik", "chisq_shift",
+                                      "baseline_chisq_scaled", "cfi_scaled", "tli_scaled", "rmsea_scaled")
     return {k: float(res.fit[k]) for k in keys if k in res.fit}
 
 
@@ -107,7 +108,7 @@ def _estimates_table(res: FitResult) -> pd.DataFrame:
 @small_matrix_blas
 def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | None = None,
         group_equal: tuple[str, ...] | list[str] = (), meanstructure: bool | None = None,
-        missing: str = "listwise") -> SEM:
+        missing: str = "listwise", ordered: bool | list[str] | None = None) -> SEM:
     """Fit a structural equation model written in lavaan syntax, as ``lavaan::sem``.
 
     Parameters
@@ -138,6 +139,14 @@ def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
         and the Yuan–Bentler scaled χ². Cases missing an exogenous observed covariate are left
         out (fixed.x, as lavaan). FIML implies a mean structure. ``n_incomplete`` counts the
         cases used with some value missing.
+    ordered
+        Ordinal indicators (Likert items): ``True`` (every observed variable) or their names,
+        as lavaan's ``ordered=``. The model is then fitted to polychoric correlations and
+        thresholds by ``estimator="WLSMV"`` (the default then; ``"DWLS"``: the same without
+        the scaled test's name; ``"ULSMV"``: unweighted), delta parameterization, robust SEs,
+        the scaled-shifted χ² (``chisq_scaled``) and robust CFI/TLI/RMSEA (lavaan 0.6.14's
+        catML versions); thresholds appear as ``item | t1`` rows of ``estimates``. One group,
+        complete cases; every observed variable must be ordered.
 
     Returns
     -------
@@ -179,7 +188,7 @@ def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
     True
     """
     res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, meanstructure=meanstructure,
-                    missing=missing)
+                    missing=missing, ordered=ordered)
     return SEM(**_common(res, model))
 
 
@@ -256,7 +265,7 @@ def growth(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str 
 @small_matrix_blas
 def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | None = None,
         group_equal: tuple[str, ...] | list[str] = (), meanstructure: bool | None = None,
-        missing: str = "listwise") -> CFA:
+        missing: str = "listwise", ordered: bool | list[str] | None = None) -> CFA:
     """Confirmatory factor analysis, as ``lavaan::cfa`` — :func:`sem` restricted to a measurement model.
 
     Returns a :class:`CFA` with ``fit`` (as :func:`sem`), ``loadings`` (factor, item,
@@ -286,7 +295,7 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
                 f"cfa() takes a measurement model, but line {s.line} regresses {s.lhs} on observed variables. Fix: use gs.sem for structural paths."
             )
     res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, meanstructure=meanstructure,
-                    parsed=parsed, missing=missing)
+                    parsed=parsed, missing=missing, ordered=ordered)
     est = res.columns
     cols = (["group"] if len(res.groups) > 1 else []) + ["lhs", "rhs", "estimate", "se", "z", "p", "std_all", "std_se"]
     loadings = _table(res, cols, keep=lambda op: op == "=~", rename={"lhs": "factor", "rhs": "item"})

@@ -34,6 +34,7 @@ from govsurvey.psychometrics.sem.syntax import parse_model
 __all__ = ["FitResult", "fit_model"]
 
 ESTIMATORS = ("ML", "MLR")
+ORDINAL_ESTIMATORS = ("WLSMV", "DWLS", "ULSMV")
 MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml"}
 
 
@@ -485,6 +486,7 @@ def fit_model(
     parsed: tuple[list, list, list] | None = None,
     growth: bool = False,
     missing: str = "listwise",
+    ordered: bool | list[str] | tuple[str, ...] | None = None,
 ) -> FitResult:
     """Fit ``model`` (lavaan syntax; ``parsed``: its :func:`parse_model` result, when the caller
     has parsed it already) to ``data`` (a DataFrame or :class:`govsurvey.Moments`).
@@ -493,7 +495,10 @@ def fit_model(
     intercept statement (``x ~ 1``) or groups. ``growth``: lavaan's ``growth()`` — a mean
     structure with observed intercepts fixed at 0 and latent means free. ``missing``:
     ``"listwise"`` or ``"fiml"`` (alias ``"ml"``, lavaan's name; :mod:`.fiml`)."""
-    estimator = choice(estimator, "estimator", ESTIMATORS)
+    if ordered is not None or estimator in ORDINAL_ESTIMATORS:
+        return _fit_ordinal(data, model, estimator=estimator, group=group, missing=missing, ordered=ordered, parsed=parsed,
+                            meanstructure=meanstructure, auto_fix_first=auto_fix_first)
+    estimator = choice(estimator, "estimator", ESTIMATORS + ORDINAL_ESTIMATORS)
     missing = missing_option(missing)
     fiml = missing == "fiml"
     if isinstance(group_equal, str):
@@ -687,6 +692,34 @@ def _robust_indices(chisq: float, df: int, c: float, b_chisq: float, b_df: float
     return {"cfi_robust": 1.0 if math.isclose(t2, 0, abs_tol=1.5e-8) else 1 - t1 / t2,
             "tli_robust": 1 - ((chisq - c * df) * b_df) / ((b_chisq - cb * b_df) * df),
             "rmsea_robust": math.sqrt(max(chisq / n / df - c / n, 0)) * math.sqrt(g)}
+
+
+def _fit_ordinal(data, model: str, *, estimator: str, group, missing: str, ordered, parsed, meanstructure, auto_fix_first) -> FitResult:
+    """Ordered indicators (``ordered=``): DWLS/ULS on polychoric correlations (:mod:`.ordinal`).
+    Every observed variable of the model must be ordered; groups and FIML are not offered."""
+    from govsurvey.psychometrics.sem.ordinal import fit_ordinal
+
+    estimator = "WLSMV" if estimator == "ML" else choice(estimator, "estimator", ORDINAL_ESTIMATORS)
+    if ordered is None:
+        raise SpecificationError(f"estimator={estimator!r} is for ordered items. Fix: name them, ordered=[...], or ordered=True for all.")
+    if group is not None or missing_option(missing) != "listwise" or meanstructure:
+        raise SpecificationError("Ordered indicators are fitted for one group, with complete cases and without a mean structure "
+                                 "(multi-group and FIML for ordinal data are not available yet). Fix: drop group=/missing=/meanstructure=.")
+    msgs: list[str] = []
+    statements, defined, constraints = parse_model(model) if parsed is None else parsed
+    lv = {st.lhs for st in statements if st.op == "=~"}
+    names = list(dict.fromkeys([t.var for st in statements for t in st.terms if t.var != "1"] + [st.lhs for st in statements]))
+    observed = [v for v in names if v not in lv]
+    chosen = observed if ordered is True else list(ordered)
+    rest = [v for v in observed if v not in set(chosen)]
+    if rest or ordered is False:
+        raise SpecificationError(f"Every observed variable must be ordered here; {', '.join(rest[:5]) or 'none'} is not. "
+                                 "Fix: ordered=True, or list them all (mixing continuous and ordered indicators is not available yet).")
+    parts, _ = _prepare(data, observed, None, msgs)
+    pt = build_partable(statements, defined, constraints, observed=list(data.columns), n_groups=1, meanstructure=False,
+                        group_equal=(), auto_fix_first=auto_fix_first, int_ov_free=True, int_lv_free=False)
+    x = parts[0].x[:, [observed.index(v) for v in pt.ov]]
+    return fit_ordinal(x, pt, estimator, msgs)
 
 
 def _incremental(chisq: float, df: int, b_chisq: float, b_df: float) -> dict[str, float]:

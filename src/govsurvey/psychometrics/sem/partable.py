@@ -134,7 +134,7 @@ def _user_rows(statements: list[Statement], g: int, n_groups: int, auto_fix_firs
             free = fixed is None
             if op == "=~" and lhs not in first_seen:
                 first_seen.add(lhs)
-                if auto_fix_first and fixed is None and not t.free_forced and label is None:
+                if auto_fix_first and fixed is None and not t.free_forced:     # (a label does not free it, as lavaan)
                     free, fixed = False, 1.0
             rows.append(Row(lhs, op, rhs, g, free, fixed, label, mod(t, "start")))
     return rows
@@ -209,6 +209,12 @@ def build_partable(
         rows.extend(_default_rows(names, user, g, meanstructure=meanstructure, int_ov_free=int_ov_free,
                                   int_lv_free=int_lv_free or (g > 0 and "intercepts" in group_equal)))
 
+    # a label shared with a fixed row fixes every row that carries it at that value (lavaan:
+    # "f =~ m*x1 + m*x2" fixes x1's loading at 1 by auto.fix.first, so x2's is 1 too)
+    fixed_label = {r.label: r.value for r in rows if r.label is not None and not r.free and r.value is not None}
+    for r in rows:
+        if r.free and r.label in fixed_label:
+            r.free, r.value = False, fixed_label[r.label]
     # equality: labels (a label may name another parameter as lhs-op-rhs: equal("f=~x2")),
     # group.equal, == constraints
     key_of: dict[int, Any] = {}
