@@ -38,9 +38,12 @@ from govsurvey.models import (
     correlations, describe, frequencies, hierarchical_regression, logistic, mediation, moderation, multilevel, ordinal, regress,
 )
 from govsurvey.psychometrics import (
-    CFA, EFA, KMO, SEM, Bartlett, ContentValidity, Harman, Omega, ParallelAnalysis, Reliability, bartlett, cfa,
-    content_validity, efa, fornell_larcker, growth, harman_test, htmt, invariance, item_analysis, kmo, omega,
-    parallel_analysis, reliability, sem,
+    CFA, CLFTest, EFA, KMO, SEM, Bartlett, ContentValidity, Harman, MarkerTest, Omega, ParallelAnalysis, Reliability, bartlett,
+    cfa, clf_test, content_validity, efa, fornell_larcker, growth, harman_test, htmt, invariance, item_analysis, kmo,
+    marker_test, omega, parallel_analysis, reliability, sem,
+)
+from govsurvey.psychometrics import (
+    OrdinalReliability, OrdinalSampleStats, Polychoric, ordinal_reliability, ordinal_sample_stats, polychoric,
 )
 from govsurvey.moments import Moments
 from govsurvey.results import Result
@@ -85,6 +88,10 @@ __all__ = [
     "Omega",
     "harman_test",
     "Harman",
+    "clf_test",
+    "CLFTest",
+    "marker_test",
+    "MarkerTest",
     "cfa",
     "CFA",
     "sem",
@@ -95,6 +102,12 @@ __all__ = [
     "invariance",
     "content_validity",
     "ContentValidity",
+    "polychoric",
+    "Polychoric",
+    "ordinal_sample_stats",
+    "OrdinalSampleStats",
+    "ordinal_reliability",
+    "OrdinalReliability",
     "describe",
     "frequencies",
     "correlations",

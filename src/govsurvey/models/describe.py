@@ -125,7 +125,7 @@ def frequencies(data: pd.DataFrame, instrument: Any, *, columns: Sequence[str] |
     >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
     >>> data = gs.read_responses(gs.datasets.example_files()["sav"], inst)
     >>> table = gs.frequencies(data, inst, columns=["gender"])
-    >>> list(table.loc["gender"].index), int(table["n"].sum()) == data["gender"].notna().sum()
+    >>> list(table.loc["gender"].index), bool(int(table["n"].sum()) == data["gender"].notna().sum())
     (['男', '女'], True)
     """
     from govsurvey.errors import UnknownItemError

@@ -129,8 +129,6 @@ def _nowrap_css(sections: list[dict]) -> str:
 def _print_font() -> str:
     """The CJK font found on this machine as a CSS family name (quoted, followed by a comma),
     placed first in the PDF's font list so any installed CJK font is used; '' when none."""
-    import re
-
     from govsurvey.report import fonts
 
     font = fonts.cjk_font()

@@ -14,14 +14,14 @@ from typing import Any
 import pandas as pd
 
 import govsurvey as gs
-from govsurvey.errors import DataValidationError, GovsurveyError, UnknownItemError
+from govsurvey.errors import DataValidationError, GovsurveyError, SpecificationError, UnknownItemError
 from govsurvey.report.sections import measurement, mixed, results
 from govsurvey.results import Result
 from govsurvey.scoring import score_importance
 from govsurvey.study.options import option, suggest
 from govsurvey.study.registry import Analysis, Inputs, register
 
-__all__ = ["ReliabilityStep", "EFAStep", "Validity", "Invariance", "Descriptives"]
+__all__ = ["ReliabilityStep", "EFAStep", "CommonMethod", "Validity", "Invariance", "Descriptives"]
 
 _frozen = dataclasses.dataclass(frozen=True)
 _result = dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -144,6 +144,70 @@ def run_harman(inp: Inputs, o: HarmanOptions):
     ids = (inst.construct_items if o.constructs is None else
            list(dict.fromkeys(i for n in _constructs(inst, o.constructs, [], "harman") for i in inst.items_of(n))))
     return gs.harman_test(inp.keyed[ids], threshold=o.threshold)
+
+
+# ---------------------------------------------------------------- common method
+@_frozen
+class CommonMethodOptions:
+    harman: bool = option(True, kind="bool", doc="Harman's single-factor test (first unrotated factor's share of variance).")
+    clf: bool = option(True, kind="bool", doc="The common-latent-factor (ULMC) comparison: the CFA with and without an equal-loading "
+                                              "method factor (ΔCFI/ΔTLI > .10 or ΔRMSEA/ΔSRMR > .05 flags serious bias).")
+    marker: str | None = option(None, kind="name", doc="A marker item or variable, theoretically unrelated to the constructs, for "
+                                                       "Lindell & Whitney's correction of the construct scores' correlations.")
+    constructs: tuple[str, ...] | None = option(None, kind="names", doc=CONSTRUCTS_DOC.format("every first-order construct"))
+    threshold: float = option(0.40, kind="float", low=0.05, high=0.95, doc="Harman: share of variance above which the first factor flags bias.")
+    rank: str = option("smallest", kind="choice", choices=("smallest", "second_smallest"),
+                       doc="Marker: the smallest or second-smallest positive marker correlation as r_M.")
+    estimator: str = option("ML", kind="choice", choices=("ML", "MLR"), doc="CLF: ML, or MLR (robust indices, scaled Δχ²).")
+    missing: str = option("auto", kind="choice", choices=("auto", "fiml", "listwise"),
+                          doc="CLF: auto (FIML when a modelled item has missing values), fiml or listwise.")
+
+
+@_result
+class CommonMethod(Result):
+    """Common-method checks: Harman's test, the common-latent-factor comparison, the marker correction."""
+
+    constructs: tuple[str, ...]
+    harman: Any = None
+    clf: Any = None
+    marker: Any = None
+
+
+def _marker_frame(inp: Inputs, marker: str, names: list[str], items: list[str]) -> pd.DataFrame:
+    """The constructs' scores and the marker (an item, a background variable or another score)."""
+    inst = inp.instrument
+    inside = [n for n in names if marker == n or marker in inst.descendants(n)] if marker in inst.constructs else []
+    if marker in items or inside:
+        what = "an item of a construct" if marker in items else "the score of a construct"
+        raise DataValidationError(f"common_method: marker={marker!r} is {what} being checked ({', '.join(names[:5])}"
+                                  f"{' …' if len(names) > 5 else ''}); a marker must lie outside the model and be theoretically "
+                                  "unrelated to its constructs. Fix: name an item or variable outside them, or leave it out of constructs.")
+    if marker in inp.frame.columns:
+        column = inp.frame[marker]
+    elif marker in inp.keyed.columns and marker in {q.id for q in inst.questions}:
+        column = inp.keyed[marker]
+    else:
+        known = [*map(str, inp.frame.columns), *(q.id for q in inst.questions)]
+        raise UnknownItemError(f"common_method: marker={marker!r} is neither an item of the instrument nor a background variable or "
+                               f"construct score. Fix: {suggest(marker, known)}name one of them.")
+    return inp.frame[[n for n in names if n in inp.frame.columns]].assign(**{marker: column})
+
+
+def run_common_method(inp: Inputs, o: CommonMethodOptions) -> CommonMethod:
+    inst = inp.instrument
+    if not (o.harman or o.clf or o.marker):
+        raise SpecificationError("common_method: harman and clf are false and no marker is given, so there is nothing to check. "
+                                 "Fix: set harman: true or clf: true, or name a marker.")
+    names = _constructs(inst, o.constructs, inst.first_order, "common_method")
+    items = list(dict.fromkeys(i for n in names for i in inst.items_of(n)))
+    frame = _marker_frame(inp, o.marker, names, items) if o.marker else None
+    harman = gs.harman_test(inp.keyed[items], threshold=o.threshold) if o.harman else None
+    clf = None
+    if o.clf:
+        model = inst.cfa_model(names if o.constructs else None)
+        clf = gs.clf_test(inp.keyed, model, estimator=o.estimator, missing=_missing_method(inp.keyed, model, o.missing))
+    marker = (gs.marker_test(frame, o.marker, [n for n in names if n in frame.columns], rank=o.rank) if o.marker else None)
+    return CommonMethod(constructs=tuple(names), harman=harman, clf=clf, marker=marker)
 
 
 # -------------------------------------------------------------------------- cfa
@@ -427,7 +491,15 @@ for _entry in (
              section=measurement.efa, chapter="measurement", example="{constructs: [capacity], n_factors: 9}",
              doc="KMO, Bartlett's test, parallel analysis and an EFA with loadings table and scree plot."),
     Analysis(name="harman", title=_t("共同方法偏差检验", "Common-method bias"), options=HarmanOptions, run=run_harman,
-             section=measurement.harman, chapter="measurement", doc="Harman's single-factor test."),
+             section=measurement.harman, chapter="measurement",
+             doc="Harman's single-factor test. Deprecated: superseded by `common_method` (`common_method: {harman: true, clf: false}` "
+                 "gives the same test); kept so that existing specs run unchanged."),
+    Analysis(name="common_method", title=_t("共同方法偏差检验", "Common-method bias"), options=CommonMethodOptions,
+             run=run_common_method, section=measurement.common_method, chapter="measurement",
+             example="{harman: true, clf: true}",
+             doc="Harman's single-factor test, the common-latent-factor (ULMC) comparison of the CFA with and without an "
+                 "equal-loading method factor (Δχ², ΔCFI, ΔTLI, ΔRMSEA, ΔSRMR, method variance share), and, with a marker, "
+                 "Lindell & Whitney's (2001) corrected correlations of the construct scores."),
     Analysis(name="cfa", title=_t("验证性因子分析", "Confirmatory factor analysis"), options=CFAOptions, run=run_cfa,
              section=measurement.cfa, chapter="measurement", example="{model: instrument, estimator: MLR}",
              doc="CFA (ML or MLR): fit indices, standardized loadings."),

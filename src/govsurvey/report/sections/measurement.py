@@ -1,7 +1,9 @@
-"""Report sections of the measurement analyses: reliability, EFA, Harman, CFA, validity,
-invariance. Cut-offs cited: α ≥ .70 (Nunnally, 1978); KMO ≥ .60 (Kaiser, 1974); CFI/TLI ≥ .95,
+"""Report sections of the measurement analyses: reliability, EFA, common-method bias, CFA,
+validity, invariance. Cut-offs cited: α ≥ .70 (Nunnally, 1978); KMO ≥ .60 (Kaiser, 1974); CFI/TLI ≥ .95,
 RMSEA ≤ .06, SRMR ≤ .08 (Hu & Bentler, 1999); CR ≥ .70, AVE ≥ .50 (Fornell & Larcker, 1981);
-HTMT < .85 (Henseler et al., 2015); ΔCFI ≥ −.01 (Cheung & Rensvold, 2002)."""
+HTMT < .85 (Henseler et al., 2015); ΔCFI ≥ −.01 (Cheung & Rensvold, 2002); common-method factor:
+ΔCFI/ΔTLI > .10 or ΔRMSEA/ΔSRMR > .05 flags serious bias (周浩 & 龙立荣, 2004), method variance
+against the 25 % median of Williams, Cote & Buckley (1989); marker correction (Lindell & Whitney, 2001)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pandas as pd
 
 from govsurvey.report.document import Paragraph, fmt, fmt_p, p_eq, sample_note, stat_eq
 
-__all__ = ["reliability", "efa", "harman", "cfa", "validity", "invariance"]
+__all__ = ["reliability", "efa", "harman", "common_method", "cfa", "validity", "invariance"]
 
 
 def reliability(ctx, res, options) -> list:
@@ -157,13 +159,123 @@ def _variance_table(ctx, e, names: dict):
 
 
 def harman(ctx, h, options) -> list:
+    """The deprecated ``harman`` analysis: the sentence alone (``common_method`` adds a table)."""
+    return [Paragraph(_harman_sentence(ctx, h))]
+
+
+def _harman_sentence(ctx, h) -> str:
     if ctx.zh:
-        text = (f"Harman 单因子检验：第一个未旋转因子解释 {h.first_factor_share:.1%} 的方差，{'低于' if not h.flagged else '超过'} {h.threshold:.0%} 的经验标准"
+        return (f"Harman 单因子检验：第一个未旋转因子解释 {h.first_factor_share:.1%} 的方差，{'低于' if not h.flagged else '超过'} {h.threshold:.0%} 的经验标准"
                 f"{'，共同方法偏差不明显' if not h.flagged else '，可能存在共同方法偏差'}（Podsakoff 等, 2003）。")
+    return (f"Harman's single-factor test: the first unrotated factor explains {h.first_factor_share:.1%} of the variance, "
+            f"{'below' if not h.flagged else 'above'} the {h.threshold:.0%} rule of thumb (Podsakoff et al., 2003).")
+
+
+def common_method(ctx, res, options) -> list:
+    """Harman's test, the common-latent-factor comparison (rule: ΔCFI/ΔTLI > .10 or ΔRMSEA/ΔSRMR
+    > .05 flags serious bias, as Chinese theses cite 周浩 & 龙立荣, 2004; method variance against
+    Williams et al.'s 1989 25 % median) and the marker correction (Lindell & Whitney, 2001)."""
+    blocks: list = []
+    if res.harman is not None:
+        h = res.harman
+        rows = [{ctx.text("题项数", "Items"): fmt(len(h.eigenvalues)), ctx.text("特征根大于 1 的因子数", "Eigenvalues > 1"): fmt(h.n_eigen_gt1),
+                 ctx.text("第一个因子解释的方差", "Variance explained by the first factor"): f"{fmt(100 * h.first_factor_share, 2)}%",
+                 ctx.text("判断标准", "Criterion"): f"< {h.threshold:.0%}"}]
+        how = ctx.text("主轴因子法" if h.method == "pa" else "主成分法", "principal axis" if h.method == "pa" else "principal components")
+        blocks += [ctx.table(ctx.text("Harman 单因子检验", "Harman's single-factor test"), rows,
+                             note=ctx.text(f"对全部题项做未旋转的探索性因子分析（{how}，提取一个因子）。",
+                                           f"Unrotated exploratory factor analysis of all items ({how}, one factor).")),
+                   Paragraph(_harman_sentence(ctx, h))]
+    if res.clf is not None:
+        blocks += _clf_blocks(ctx, res.clf)
+    if res.marker is not None:
+        blocks += _marker_blocks(ctx, res.marker)
+    return blocks
+
+
+def _clf_blocks(ctx, c) -> list:
+    robust = c.estimator == "MLR"
+    rows = []
+    for name, fit in ((ctx.text("特质模型", "Trait model"), c.trait.fit), (ctx.text("特质 + 共同方法因子模型", "Trait + method factor"), c.clf.fit)):
+        first = fit is c.trait.fit
+        rows.append({ctx.text("模型", "Model"): name, "χ²": fmt(fit["chisq_scaled" if robust else "chisq"], 2), "df": fmt(fit["df"], 0),
+                     "CFI": fmt(fit["cfi_robust" if robust else "cfi"], bounded=True), "TLI": fmt(fit["tli_robust" if robust else "tli"], bounded=True),
+                     "RMSEA": fmt(fit["rmsea_robust" if robust else "rmsea"], bounded=True), "SRMR": fmt(fit["srmr"], bounded=True),
+                     "Δχ²": "—" if first else fmt(c.chisq_diff, 2), "Δdf": "—" if first else fmt(c.df_diff, 0),
+                     "p": "—" if first else fmt_p(c.p_diff), "ΔCFI": "—" if first else fmt(c.delta_cfi, bounded=True),
+                     "ΔTLI": "—" if first else fmt(c.delta_tli, bounded=True), "ΔRMSEA": "—" if first else fmt(c.delta_rmsea, bounded=True),
+                     "ΔSRMR": "—" if first else fmt(c.delta_srmr, bounded=True)})
+    note = sample_note(ctx, c.n_obs, c.clf.missing, c.clf.n_dropped, c.clf.n_incomplete) + ctx.text(
+        "；共同方法因子负荷于全部题项，载荷相等，且与特质因子不相关；Δ 为加入方法因子后减去加入前的值。判断标准：ΔCFI 或 ΔTLI > .10、"
+        "ΔRMSEA 或 ΔSRMR 降低超过 .05 表示存在严重的共同方法偏差（周浩, 龙立荣, 2004；Podsakoff 等, 2003）",
+        "; the method factor loads on every item with equal loadings and is uncorrelated with the trait factors; Δ is the "
+        "method-factor model minus the trait model. Rule: an improvement of CFI or TLI by more than .10, or of RMSEA or SRMR "
+        "by more than .05, indicates serious common-method bias (周浩 & 龙立荣, 2004; Podsakoff et al., 2003)")
+    if robust:
+        note += ctx.text("；MLR：稳健 χ²、CFI、TLI、RMSEA，Δχ² 为 Satorra–Bentler（2001）校正差异检验",
+                         "; MLR: scaled χ², robust CFI, TLI and RMSEA; Δχ² is the Satorra–Bentler (2001) scaled difference test")
+    caption = ctx.text("共同方法因子检验（控制未测单一方法潜因子法）", "Common latent method factor (ULMC) comparison")
+    return [ctx.table(caption, rows, note=note + ctx.text("。", ".")), Paragraph(_clf_sentence(ctx, c))]
+
+
+def _clf_sentence(ctx, c) -> str:
+    k = len(c.method_loadings)
+    chi = f"{stat_eq('Δχ²', c.chisq_diff, c.df_diff)}，{p_eq(c.p_diff)}" if ctx.zh else f"{stat_eq('Δχ²', c.chisq_diff, c.df_diff)}, {p_eq(c.p_diff)}"
+    d = {n: fmt(getattr(c, f"delta_{n.lower()}"), bounded=True) for n in ("CFI", "TLI", "RMSEA", "SRMR")}
+    share, has_share = c.method_share, c.method_share == c.method_share
+    if ctx.zh:
+        text = (f"在验证性因子分析模型中加入一个负荷于全部 {k} 个题项、载荷相等且与特质因子不相关的共同方法因子后，{chi}；"
+                f"ΔCFI = {d['CFI']}，ΔTLI = {d['TLI']}，ΔRMSEA = {d['RMSEA']}，ΔSRMR = {d['SRMR']}，"
+                f"{'超过了' if c.flagged else '均未超过'}周浩和龙立荣（2004）所述的标准。")
+        text += (f"方法因子平均解释题项方差的 {share:.1%}，{'低于' if share < 0.25 else '高于'} Williams 等（1989）报告的约 25% 的中位数。"
+                 if has_share else "方法因子的方差不为正：特质因子之外，题项之间没有共同的方法方差。")
+        if c.p_diff < 0.05 and not c.flagged:
+            text += "Δχ² 虽然显著，但样本较大时加入任何方法因子几乎都会使 χ² 显著下降，故以拟合指数的变化为判据。"
+        if c.improper:
+            text += "需要注意，加入方法因子后的模型出现了不当解（负方差或因子相关超过 ±1），上述比较的参考价值有限。"
+        return text + ("结果提示存在较严重的共同方法偏差，后续分析宜控制方法因子或采用标签变量法加以校正（Podsakoff 等, 2003）。" if c.flagged else
+                       "据此未发现严重的共同方法偏差；但这一检验只能提示、不能排除共同方法偏差（Podsakoff 等, 2003）。")
+    text = (f"Adding a common method factor that loads equally on all {k} items and is uncorrelated with the trait factors gives "
+            f"{chi}; ΔCFI = {d['CFI']}, ΔTLI = {d['TLI']}, ΔRMSEA = {d['RMSEA']}, ΔSRMR = {d['SRMR']}, "
+            f"{'beyond' if c.flagged else 'all within'} the cut-offs (周浩 & 龙立荣, 2004). ")
+    text += (f"The method factor explains {share:.1%} of the items' variance on average, {'below' if share < 0.25 else 'above'} the "
+             "median of about 25 % that Williams et al. (1989) report. " if has_share else
+             "The method factor's variance is not positive: the items share no method variance beyond the traits. ")
+    if c.p_diff < 0.05 and not c.flagged:
+        text += "Δχ² is significant, but with large samples almost any method factor lowers χ² significantly; the change in fit indices is the criterion. "
+    if c.improper:
+        text += "Note that the method-factor model has an improper solution (a negative variance or a factor correlation beyond ±1), which limits this comparison. "
+    return text + ("This indicates serious common-method bias: later models should control for a method factor or correct by a marker "
+                   "variable (Podsakoff et al., 2003)." if c.flagged else "No serious common-method bias is indicated, though this check "
+                   "can suggest but not rule out common-method bias (Podsakoff et al., 2003).")
+
+
+def _marker_blocks(ctx, m) -> list:
+    yes, no = ctx.text("是", "yes"), ctx.text("否", "no")
+    rows = [{ctx.text("变量对", "Pair"): f"{ctx.var_label(r.var1)}–{ctx.var_label(r.var2)}", "r": fmt(r.r, bounded=True), "p": fmt_p(r.p),
+             ctx.text("校正后 r", "Adjusted r"): fmt(r.r_adjusted, bounded=True), "t": fmt(r.t_adjusted, 2),
+             ctx.text("校正后 p", "Adjusted p"): fmt_p(r.p_adjusted),
+             ctx.text("校正后仍显著", "Significant after correction"): yes if r.significant_adjusted else no}
+            for r in m.table.itertuples()]
+    which = ctx.text("最小" if m.rank == "smallest" else "第二小", "smallest" if m.rank == "smallest" else "second-smallest")
+    marker = ctx.var_label(m.marker)
+    note = ctx.text(f"N = {m.n_obs}；标签变量：{marker}；rM = {fmt(m.r_m, bounded=True)}，为标签变量与各维度得分的{which}正相关；"
+                    "校正后 rA = (r − rM)/(1 − rM)，t = rA/√((1 − rA²)/(n − 3))（Lindell & Whitney, 2001）。",
+                    f"N = {m.n_obs}; marker: {marker}; rM = {fmt(m.r_m, bounded=True)}, the {which} positive correlation of the marker "
+                    "with the construct scores; adjusted rA = (r − rM)/(1 − rM), t = rA/√((1 − rA²)/(n − 3)) (Lindell & Whitney, 2001).")
+    caption = ctx.text("标签变量法校正后的相关系数", "Correlations corrected with a marker variable")
+    lost = [f"{ctx.var_label(r.var1)}–{ctx.var_label(r.var2)}" for r in m.table.itertuples() if r.significant and not r.significant_adjusted]
+    sig, total = m.n_significant_adjusted, len(m.table)
+    if ctx.zh:
+        text = (f"标签变量法（Lindell & Whitney, 2001）：以{marker}为标签变量，rM = {fmt(m.r_m, bounded=True)}。校正后 {total} 对相关中有 {sig} 对仍显著"
+                f"（p < {fmt(m.alpha, 2, bounded=True)}）" + (f"；{'、'.join(lost)}的相关校正后不再显著，其关系可能部分来自共同方法偏差。" if lost else
+                "；原本显著的相关校正后均仍显著，共同方法偏差不足以解释变量间的关系。"))
     else:
-        text = (f"Harman's single-factor test: the first unrotated factor explains {h.first_factor_share:.1%} of the variance, "
-                f"{'below' if not h.flagged else 'above'} the {h.threshold:.0%} rule of thumb (Podsakoff et al., 2003).")
-    return [Paragraph(text)]
+        text = (f"Marker-variable correction (Lindell & Whitney, 2001) with {marker} as the marker: rM = {fmt(m.r_m, bounded=True)}. "
+                f"After correction {sig} of {total} correlations remain significant (p < {fmt(m.alpha, 2, bounded=True)})"
+                + (f"; {', '.join(lost)} are no longer significant, so common-method variance may account for part of them." if lost else
+                   "; every correlation significant before stays significant, so common-method variance does not explain the relations."))
+    return [ctx.table(caption, rows, note=note), Paragraph(text)]
 
 
 CUTOFFS = (  # index, rule, good when, citation

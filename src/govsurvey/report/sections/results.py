@@ -402,7 +402,7 @@ def multilevel(ctx, m, o) -> list:
     blocks.append(Paragraph(ctx.text(
         f"空模型的组内相关系数 ICC = {fmt(icc, 3, bounded=True)}，即{y}约 {icc:.1%} 的变异位于{unit}之间。"
         f"平均每个{unit} {fmt(mbar, 1)} 人，设计效应 = 1 + (m̄ − 1) × ICC = {fmt(deff, 2)}。"
-        + (f"设计效应大于 2（Muthén & Satorra, 1995）或 ICC ≥ .05，嵌套结构不可忽略：按简单随机样本计算的标准误会被低估，宜采用多层模型或聚类稳健标准误。"
+        + ("设计效应大于 2（Muthén & Satorra, 1995）或 ICC ≥ .05，嵌套结构不可忽略：按简单随机样本计算的标准误会被低估，宜采用多层模型或聚类稳健标准误。"
            if matters else "设计效应不超过 2（Muthén & Satorra, 1995）且 ICC < .05，嵌套结构对标准误的影响有限。"),
         f"The intraclass correlation of the null model is ICC = {fmt(icc, 3, bounded=True)}: about {icc:.1%} of the variance in "
         f"{_lower(y)} lies between {_lower(unit)} units. With {fmt(mbar, 1)} cases per unit on average, the design effect is "
