@@ -25,7 +25,12 @@ Workloads
   the first item always observed, each other item missing with a chance that rises with it):
   gs.cfa(missing="fiml"), with estimator ML and MLR, vs lavaan's cfa(missing="ml") when
   Rscript is on the PATH, timed inside R (only the cfa() calls); the χ² of both tools are
-  printed side by side, so the comparison is of the same fit (``--only fiml_cfa`` runs it alone).
+  printed side by side, so the comparison is of the same fit (``--only fiml_cfa`` runs it alone);
+- ordinal, psych's bfi data (tests/reference/data/bfi.csv: the 2,436 complete rows of the 25
+  six-point items A1..O5): gs.polychoric vs lavaan's lavCor(ordered=), and the five-factor
+  gs.cfa(ordered=True) (WLSMV) vs lavaan's cfa(ordered=, estimator="WLSMV"), in interleaved
+  rounds, lavaan timed inside R when Rscript is on the PATH; both tools' scaled χ² are printed
+  side by side (``--only ordinal`` runs it alone).
 """
 
 from __future__ import annotations
@@ -347,20 +352,78 @@ cat(sprintf("%.17g", c(median(t[1, ]), median(t[2, ]), fitMeasures(a, "chisq"), 
             return None
 
 
+BFI_CSV = Path(__file__).resolve().parents[1] / "tests" / "reference" / "data" / "bfi.csv"
+
+
+def bfi_ordinal() -> tuple[pd.DataFrame, str]:
+    """psych's bfi: the 25 personality items (six categories each), complete rows only (2,436)."""
+    names = ["agree", "consc", "extra", "neuro", "open"]
+    items = [f"{s}{k}" for s in "ACENO" for k in range(1, 6)]
+    data = pd.read_csv(BFI_CSV)[items].dropna().astype(int).reset_index(drop=True)
+    model = "\n".join(f"{name} =~ " + " + ".join(f"{s}{k}" for k in range(1, 6)) for name, s in zip(names, "ACENO"))
+    return data, model
+
+
+def ordinal(repeat: int) -> list[tuple]:
+    import govsurvey as gs
+
+    data, model = bfi_ordinal()
+    gs.polychoric(data)
+    wlsmv = gs.cfa(data, model, ordered=True)
+    a, b = timed_together([lambda: gs.polychoric(data),
+                           lambda: gs.cfa(data, model, ordered=True)], repeat)
+    n, p = data.shape
+    rows = [(f"polychoric correlations, bfi {n:,} × {p}", a, "", float("nan")),
+            (f"ordinal CFA (WLSMV), bfi {n:,} × {p}, 5 factors", b, "", float("nan"))]
+    ours = wlsmv.fit["chisq_scaled"]
+    print(f"ordinal: govsurvey WLSMV scaled χ² {ours:.6f}")
+    r = r_ordinal(data, model, repeat)
+    if r is not None:
+        r_cor, r_cfa, r_scaled = r
+        print(f"ordinal: lavaan    WLSMV scaled χ² {r_scaled:.6f}  (relative difference {abs(ours / r_scaled - 1):.1e})")
+        rows = [(rows[0][0], a, "lavaan lavCor(ordered=), timed in R", r_cor),
+                (rows[1][0], b, 'lavaan cfa(ordered=, estimator="WLSMV"), timed in R', r_cfa)]
+    return rows
+
+
+def r_ordinal(data: pd.DataFrame, model: str, repeat: int) -> tuple[float, float, float] | None:
+    """lavaan's polychoric matrix and WLSMV fit, timed inside R (the lavCor() and cfa() calls
+    only): medians of ``repeat`` rounds, and the scaled χ²."""
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "bfi.csv"
+        data.to_csv(path, index=False)
+        script = f"""suppressPackageStartupMessages(library(lavaan))
+x <- read.csv("{path}"); m <- {json.dumps(model)}; o <- names(x)
+r <- lavCor(x, ordered=o); b <- cfa(m, data=x, ordered=o, estimator="WLSMV")
+t <- replicate({repeat}, c(system.time(lavCor(x, ordered=o))[["elapsed"]],
+                      system.time(cfa(m, data=x, ordered=o, estimator="WLSMV"))[["elapsed"]]))
+cat(sprintf("%.17g", c(median(t[1, ]), median(t[2, ]), fitMeasures(b, "chisq.scaled"))))"""
+        out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=1200, check=False)
+        try:
+            vals = [float(v) for v in out.stdout.strip().splitlines()[-1].split()]
+            return vals[0], vals[1], vals[2]
+        except (ValueError, IndexError):
+            return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--skip-big", action="store_true", help="skip the 10-million-row workloads")
-    ap.add_argument("--only", choices=["near_duplicates", "fiml_cfa"], help="run one workload alone")
+    ap.add_argument("--only", choices=["near_duplicates", "fiml_cfa", "ordinal"], help="run one workload alone")
     args = ap.parse_args()
     repeat = 3 if args.quick else 5
     if args.only == "near_duplicates":
         rows = near_duplicates(repeat)
     elif args.only == "fiml_cfa":
         rows = fiml_cfa(repeat)
+    elif args.only == "ordinal":
+        rows = ordinal(repeat)
     else:
         rows = (pipeline(repeat) + alpha_bootstrap(repeat) + mediation(repeat) + ols(repeat) + near_duplicates(repeat)
-                + fiml_cfa(repeat))
+                + fiml_cfa(repeat) + ordinal(repeat))
     if not args.skip_big and not args.only:
         rows += moments_big(max(2, repeat // 2))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}, numpy {np.__version__}")

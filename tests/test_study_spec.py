@@ -79,7 +79,7 @@ def test_typos_in_spec_and_instrument_are_all_named_with_lines_and_suggestions(t
     ("  efa: {n_factors: 1000}\n", "", r"n_factors=1000 must be a whole number from 1 to 200"),
     ("  efa: {rotation: quartimax}\n", "", r"rotation='quartimax' must be one of varimax, oblimin, promax, promax_stats, promax_spss, none \(did you mean 'varimax'\?\)\. Fix: write rotation: varimax"),
     ("  efa: {n_iter: .nan}\n", "", r"n_iter=nan must be a whole number from 1 to 10000 \(NaN and infinity are not allowed\)"),
-    ("  cfa: {estimator: WLSMV}\n", "", r"estimator='WLSMV' must be one of ML, MLR"),
+    ("  cfa: {estimator: GLS}\n", "", r"estimator='GLS' must be one of ML, MLR, WLSMV, DWLS, ULSMV"),
     ("  efa: {method: minre}\n", "", r"method='minre' must be one of pc, minres, ml, pa \(did you mean 'minres'\?\)"),
     ("  descriptives: {by: true}\n", "", r"by=True must be a name"),
     ("  validity: true\n", "", r"validity needs the cfa analysis.*add cfa:"),

@@ -74,3 +74,30 @@ def test_ordinal_options_are_checked():
         gs.cfa(data, model, ordered=True, group="school")
     with pytest.raises(gs.SpecificationError, match="estimator"):
         gs.cfa(data, model, ordered=True, estimator="wlsmv")
+
+
+def test_study_spec_cfa_ordered_runs_wlsmv_and_the_report_says_so(tmp_path):
+    """``cfa: {ordered: true}`` in a study: WLSMV on complete cases, the table note names the
+    estimator and N, GFI/AGFI are not claimed (not defined for WLSMV)."""
+    import yaml
+
+    from govsurvey.report.document import Table, build_document
+    from govsurvey.study import Study
+
+    root = Path(__file__).resolve().parents[2]
+    source = root / "analyses" / "example.yaml"
+    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+    spec["instrument"] = str((source.parent / spec["instrument"]).resolve())
+    spec["data"]["path"] = str((source.parent / spec["data"]["path"]).resolve())
+    spec.pop("interviews")
+    spec["analyses"] = {"cfa": {"model": "instrument", "constructs": ["trust", "satisfaction", "reserves"], "ordered": True},
+                        "validity": True}
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    results = Study.from_yaml(path).run()
+    assert not results.failures
+    cfa = results.analyses["cfa"]
+    assert cfa.estimator == "WLSMV" and cfa.n_obs + cfa.n_dropped == results.frame.shape[0]
+    table = next(b for s in build_document(results).sections for b in s.blocks if isinstance(b, Table) and b.caption == "验证性因子分析拟合指标")
+    assert "WLSMV" in table.note and f"N = {cfa.n_obs}" in table.note
+    assert table.frame.loc[0, "GFI"] == "—" and table.frame.loc[0, "χ²"] == f"{cfa.fit['chisq_scaled']:.2f}"

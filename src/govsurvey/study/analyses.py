@@ -215,10 +215,13 @@ def run_common_method(inp: Inputs, o: CommonMethodOptions) -> CommonMethod:
 class CFAOptions:
     model: str = option("instrument", kind="model", doc="'instrument' (one factor per construct) or a lavaan model string.")
     constructs: tuple[str, ...] | None = option(None, kind="names", doc="With model: instrument, the constructs to model (default: every first-order construct).")
-    estimator: str = option("ML", kind="choice", choices=("ML", "MLR"), doc="ML, or MLR (robust: scaled χ², robust CFI/TLI/RMSEA).")
+    estimator: str = option("ML", kind="choice", choices=("ML", "MLR", "WLSMV", "DWLS", "ULSMV"),
+                            doc="ML, MLR (robust: scaled χ², robust CFI/TLI/RMSEA), or with ordered: WLSMV (default then), DWLS, ULSMV.")
     missing: str = option("auto", kind="choice", choices=("auto", "fiml", "listwise"),
                           doc="auto: full-information ML (FIML) when a modelled item has missing values, else ML on all cases; "
                               "fiml; or listwise (complete cases only).")
+    ordered: bool = option(False, kind="bool", doc="Treat the items as ordinal (Likert): WLSMV on polychoric correlations, "
+                                                    "complete cases.")
 
 
 def _missing_method(data: pd.DataFrame, model: str, choice: str) -> str:
@@ -242,6 +245,13 @@ def _cfa_model(inp: Inputs, o: CFAOptions) -> str:
 
 def run_cfa(inp: Inputs, o: CFAOptions):
     model = _cfa_model(inp, o)
+    if o.ordered:
+        if o.missing == "fiml" or o.estimator == "MLR":
+            raise DataValidationError("cfa: ordered items are fitted by WLSMV on complete cases; FIML and MLR are for continuous "
+                                      "items. Fix: drop missing: fiml / estimator: MLR, or ordered: true.")
+        return gs.cfa(inp.keyed, model, estimator="WLSMV" if o.estimator == "ML" else o.estimator, ordered=True)
+    if o.estimator not in ("ML", "MLR"):
+        raise DataValidationError(f"cfa: estimator {o.estimator} is for ordered items. Fix: add ordered: true, or use ML/MLR.")
     return gs.cfa(inp.keyed, model, estimator=o.estimator, missing=_missing_method(inp.keyed, model, o.missing))
 
 

@@ -719,7 +719,9 @@ def _fit_ordinal(data, model: str, *, estimator: str, group, missing: str, order
     pt = build_partable(statements, defined, constraints, observed=list(data.columns), n_groups=1, meanstructure=False,
                         group_equal=(), auto_fix_first=auto_fix_first, int_ov_free=True, int_lv_free=False)
     x = parts[0].x[:, [observed.index(v) for v in pt.ov]]
-    return fit_ordinal(x, pt, estimator, msgs)
+    res = fit_ordinal(x, pt, estimator, msgs)
+    res.extra["missing"]["n_dropped"] = len(data) - res.n_obs
+    return res
 
 
 def _incremental(chisq: float, df: int, b_chisq: float, b_df: float) -> dict[str, float]:

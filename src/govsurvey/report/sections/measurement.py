@@ -289,24 +289,33 @@ CUTOFFS = (  # index, rule, good when, citation
 )
 
 
+ROBUST_ESTIMATORS = ("MLR", "WLSMV", "DWLS", "ULSMV")
+
+
 def _indices(c) -> dict[str, float]:
-    f, robust = c.fit, c.estimator == "MLR"
+    f, robust = c.fit, c.estimator in ROBUST_ESTIMATORS
     chisq = f["chisq_scaled"] if robust else f["chisq"]
-    return {"χ²": chisq, "df": f["df"], "χ²/df": chisq / f["df"] if f["df"] else float("nan"), "GFI": f["gfi"], "AGFI": f["agfi"],
+    nan = float("nan")
+    return {"χ²": chisq, "df": f["df"], "χ²/df": chisq / f["df"] if f["df"] else nan, "GFI": f.get("gfi", nan), "AGFI": f.get("agfi", nan),
             "CFI": f["cfi_robust"] if robust else f["cfi"], "TLI": f["tli_robust"] if robust else f["tli"],
             "RMSEA": f["rmsea_robust"] if robust else f["rmsea"], "SRMR": f["srmr"]}
 
 
 def cfa(ctx, c, options) -> list:
-    f, robust, ix = c.fit, c.estimator == "MLR", _indices(c)
+    f, robust, ix = c.fit, c.estimator in ROBUST_ESTIMATORS, _indices(c)
     rows = [{"χ²": fmt(ix["χ²"], 2), "df": fmt(ix["df"], 0), "χ²/df": fmt(ix["χ²/df"], 2), "GFI": fmt(ix["GFI"], bounded=True),
              "AGFI": fmt(ix["AGFI"], bounded=True), "CFI": fmt(ix["CFI"], bounded=True), "TLI": fmt(ix["TLI"], bounded=True),
              "RMSEA": fmt(ix["RMSEA"], bounded=True),
-             ctx.text("RMSEA 90% 置信区间", "RMSEA 90% CI"): f"[{fmt(f['rmsea_ci_lower'], bounded=True)}, {fmt(f['rmsea_ci_upper'], bounded=True)}]",
+             ctx.text("RMSEA 90% 置信区间", "RMSEA 90% CI"): (f"[{fmt(f['rmsea_ci_lower'], bounded=True)}, {fmt(f['rmsea_ci_upper'], bounded=True)}]"
+                                                           if "rmsea_ci_lower" in f and not robust else "—"),
              "SRMR": fmt(ix["SRMR"], bounded=True)}]
     note = sample_note(ctx, c.n_obs, c.missing, c.n_dropped, c.n_incomplete)
-    if robust:
+    if c.estimator == "MLR":
         note += ctx.text("；MLR：稳健 χ²、CFI、TLI、RMSEA", "; MLR: scaled χ², robust CFI, TLI, RMSEA")
+    elif robust:
+        note += ctx.text(f"；{c.estimator}：题项按有序变量处理，基于多分格相关矩阵估计；χ² 为均值方差校正值，CFI、TLI、RMSEA 为稳健值",
+                         f"; {c.estimator}: items treated as ordinal, estimated from polychoric correlations; mean- and "
+                         "variance-adjusted χ², robust CFI, TLI, RMSEA")
     if c.missing == "fiml" and robust:
         note += ctx.text("（缺失数据校正：Zhang & Savalei, 2020）", " (corrected for missing data: Zhang & Savalei, 2020)")
     blocks: list = [ctx.table(ctx.text("验证性因子分析拟合指标", "CFA fit"), rows, note=note), Paragraph(_fit_sentence(ctx, ix))]
@@ -333,6 +342,8 @@ def _fit_sentence(ctx, ix: dict[str, float]) -> str:
     parts, misses = [], []
     for name, rule, good, cite in CUTOFFS:
         value = ix[name]
+        if value != value:               # not defined for this estimator (GFI/AGFI under WLSMV)
+            continue
         shown = fmt(value, 2) if name == "χ²/df" else fmt(value, bounded=True)
         parts.append(f"{name} = {shown}（{rule}，{cite}）" if ctx.zh else f"{name} = {shown} ({rule}; {cite})")
         if not good(value):
