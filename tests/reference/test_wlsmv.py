@@ -101,3 +101,20 @@ def test_study_spec_cfa_ordered_runs_wlsmv_and_the_report_says_so(tmp_path):
     table = next(b for s in build_document(results).sections for b in s.blocks if isinstance(b, Table) and b.caption == "验证性因子分析拟合指标")
     assert "WLSMV" in table.note and f"N = {cfa.n_obs}" in table.note
     assert table.frame.loc[0, "GFI"] == "—" and table.frame.loc[0, "χ²"] == f"{cfa.fit['chisq_scaled']:.2f}"
+
+
+def test_theta_parameterization_matches_lavaan():
+    """parameterization="theta" (residual variances of the latent responses fixed at 1): the same
+    fit as delta, estimates, SEs and standardized values on lavaan's theta scale."""
+    ref = REF["wlsmv"]["hs_theta"]
+    fit = gs.cfa(_data("hs"), REF["wlsmv"]["models"]["hs"], ordered=True, parameterization="theta")
+    for key, ours in KEYS.items():
+        assert fit.fit[ours] == pytest.approx(ref["fit"][key], rel=1e-4, abs=1e-6), key
+    theirs = pd.DataFrame(ref["estimates"])
+    merged = fit.estimates.merge(theirs[~theirs.op.isin(["~*~", "~1"])], on=["lhs", "op", "rhs"], suffixes=("", "_r"))
+    assert len(merged) == len(fit.estimates)
+    np.testing.assert_allclose(merged["estimate"], merged["est"], atol=1e-4)
+    np.testing.assert_allclose(merged["se"], merged["se_r"].fillna(0), atol=1e-4)
+    np.testing.assert_allclose(merged["std_all"], merged["std_all_r"], atol=1e-4)
+    with pytest.raises(gs.SpecificationError, match="parameterization"):
+        gs.cfa(_data("hs"), REF["wlsmv"]["models"]["hs"], ordered=True, parameterization="Theta")

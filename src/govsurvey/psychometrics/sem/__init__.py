@@ -108,7 +108,7 @@ def _estimates_table(res: FitResult) -> pd.DataFrame:
 @small_matrix_blas
 def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | None = None,
         group_equal: tuple[str, ...] | list[str] = (), meanstructure: bool | None = None,
-        missing: str = "listwise", ordered: bool | list[str] | None = None) -> SEM:
+        missing: str = "listwise", ordered: bool | list[str] | None = None, parameterization: str = "delta") -> SEM:
     """Fit a structural equation model written in lavaan syntax, as ``lavaan::sem``.
 
     Parameters
@@ -146,7 +146,9 @@ def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
         the scaled test's name; ``"ULSMV"``: unweighted), delta parameterization, robust SEs,
         the scaled-shifted χ² (``chisq_scaled``) and robust CFI/TLI/RMSEA (lavaan 0.6.14's
         catML versions); thresholds appear as ``item | t1`` rows of ``estimates``. One group,
-        complete cases; every observed variable must be ordered.
+        complete cases; every observed variable must be ordered. ``parameterization``:
+        ``"delta"`` (latent responses of unit variance, lavaan's default) or ``"theta"``
+        (their residual variances fixed at 1) — the same fit, other scales.
 
     Returns
     -------
@@ -188,7 +190,7 @@ def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
     True
     """
     res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, meanstructure=meanstructure,
-                    missing=missing, ordered=ordered)
+                    missing=missing, ordered=ordered, parameterization=parameterization)
     return SEM(**_common(res, model))
 
 
@@ -265,7 +267,7 @@ def growth(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str 
 @small_matrix_blas
 def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | None = None,
         group_equal: tuple[str, ...] | list[str] = (), meanstructure: bool | None = None,
-        missing: str = "listwise", ordered: bool | list[str] | None = None) -> CFA:
+        missing: str = "listwise", ordered: bool | list[str] | None = None, parameterization: str = "delta") -> CFA:
     """Confirmatory factor analysis, as ``lavaan::cfa`` — :func:`sem` restricted to a measurement model.
 
     Returns a :class:`CFA` with ``fit`` (as :func:`sem`), ``loadings`` (factor, item,
@@ -295,7 +297,7 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
                 f"cfa() takes a measurement model, but line {s.line} regresses {s.lhs} on observed variables. Fix: use gs.sem for structural paths."
             )
     res = fit_model(data, model, estimator=estimator, group=group, group_equal=group_equal, meanstructure=meanstructure,
-                    parsed=parsed, missing=missing, ordered=ordered)
+                    parsed=parsed, missing=missing, ordered=ordered, parameterization=parameterization)
     est = res.columns
     cols = (["group"] if len(res.groups) > 1 else []) + ["lhs", "rhs", "estimate", "se", "z", "p", "std_all", "std_se"]
     loadings = _table(res, cols, keep=lambda op: op == "=~", rename={"lhs": "factor", "rhs": "item"})

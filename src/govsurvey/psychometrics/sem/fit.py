@@ -487,6 +487,7 @@ def fit_model(
     growth: bool = False,
     missing: str = "listwise",
     ordered: bool | list[str] | tuple[str, ...] | None = None,
+    parameterization: str = "delta",
 ) -> FitResult:
     """Fit ``model`` (lavaan syntax; ``parsed``: its :func:`parse_model` result, when the caller
     has parsed it already) to ``data`` (a DataFrame or :class:`govsurvey.Moments`).
@@ -497,7 +498,7 @@ def fit_model(
     ``"listwise"`` or ``"fiml"`` (alias ``"ml"``, lavaan's name; :mod:`.fiml`)."""
     if ordered is not None or estimator in ORDINAL_ESTIMATORS:
         return _fit_ordinal(data, model, estimator=estimator, group=group, missing=missing, ordered=ordered, parsed=parsed,
-                            meanstructure=meanstructure, auto_fix_first=auto_fix_first)
+                            meanstructure=meanstructure, auto_fix_first=auto_fix_first, parameterization=parameterization)
     estimator = choice(estimator, "estimator", ESTIMATORS + ORDINAL_ESTIMATORS)
     missing = missing_option(missing)
     fiml = missing == "fiml"
@@ -694,7 +695,8 @@ def _robust_indices(chisq: float, df: int, c: float, b_chisq: float, b_df: float
             "rmsea_robust": math.sqrt(max(chisq / n / df - c / n, 0)) * math.sqrt(g)}
 
 
-def _fit_ordinal(data, model: str, *, estimator: str, group, missing: str, ordered, parsed, meanstructure, auto_fix_first) -> FitResult:
+def _fit_ordinal(data, model: str, *, estimator: str, group, missing: str, ordered, parsed, meanstructure, auto_fix_first,
+                 parameterization: str = "delta") -> FitResult:
     """Ordered indicators (``ordered=``): DWLS/ULS on polychoric correlations (:mod:`.ordinal`).
     Every observed variable of the model must be ordered; groups and FIML are not offered."""
     from govsurvey.psychometrics.sem.ordinal import fit_ordinal
@@ -719,7 +721,7 @@ def _fit_ordinal(data, model: str, *, estimator: str, group, missing: str, order
     pt = build_partable(statements, defined, constraints, observed=list(data.columns), n_groups=1, meanstructure=False,
                         group_equal=(), auto_fix_first=auto_fix_first, int_ov_free=True, int_lv_free=False)
     x = parts[0].x[:, [observed.index(v) for v in pt.ov]]
-    res = fit_ordinal(x, pt, estimator, msgs)
+    res = fit_ordinal(x, pt, estimator, msgs, parameterization=choice(parameterization, "parameterization", ("delta", "theta")))
     res.extra["missing"]["n_dropped"] = len(data) - res.n_obs
     return res
 

@@ -49,13 +49,15 @@ class OrdinalStats:
     n: int
 
 
-def delta_table(pt: ParTable, ordered: set[str]) -> ParTable:
-    """``pt`` for the delta parameterization: the residual variances of ordered indicators are
-    no parameters (the latent responses have unit variance) and free parameters are renumbered."""
+def delta_table(pt: ParTable, ordered: set[str], parameterization: str = "delta") -> ParTable:
+    """``pt`` with the residual variances of ordered indicators fixed and free parameters
+    renumbered: no parameters under the delta parameterization (the latent responses have unit
+    variance; the row's value is a placeholder), fixed at 1 under the theta parameterization."""
     rows = [dataclasses.replace(r) for r in pt.rows]
+    value = 1.0 if parameterization == "theta" else 0.0
     for r in rows:
         if r.op == "~~" and r.lhs == r.rhs and r.lhs in ordered and r.free:
-            r.free, r.value, r.par, r.label = False, 0.0, -1, None
+            r.free, r.value, r.par, r.label = False, value, -1, None
     old = sorted({r.par for r in rows if r.free})
     new = {p: k for k, p in enumerate(old)}
     for r in rows:
@@ -102,15 +104,68 @@ class _Problem:
         out[self.n_th:, :q0] = dsig[:, self.lower[:, 0], self.lower[:, 1]].T
         return out
 
+    def corr(self, theta: np.ndarray) -> np.ndarray:
+        """The implied correlations of the latent responses."""
+        sig = self.model.implied(theta[: self.model.q], 0)["sigma"].copy()
+        np.fill_diagonal(sig, 1.0)
+        return sig
 
-def fit_dwls(pt: ParTable, stats: OrdinalStats, *, estimator: str = "WLSMV", max_iter: int = 200, tol: float = 1e-10) -> DwlsFit:
+
+class _ThetaProblem(_Problem):
+    """The theta parameterization: residual variances of the latent responses fixed at 1, so
+    Σ = ΛΨΛᵀ + I has no unit diagonal; the statistics are ρ_ij = Σ_ij/√(Σ_ii Σ_jj) and the
+    thresholds over √Σ_ii. Derivatives by the chain rule:
+    dρ_ij = dΣ_ij/(d_i d_j) − ½ρ_ij (dΣ_ii/Σ_ii + dΣ_jj/Σ_jj), dτ*_k = dτ_k/d_i − ½τ*_k dΣ_ii/Σ_ii."""
+
+    def __init__(self, model: Model, stats: OrdinalStats) -> None:
+        super().__init__(model, stats)
+        self.th_item = np.concatenate([np.full(len(t), i) for i, t in enumerate(stats.thresholds)]).astype(int)
+
+    def _parts(self, theta: np.ndarray):
+        sig = self.model.implied(theta[: self.model.q], 0)["sigma"]
+        d = np.sqrt(np.diag(sig))
+        return sig, d
+
+    def sigma(self, theta: np.ndarray) -> np.ndarray:
+        sig, d = self._parts(theta)
+        i, j = self.lower[:, 0], self.lower[:, 1]
+        return np.concatenate([theta[self.model.q:] / d[self.th_item], sig[i, j] / (d[i] * d[j])])
+
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        sig, d = self._parts(theta)
+        dsig, _ = self.model.derivatives(theta[: self.model.q], 0)
+        q0, k = self.model.q, self.n_th
+        diag = np.diagonal(dsig, axis1=1, axis2=2) / np.diag(sig)          # q0 × p: dΣ_ii/Σ_ii
+        i, j = self.lower[:, 0], self.lower[:, 1]
+        rho = sig[i, j] / (d[i] * d[j])
+        tau = theta[q0:] / d[self.th_item]
+        out = np.zeros((len(self.stats.wls_obs), self.q))
+        out[:k, q0:] = np.diag(1.0 / d[self.th_item])
+        out[:k, :q0] = (-0.5 * tau[:, None]) * diag[:, self.th_item].T
+        out[k:, :q0] = (dsig[:, i, j] / (d[i] * d[j])).T - 0.5 * rho[:, None] * (diag[:, i] + diag[:, j]).T
+        return out
+
+    def corr(self, theta: np.ndarray) -> np.ndarray:
+        sig, d = self._parts(theta)
+        return sig / np.outer(d, d)
+
+
+def _problem(model: Model, stats: OrdinalStats, parameterization: str) -> _Problem:
+    return _ThetaProblem(model, stats) if parameterization == "theta" else _Problem(model, stats)
+
+
+def fit_dwls(pt: ParTable, stats: OrdinalStats, *, estimator: str = "WLSMV", max_iter: int = 200, tol: float = 1e-10,
+             parameterization: str = "delta") -> DwlsFit:
     """DWLS (WLSMV, DWLS) or ULS (ULSMV) estimates, robust covariance and tests (module docstring)."""
     gd = GroupData(x=np.empty((0, len(pt.ov))), n=stats.n, mean=np.zeros(len(pt.ov)), cov=stats.rho)
     model = Model(pt, [gd])
-    prob = _Problem(model, stats)
+    prob = _problem(model, stats, parameterization)
     s, gamma = stats.wls_obs, _gamma(stats)
     w = np.ones(len(s)) if estimator == "ULSMV" else 1.0 / np.diag(gamma)
     theta = np.concatenate([model.start_values(), np.concatenate(stats.thresholds)])
+    if parameterization == "theta":                # thresholds on the unit-residual scale: τ·√Σ_ii at the starts
+        _, dd = prob._parts(theta)
+        theta[model.q:] = theta[model.q:] * dd[prob.th_item]
     f_old = math.inf
     for it in range(1, max_iter + 1):
         d = s - prob.sigma(theta)
@@ -189,8 +244,7 @@ def _catml(prob: _Problem, theta: np.ndarray, w: np.ndarray, gamma: np.ndarray, 
     the correlations at Σ*, and for the independence model T₃₀ = −N·log|R|, ĉ₀ = tr(Γ_ρ)/df₀."""
     n, p = prob.stats.n, prob.model.p
     rho = prob.stats.rho
-    sig = prob.model.implied(theta[: prob.model.q], 0)["sigma"].copy()
-    np.fill_diagonal(sig, 1.0)
+    sig = prob.corr(theta)
     inv = np.linalg.inv(sig)
     f_ml = float(np.linalg.slogdet(sig)[1] + np.trace(rho @ inv) - np.linalg.slogdet(rho)[1] - p)
     i, j = prob.lower[:, 0], prob.lower[:, 1]
@@ -208,13 +262,14 @@ def _catml(prob: _Problem, theta: np.ndarray, w: np.ndarray, gamma: np.ndarray, 
             "c_null": float(np.trace(g_rho)) / df0}
 
 
-def fit_measures(pt: ParTable, stats: OrdinalStats, fit: DwlsFit, *, estimator: str = "WLSMV") -> dict[str, float]:
+def fit_measures(pt: ParTable, stats: OrdinalStats, fit: DwlsFit, *, estimator: str = "WLSMV",
+                 parameterization: str = "delta") -> dict[str, float]:
     """χ² (standard and scaled-shifted) with df and p, the independence model's, CFI/TLI/RMSEA
     standard, scaled and robust (catML, as lavaan 0.6.14), and SRMR on the correlations.
     lavaan's N conventions for ordinal data: the test statistics use N − 1 (Γ rescaled), the
     catML statistic N, and RMSEA N − 1."""
     gd = GroupData(x=np.empty((0, len(pt.ov))), n=stats.n, mean=np.zeros(len(pt.ov)), cov=stats.rho)
-    prob = _Problem(Model(pt, [gd]), stats)
+    prob = _problem(Model(pt, [gd]), stats, parameterization)
     n, df = stats.n, fit.df
     gamma = _gamma(stats)
     w = np.ones(len(stats.wls_obs)) if estimator == "ULSMV" else 1.0 / np.diag(gamma)
@@ -275,7 +330,8 @@ def std_values(model: Model, theta: np.ndarray, ordered_idx: np.ndarray) -> np.n
 ORDINAL_ESTIMATORS = ("WLSMV", "DWLS", "ULSMV")
 
 
-def fit_ordinal(x: np.ndarray, pt: ParTable, estimator: str, msgs: list[str], stats: OrdinalStats | None = None):
+def fit_ordinal(x: np.ndarray, pt: ParTable, estimator: str, msgs: list[str], stats: OrdinalStats | None = None,
+                parameterization: str = "delta"):
     """Fit ``pt`` (all observed variables ordered) to the complete cases ``x`` (cases × pt.ov,
     integer categories) by DWLS/ULS on polychoric correlations; a :class:`FitResult`."""
     from govsurvey.psychometrics.polychoric import ordinal_sample_stats
@@ -286,34 +342,43 @@ def fit_ordinal(x: np.ndarray, pt: ParTable, estimator: str, msgs: list[str], st
         msgs.extend(sample.warnings)
         stats = OrdinalStats(list(sample.th), sample.rho, sample.wls_obs, sample.nacov, x.shape[0])
     ordered = set(pt.ov)
-    dpt = delta_table(pt, ordered)
-    fit = fit_dwls(dpt, stats, estimator=estimator)
-    measures = fit_measures(dpt, stats, fit, estimator=estimator)
+    dpt = delta_table(pt, ordered, parameterization)
+    fit = fit_dwls(dpt, stats, estimator=estimator, parameterization=parameterization)
+    measures = fit_measures(dpt, stats, fit, estimator=estimator, parameterization=parameterization)
     gd = GroupData(x=np.empty((0, len(dpt.ov))), n=stats.n, mean=np.zeros(len(dpt.ov)), cov=stats.rho)
     model = Model(dpt, [gd])
     q = model.q
     theta, vcov = fit.theta[:q], fit.vcov[:q, :q]
     idx = np.array([dpt.ov.index(v) for v in dpt.ov])
-    std_fn = lambda t: std_values(model, t, idx)      # noqa: E731
+    if parameterization == "theta":                   # residual variances are fixed values: the usual std.all
+        from govsurvey.psychometrics.sem.fit import _std_values
+
+        std_fn = lambda t: _std_values(model, t)      # noqa: E731
+    else:
+        std_fn = lambda t: std_values(model, t, idx)  # noqa: E731
     std = std_fn(theta)
     jac = _jacobian(std_fn, theta)
     std_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
-    columns = _columns(dpt, model, fit, std, std_se, stats)
+    scale = np.sqrt(np.diag(model.implied(theta, 0)["sigma"])) if parameterization == "theta" else np.ones(len(dpt.ov))
+    columns = _columns(dpt, model, fit, std, std_se, stats, scale, parameterization)
     if dpt.defined:
         _add_defined(columns, dpt, theta, vcov, _eval_defined, _jacobian)
     return FitResult(pt=dpt, model=model, theta=theta, vcov=vcov, fit=measures, columns=columns, n_obs=stats.n,
                      groups=["all"], estimator=estimator, converged=True, warnings=msgs,
                      extra={"iterations": fit.iterations, "missing": {"method": "listwise", "n_used": stats.n},
-                            "thresholds": fit.theta[q:], "r2": {v: 1 - std[k] for k, v in _residual_rows(dpt)}})
+                            "thresholds": fit.theta[q:], "parameterization": parameterization,
+                            "r2": {v: 1 - std[k] for k, v in _residual_rows(dpt)}})
 
 
 def _residual_rows(pt: ParTable) -> list[tuple[int, str]]:
     return [(k, r.lhs) for k, r in enumerate(pt.rows) if r.op == "~~" and r.lhs == r.rhs and r.lhs in pt.ov]
 
 
-def _columns(pt: ParTable, model: Model, fit: DwlsFit, std: np.ndarray, std_se: np.ndarray, stats: OrdinalStats) -> dict[str, list]:
-    """The estimates table: the model's rows (ordinal residual variances at 1 − R², fixed), then
-    the thresholds as lavaan's ``item | t1`` rows."""
+def _columns(pt: ParTable, model: Model, fit: DwlsFit, std: np.ndarray, std_se: np.ndarray, stats: OrdinalStats,
+             scale: np.ndarray, parameterization: str) -> dict[str, list]:
+    """The estimates table: the model's rows (ordinal residual variances at 1 − R² under delta,
+    1 under theta, fixed), then the thresholds as lavaan's ``item | t1`` rows (standardized:
+    over the latent response's SD, ``scale``)."""
     q = model.q
     se = np.sqrt(np.clip(np.diag(fit.vcov), 0, None))
     resid = dict(_residual_rows(pt))
@@ -327,12 +392,13 @@ def _columns(pt: ParTable, model: Model, fit: DwlsFit, std: np.ndarray, std_se: 
             cols[key].append(value)
 
     for k, r in enumerate(pt.rows):
-        est = fit.theta[r.par] if r.free else (std[k] if k in resid else (r.value or 0.0))
+        est = fit.theta[r.par] if r.free else (std[k] if k in resid and parameterization == "delta" else (r.value or 0.0))
         add(r.lhs, r.op, r.rhs, r.label, r.free, float(est), float(se[r.par]) if r.free else 0.0, float(std[k]), float(std_se[k]))
     pos = q
-    for item, th in zip(pt.ov, stats.thresholds):
+    for item, th, sd in zip(pt.ov, stats.thresholds, scale):
         for t in range(len(th)):
-            add(item, "|", f"t{t + 1}", None, True, float(fit.theta[pos]), float(se[pos]), float(fit.theta[pos]), float(se[pos]))
+            add(item, "|", f"t{t + 1}", None, True, float(fit.theta[pos]), float(se[pos]), float(fit.theta[pos] / sd),
+                float(se[pos] / sd))
             pos += 1
     return cols
 
