@@ -70,6 +70,7 @@ def _formula_caption(formula: str, name) -> str:
 class ReliabilityOptions:
     constructs: tuple[str, ...] | None = option(None, kind="names", doc=CONSTRUCTS_DOC.format("every first-order construct"))
     n_boot: int = option(0, kind="int", low=0, high=100_000, doc="Bootstrap resamples for α's CI (0: Feldt's analytic CI).")
+    ordinal: bool = option(False, kind="bool", doc="Also report ordinal α and ω from polychoric correlations (Likert items).")
 
 
 @_result
@@ -79,6 +80,8 @@ class ReliabilityStep(Result):
     reliability: dict
     item_analysis: dict
     totals: dict = dataclasses.field(default_factory=dict)   # higher-order construct → reliability of all its items
+    ordinal: dict = dataclasses.field(default_factory=dict)         # construct → OrdinalReliability (ordinal=True)
+    ordinal_totals: dict = dataclasses.field(default_factory=dict)  # higher-order construct → OrdinalReliability
 
 
 def run_reliability(inp: Inputs, o: ReliabilityOptions) -> ReliabilityStep:
@@ -95,7 +98,10 @@ def run_reliability(inp: Inputs, o: ReliabilityOptions) -> ReliabilityStep:
     # models use): never one α pooled over unrelated scales
     totals = {h: gs.reliability(inp.keyed[inst.items_of(h)], seed=inp.seed) for h in inst.higher_order
               if all(c in rel for c in inst.descendants(h) if c in inst.first_order)}
-    return ReliabilityStep(reliability=rel, item_analysis=items, totals=totals)
+    # ordinal α/ω (Zumbo et al., 2007) from the polychoric matrix, beside the Pearson-based ones
+    ordinal = {c: gs.ordinal_reliability(inp.keyed[inst.items_of(c)]) for c in rel} if o.ordinal else {}
+    ordinal_totals = {h: gs.ordinal_reliability(inp.keyed[inst.items_of(h)]) for h in totals} if o.ordinal else {}
+    return ReliabilityStep(reliability=rel, item_analysis=items, totals=totals, ordinal=ordinal, ordinal_totals=ordinal_totals)
 
 
 # -------------------------------------------------------------------------- efa

@@ -20,19 +20,29 @@ __all__ = ["reliability", "efa", "harman", "common_method", "cfa", "validity", "
 
 def reliability(ctx, res, options) -> list:
     t, label = ctx.t, ctx.label
-    rows = [{t["construct"]: label(c), t["items"]: fmt(r.n_items), "n": fmt(r.n_obs), "α": fmt(r.alpha, bounded=True),
-             ctx.text("95% 置信区间", "95% CI"): f"[{fmt(r.alpha_ci[0], bounded=True)}, {fmt(r.alpha_ci[1], bounded=True)}]",
-             "ω": fmt(r.omega_total, bounded=True), "λ6": fmt(r.lambda6, bounded=True), ctx.text("平均 r", "Mean r"): fmt(r.average_r, bounded=True)}
-            for c, r in res.reliability.items()]
-    for h, total in getattr(res, "totals", {}).items():
-        rows.append({t["construct"]: ctx.text(f"{label(h)}（总量表）", f"{label(h)} (total)"), t["items"]: fmt(total.n_items),
-                     "n": fmt(total.n_obs), "α": fmt(total.alpha, bounded=True), ctx.text("95% 置信区间", "95% CI"):
-                     f"[{fmt(total.alpha_ci[0], bounded=True)}, {fmt(total.alpha_ci[1], bounded=True)}]",
-                     "ω": fmt(total.omega_total, bounded=True), "λ6": fmt(total.lambda6, bounded=True),
-                     ctx.text("平均 r", "Mean r"): fmt(total.average_r, bounded=True)})
+    ordinal, ordinal_totals = getattr(res, "ordinal", {}), getattr(res, "ordinal_totals", {})
+    ci, mean_r = ctx.text("95% 置信区间", "95% CI"), ctx.text("平均 r", "Mean r")
+    oa, ow = ctx.text("有序 α", "Ordinal α"), ctx.text("有序 ω", "Ordinal ω")
+
+    def row(name: str, r, o) -> dict:
+        out = {t["construct"]: name, t["items"]: fmt(r.n_items), "n": fmt(r.n_obs), "α": fmt(r.alpha, bounded=True),
+               ci: f"[{fmt(r.alpha_ci[0], bounded=True)}, {fmt(r.alpha_ci[1], bounded=True)}]",
+               "ω": fmt(r.omega_total, bounded=True), "λ6": fmt(r.lambda6, bounded=True), mean_r: fmt(r.average_r, bounded=True)}
+        if ordinal:   # ordinal α/ω beside the Pearson-based ones (Zumbo, Gadermann & Zeisser, 2007)
+            out |= {oa: fmt(o.alpha if o else None, bounded=True), ow: fmt(o.omega_total if o else None, bounded=True)}
+        return out
+
+    rows = [row(label(c), r, ordinal.get(c)) for c, r in res.reliability.items()]
+    rows += [row(ctx.text(f"{label(h)}（总量表）", f"{label(h)} (total)"), total, ordinal_totals.get(h))
+             for h, total in getattr(res, "totals", {}).items()]
     note = ctx.text("α 的置信区间为 Feldt 区间；n 为该维度题项均有作答的人数；λ6 为 Guttman λ6，平均 r 为题项间平均相关。",
                     "CIs for α are Feldt intervals; n counts respondents who answered every item of the construct; λ6 is "
                     "Guttman's λ6, mean r the average inter-item correlation.")
+    if ordinal:
+        note += ctx.text("有序 α 与有序 ω 由题项间的多分格相关矩阵计算（Zumbo, Gadermann & Zeisser, 2007），"
+                         "反映潜在连续反应的信度，适用于李克特题项。",
+                         " Ordinal α and ω are computed from the polychoric correlation matrix of the items (Zumbo, "
+                         "Gadermann & Zeisser, 2007); they describe the latent continuous responses of Likert items.")
     blocks: list = [ctx.table(ctx.text("各维度信度", "Reliability by construct"), rows, note=note)]
     blocks.append(Paragraph(_reliability_sentence(ctx, res, getattr(res, "totals", {}))))
     blocks.extend(_item_analysis(ctx, res))
@@ -52,6 +62,16 @@ def _reliability_sentence(ctx, res, totals: dict) -> str:
     else:
         lead = (f"Cronbach's α ranges from {lo} to {hi} and reaches the conventional .70 for every construct (Nunnally, 1978). " if not low else
                 f"Cronbach's α ranges from {lo} to {hi}; it is below .70 (Nunnally, 1978) for {', '.join(low)}, whose scores need care. ")
+    ordinal = getattr(res, "ordinal", {})
+    if ordinal:   # ordinal α/ω (Zumbo, Gadermann & Zeisser, 2007): their range beside Cronbach's α
+        def span(values) -> str:
+            values = [v for v in values if not math.isnan(v)]
+            a, b = (fmt(min(values), bounded=True), fmt(max(values), bounded=True)) if values else ("—", "—")
+            return a if a == b else f"{a}–{b}"
+        oa, ow = span(o.alpha for o in ordinal.values()), span(o.omega_total for o in ordinal.values())
+        whole += ctx.text(f"基于多分格相关的有序 α 为 {oa}，有序 ω 为 {ow}（Zumbo, Gadermann & Zeisser, 2007）。",
+                          f"Computed from polychoric correlations, ordinal α is {oa} and ordinal ω {ow} "
+                          "(Zumbo, Gadermann & Zeisser, 2007). ")
     return lead + whole
 
 
