@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 
@@ -78,7 +79,8 @@ class Patterns:
         order = np.argsort(inverse, kind="stable")
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         # shift by the available-case means so the within-pattern sums stay well conditioned
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)          # an all-missing column: refused later, by name
             shift = np.nanmean(x, axis=0)
         z = np.where(observed, x - shift, 0.0)[order]
         sums = np.add.reduceat(z, starts, axis=0)

@@ -128,18 +128,54 @@ def frequencies(data: pd.DataFrame, instrument: Any, *, columns: Sequence[str] |
     >>> list(table.loc["gender"].index), bool(int(table["n"].sum()) == data["gender"].notna().sum())
     (['男', '女'], True)
     """
+    from govsurvey.data.checks import check_unique_columns
     from govsurvey.errors import UnknownItemError
 
-    lang = lang or instrument.languages[0]
+    lang = _frequency_inputs(data, instrument, lang)
+    columns = [columns] if isinstance(columns, str) else columns
     names = list(columns) if columns is not None else [q.id for q in instrument.demographics if q.id in data.columns]
     unknown = [c for c in names if c not in data.columns]
     if unknown:
         raise UnknownItemError(f"frequencies: {', '.join(map(repr, unknown))} not in the data. Fix: check the column names.")
+    check_unique_columns(data, names, "frequencies")
     rows = []
     for name in names:
         rows.extend(_frequency_rows(data[name], name, instrument, lang))
     table = pd.DataFrame(rows, columns=["variable", "category", "code", "n", "percent", "n_distinct"])
     return table.set_index(["variable", "category"])
+
+
+def _frequency_inputs(data: Any, instrument: Any, lang: str | None) -> str:
+    """Check the data and the instrument; the label language to use."""
+    from govsurvey.errors import SpecificationError
+
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"frequencies: data must be a pandas DataFrame, got {type(data).__name__}. "
+                                 "Fix: pass the responses, e.g. gs.read_responses(path, instrument).")
+    if not all(hasattr(instrument, a) for a in ("languages", "questions", "scales", "demographics")):
+        raise SpecificationError(f"frequencies: instrument must be an Instrument, got {type(instrument).__name__}. "
+                                 "Fix: pass gs.load_instrument(path).")
+    if lang is not None and lang not in instrument.languages:
+        raise SpecificationError(f"frequencies: lang={lang!r} is not a language of the instrument "
+                                 f"({', '.join(instrument.languages)}). Fix: use one of those.")
+    return lang or instrument.languages[0]
+
+
+def _check_codes(col: pd.Series, name: str, labels: dict) -> pd.Series:
+    """The column as numbers; refuse booleans, text and codes the scale does not label (they
+    would be counted as missing or not at all, and the percentages would not add up)."""
+    from govsurvey.errors import OutOfRangeError, preview
+
+    if pd.api.types.is_bool_dtype(col):
+        raise OutOfRangeError(f"frequencies: {name!r} holds True/False, not the scale's codes ({preview(labels)}). "
+                              "Fix: recode it to those codes, e.g. data[col].map({False: 1, True: 2}).")
+    codes = pd.to_numeric(col, errors="coerce")
+    odd = col[(codes.isna() & col.notna()) | (codes.notna() & ~codes.isin([float(c) for c in labels]))]
+    if len(odd):
+        raise OutOfRangeError(f"frequencies: {name!r} has {len(odd)} value(s) that are not codes of its scale: "
+                              f"{preview(sorted({repr(v) for v in odd.tolist()}))} (codes: {preview(labels)}). "
+                              "Fix: read the data with gs.read_responses(path, instrument), or recode or blank them.")
+    return codes
 
 
 def _frequency_rows(col: pd.Series, name: str, instrument: Any, lang: str) -> list[dict]:
@@ -151,8 +187,14 @@ def _frequency_rows(col: pd.Series, name: str, instrument: Any, lang: str) -> li
             return [{"variable": name, "category": "", "code": None, "n": int(col.notna().sum()), "percent": float("nan"),
                      "n_distinct": int(col.nunique())}]
         labels = {v: str(v) for v in sorted(col.dropna().unique())}
-    codes = pd.to_numeric(col, errors="coerce")
+    codes = _check_codes(col, name, labels)
     valid = int(codes.notna().sum())
+    if not valid:
+        import warnings
+
+        from govsurvey.errors import DataWarning
+        warnings.warn(f"frequencies: {name!r} has no answers, so its percentages are NaN. Fix: check the column.",
+                      DataWarning, stacklevel=3)
     counts = codes.value_counts()
     rows = [{"variable": name, "category": text, "code": code, "n": int(counts.get(float(code), 0)),
              "percent": 100.0 * counts.get(float(code), 0) / valid if valid else float("nan"), "n_distinct": None}

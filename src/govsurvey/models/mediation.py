@@ -162,7 +162,7 @@ def mediation(
     Hayes (2022), *Introduction to Mediation, Moderation, and Conditional Process Analysis*,
     3rd ed.; Preacher & Selig (2012), *Commun. Methods Meas.* 6(2); Enders (2010) for FIML.
     """
-    from govsurvey.psychometrics.sem.fit import fit_model, missing_option
+    from govsurvey.psychometrics.sem.fit import missing_option
 
     mediators = (m,) if isinstance(m, str) else tuple(m)
     covs = tuple(covariates)
@@ -177,7 +177,7 @@ def mediation(
     msgs = [mf.note()] if mf.note() else []
     alias = {name: f"v{k}" for k, name in enumerate(names)}
     frame = mf.data.rename(columns=alias)
-    res = fit_model(frame, _mediation_model(alias, x, mediators, y, covs), missing=missing)
+    res = _fit_named(frame, _mediation_model(alias, x, mediators, y, covs), missing, alias)
     msgs += res.warnings
     n_used = res.n_obs
     rows = _effect_rows(mediators)
@@ -210,6 +210,21 @@ def mediation(
 
 
 _CI_NAMES = {"percentile": "percentile bootstrap", "bc": "bc bootstrap", "monte_carlo": "Monte Carlo"}
+
+
+def _fit_named(frame: pd.DataFrame, model: str, missing: str, alias: dict[str, str]):
+    """fit_model on the aliased frame; an error's message names the user's columns, not the aliases."""
+    import re
+
+    from govsurvey.errors import GovsurveyError
+    from govsurvey.psychometrics.sem.fit import fit_model
+
+    back = {v: k for k, v in alias.items()}
+    try:
+        return fit_model(frame, model, missing=missing)
+    except GovsurveyError as err:
+        text = re.sub(r"\bv\d+\b", lambda m: str(back.get(m.group(0), m.group(0))), str(err))
+        raise type(err)(f"mediation: {text}") from None
 
 
 def _ci_method(value: str | None, missing: str) -> str:

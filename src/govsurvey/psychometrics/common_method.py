@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from govsurvey.data.checks import check_unique_columns
 from govsurvey.data.options import choice, real_number
 from govsurvey.errors import DataValidationError, HeywoodCaseWarning, SpecificationError, UnknownItemError
-from govsurvey.psychometrics._input import warn
+from govsurvey.psychometrics._input import _numeric_matrix, warn
 from govsurvey.psychometrics.sem import CFA, cfa
 from govsurvey.psychometrics.sem.syntax import parse_model
 from govsurvey.results import Result
@@ -279,6 +280,8 @@ def _marker_inputs(data: pd.DataFrame, marker: str, variables: Sequence[str] | N
         raise UnknownItemError(f"marker_test: marker={marker!r} is not a column of the data. "
                                f"Fix: name the marker item or variable, one of {', '.join(map(str, list(data.columns)[:5]))}"
                                f"{' …' if data.shape[1] > 5 else ''}.")
+    named = list(data.columns) if variables is None else [marker, *([variables] if isinstance(variables, str) else variables)]
+    check_unique_columns(data, named, "marker_test")
     if variables is None:
         variables = [c for c in data.columns if c != marker and pd.api.types.is_numeric_dtype(data[c])]
     variables = [variables] if isinstance(variables, str) else list(variables)
@@ -342,7 +345,8 @@ def marker_test(data: pd.DataFrame, marker: str, variables: Sequence[str] | None
     rank = choice(rank, "rank", ("smallest", "second_smallest"), where="marker_test")
     alpha = real_number(alpha, "alpha", low=0, high=1, inclusive=False, what="a level", example=0.05, where="marker_test")
     cols = [marker, *variables]
-    frame = data[cols].apply(pd.to_numeric, errors="coerce")
+    _, x, _ = _numeric_matrix(data[cols], "marker_test")     # text or ±inf refused by name (not coerced to missing)
+    frame = pd.DataFrame(x, columns=cols, index=data.index)
     complete = frame.dropna()
     n, msgs = len(complete), []
     if n <= 4:

@@ -180,7 +180,8 @@ def _as_codes(x: np.ndarray, names: list[str], what: str, max_categories: int) -
     """Complete float matrix → 0-based category codes (observed values, sorted: lavaan's ``ordered()``)."""
     msgs: list[str] = []
     frac = np.abs(x - np.round(x)) > 1e-8 * np.maximum(1.0, np.abs(x))
-    bad = [names[j] for j in np.flatnonzero(frac.any(axis=0))]
+    merged = [len(np.unique(np.round(x[:, j]))) < len(np.unique(x[:, j])) for j in range(x.shape[1])]
+    bad = [names[j] for j in np.flatnonzero(frac.any(axis=0) | np.array(merged, dtype=bool))]
     if bad:
         raise DataValidationError(
             f"{what}: item(s) {preview(bad)} have non-integer values, so they are not ordinal. Polychoric correlations "
@@ -203,11 +204,7 @@ def _as_codes(x: np.ndarray, names: list[str], what: str, max_categories: int) -
             f"{what}: item(s) {preview(many)} have more than {max_categories} distinct values; they look continuous, "
             "and polyserial correlations are not supported. Fix: use gs.correlations for continuous variables, or raise "
             "max_categories= if these really are ordinal items.")
-    gaps = []
-    for j, lev in enumerate(levels):
-        missing_codes = sorted(set(range(int(lev[0]), int(lev[-1]) + 1)) - {int(v) for v in lev})
-        if missing_codes:
-            gaps.append(f"{names[j]} (never {', '.join(str(c) for c in missing_codes[:5])})")
+    gaps = [f"{names[j]} (never {_unused_codes(lev)})" for j, lev in enumerate(levels) if np.any(np.diff(lev) > 1)]
     if gaps:
         msgs.append(f"{what}: empty categories inside the range of {preview(gaps)}; the observed categories are used "
                     "and an unused one gets no threshold, as lavaan does.")
@@ -216,6 +213,29 @@ def _as_codes(x: np.ndarray, names: list[str], what: str, max_categories: int) -
         msgs.append(f"{what}: items have different numbers of observed categories ({counts}); each item gets one "
                     "threshold fewer than its observed categories, as lavaan does (an unused answer option has none).")
     return codes, tuple(levels), msgs
+
+
+def _unused_codes(lev: np.ndarray, at_most: int = 5) -> str:
+    """The integer codes inside the range of ``lev`` (sorted integers) that are never used, the
+    first ``at_most`` of them — found from the gaps, so codes like 1e12 cost no memory."""
+    out: list[str] = []
+    for lo, hi in zip(lev[:-1], lev[1:]):
+        out.extend(str(int(c)) for c in np.arange(lo + 1, min(hi, lo + 1 + at_most - len(out))))
+        if len(out) >= at_most:
+            break
+    total = int(np.sum(np.diff(lev) - 1))
+    return ", ".join(out) + (f" and {total - len(out)} more" if total > len(out) else "")
+
+
+def _check_psych_span(values: np.ndarray, max_categories: int) -> None:
+    """psych tabulates every integer from the smallest to the largest code of all items; refuse
+    codes spread so widely that the table would not fit in memory (e.g. 1e12, 2e12, …)."""
+    span = float(values.max() - values.min()) + 1
+    if span > max(100, 10 * max_categories):
+        raise DataValidationError(
+            f"polychoric(method='psych'): the codes run from {values.min():g} to {values.max():g} ({span:.3g} integer "
+            "values); psych tabulates every integer in that range. Fix: recode the items to 1, 2, …, K, or use "
+            "method='lavaan', which uses the observed categories only.")
 
 
 def _prepare(data: Any, items: Any, what: str, max_categories: int) -> _Codes:
@@ -794,6 +814,7 @@ def polychoric(data: pd.DataFrame, items: Any = None, *, smooth: bool = True, me
         th, r, nacov, ii, jj, freq = _polychoric_core(codes, names, msgs, acov=acov)
     else:
         values = np.stack([prep.levels[j][codes[:, j]] for j in range(p)], axis=1)
+        _check_psych_span(values, max_categories)
         rho, tau, ii, jj = _psych_rho(codes, values, names, msgs)
         r = np.eye(p)
         r[ii, jj] = r[jj, ii] = rho
@@ -929,5 +950,10 @@ def ordinal_reliability(items: pd.DataFrame, *, check_keys: bool = False, method
     alpha = alpha_from_cov(r)
     average_r = float((r.sum() - k) / (k * (k - 1)))
     omega_total = _omega_total_1f(r) if k >= 3 else float("nan")
+    if k < 3:
+        m = (f"ordinal_reliability: omega_total is NaN: a one-factor omega needs at least 3 items, this scale has {k} "
+             f"({', '.join(names)}). Fix: report alpha (or the polychoric correlation) for a two-item scale.")
+        msgs.append(m)
+        warnings.warn(m, DataWarning, stacklevel=2)
     return OrdinalReliability(alpha=alpha, omega_total=omega_total, average_r=average_r, n_obs=pc.n_obs, n_items=k,
                               reversed=reversed_, method=method, polychoric=pc, warnings=tuple(msgs))

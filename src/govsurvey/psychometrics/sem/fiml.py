@@ -302,7 +302,8 @@ def fiml_groups(parts: list[Any], pt: ParTable, names: list[str], msgs: list[str
         n_empty += patterns.n_empty
         if patterns.n_total < 3:
             raise_few(name, patterns.n_total)
-        mu, sigma, _ = em_moments(patterns)
+        check_fiml_data(x, pt.ov, name)
+        mu, sigma = _em_named(patterns, pt.ov, name, em_moments)
         kept = x[patterns.kept]
         n_incomplete += int(np.isnan(kept).any(axis=1).sum())
         n_patterns += len(patterns.n)
@@ -316,6 +317,53 @@ def fiml_groups(parts: list[Any], pt: ParTable, names: list[str], msgs: list[str
     used = sum(g.n for g in groups)
     return groups, {"method": "fiml", "n_used": used, "n_dropped": n_empty + n_x, "n_incomplete": n_incomplete,
                     "n_patterns": n_patterns}
+
+
+def check_fiml_data(x: np.ndarray, ov: list[str], name: str) -> None:
+    """Refuse, by name, what the saturated (EM) estimates cannot be computed for: a variable with
+    fewer than two observed values or no variance, or two variables never observed together."""
+    from govsurvey.errors import DataValidationError, preview
+
+    where = "" if name == "all" else f" in group {name!r}"
+    observed = ~np.isnan(x)
+    few = [ov[j] for j in np.flatnonzero(observed.sum(axis=0) < 2)]
+    if few:
+        raise DataValidationError(f"missing='fiml': variable(s) {preview(few)}{where} have fewer than two observed values, so "
+                                  "their mean and variance cannot be estimated. Fix: drop them from the model.")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = np.nanmax(x, axis=0) - np.nanmin(x, axis=0)
+    flat = [ov[j] for j in np.flatnonzero(spread == 0)]
+    if flat:
+        raise DataValidationError(f"missing='fiml': variable(s) {preview(flat)}{where} have the same value in every case "
+                                  "that answered them (no variance). Fix: drop them from the model.")
+    i, j = np.nonzero(np.triu(observed.T.astype(float) @ observed.astype(float) == 0, k=1))
+    if len(i):
+        pairs = [f"{ov[a]} & {ov[b]}" for a, b in zip(i, j)]
+        raise DataValidationError(f"missing='fiml': {len(pairs)} pair(s) of variables{where} are never observed together "
+                                  f"({preview(pairs)}), so their covariance is not identified from the data (a planned-"
+                                  "missing design?). Fix: drop one variable of each pair, or collect cases that answer both.")
+
+
+def _em_named(patterns: Patterns, ov: list[str], name: str, em_moments) -> tuple[np.ndarray, np.ndarray]:
+    """The EM estimates, with errors that name the variables and say what to do."""
+    from govsurvey.errors import ConvergenceError, NotPositiveDefiniteError, preview
+
+    where = "" if name == "all" else f" in group {name!r}"
+    fix = ("a variable may be a linear combination of others (a duplicate or a total). Fix: drop such variables "
+           "(gs.missing_report shows the EM covariance matrix).")
+    try:
+        mu, sigma, _ = em_moments(patterns)
+    except NotPositiveDefiniteError:
+        raise NotPositiveDefiniteError(f"missing='fiml': the saturated covariance matrix of {preview(ov)}{where} is "
+                                       f"singular: {fix}") from None
+    except ConvergenceError:
+        raise ConvergenceError(f"missing='fiml': the EM estimates of the saturated model of {preview(ov)}{where} did not "
+                               f"converge; the covariance matrix is probably singular at its maximum: {fix}") from None
+    eig = np.linalg.eigvalsh(sigma)
+    if not eig[0] > 1e-12 * eig[-1]:
+        raise NotPositiveDefiniteError(f"missing='fiml': the saturated covariance matrix of {preview(ov)}{where} is "
+                                       f"singular (smallest eigenvalue {eig[0]:.3g}): {fix}")
+    return mu, sigma
 
 
 def raise_few(name: str, n: int) -> None:

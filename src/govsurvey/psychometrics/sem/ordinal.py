@@ -345,6 +345,7 @@ def fit_ordinal(x: np.ndarray, pt: ParTable, estimator: str, msgs: list[str], st
     dpt = delta_table(pt, ordered, parameterization)
     fit = fit_dwls(dpt, stats, estimator=estimator, parameterization=parameterization)
     measures = fit_measures(dpt, stats, fit, estimator=estimator, parameterization=parameterization)
+    _warn_sample(stats, len(fit.theta), list(dpt.ov), msgs)
     gd = GroupData(x=np.empty((0, len(dpt.ov))), n=stats.n, mean=np.zeros(len(dpt.ov)), cov=stats.rho)
     model = Model(dpt, [gd])
     q = model.q
@@ -360,6 +361,7 @@ def fit_ordinal(x: np.ndarray, pt: ParTable, estimator: str, msgs: list[str], st
     jac = _jacobian(std_fn, theta)
     std_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
     scale = np.sqrt(np.diag(model.implied(theta, 0)["sigma"])) if parameterization == "theta" else np.ones(len(dpt.ov))
+    _warn_heywood(dpt, model, theta, std, msgs)
     columns = _columns(dpt, model, fit, std, std_se, stats, scale, parameterization)
     if dpt.defined:
         _add_defined(columns, dpt, theta, vcov, _eval_defined, _jacobian)
@@ -368,6 +370,48 @@ def fit_ordinal(x: np.ndarray, pt: ParTable, estimator: str, msgs: list[str], st
                      extra={"iterations": fit.iterations, "missing": {"method": "listwise", "n_used": stats.n},
                             "thresholds": fit.theta[q:], "parameterization": parameterization,
                             "r2": {v: 1 - std[k] for k, v in _residual_rows(dpt)}})
+
+
+def _warn_heywood(pt: ParTable, model: Model, theta: np.ndarray, std: np.ndarray, msgs: list[str]) -> None:
+    """As for continuous models: negative (latent-response) residual variances — standardized
+    loadings beyond ±1 — and latent covariance matrices that are not positive definite."""
+    from govsurvey.errors import HeywoodCaseWarning
+    from govsurvey.psychometrics._input import warn
+
+    bad = [r.lhs for k, r in enumerate(pt.rows) if r.op == "~~" and r.lhs == r.rhs and (std[k] < 0 or
+                                                                                       (r.free and theta[r.par] < 0))]
+    if bad:
+        warn(msgs, f"Heywood case: negative (residual) variance for {', '.join(sorted(set(bad)))} — a standardized loading "
+             "beyond ±1. Fix: check those items (too few categories used, a nearly empty category, too highly correlated "
+             "items) or simplify the model.", HeywoodCaseWarning)
+    psi = model.implied(theta, 0)["total"][model.p:, model.p:]
+    if psi.size and np.linalg.eigvalsh(psi).min() < -1e-10:
+        warn(msgs, "The latent covariance matrix is not positive definite (a factor correlation beyond ±1). "
+             "Fix: merge highly correlated factors or revise the model.", HeywoodCaseWarning)
+
+
+def _warn_sample(stats: OrdinalStats, npar: int, names: list[str], msgs: list[str]) -> None:
+    """Warn (and record) when the estimates cannot be trusted: fewer cases than free parameters,
+    or a polychoric matrix that is at the ±1 bound or not positive definite (redundant items)."""
+    import warnings
+
+    from govsurvey.errors import DataWarning, preview
+
+    found = []
+    if stats.n < npar:
+        found.append(f"Only {stats.n} complete cases for {npar} free parameters (thresholds included): the WLSMV "
+                     "estimates, standard errors and fit are not trustworthy. Fix: collect more responses, merge "
+                     "categories, or simplify the model.")
+    r = np.asarray(stats.rho, dtype=float)
+    i, j = np.nonzero(np.triu(np.abs(r) >= 0.995, k=1))
+    if len(i) or np.linalg.eigvalsh(r)[0] <= 1e-8:
+        pairs = [f"{names[a]} & {names[b]}" for a, b in zip(i, j)]
+        found.append("The polychoric correlation matrix is not positive definite"
+                     + (f" (at the ±1 bound: {preview(pairs)})" if pairs else "")
+                     + ": items are redundant or tables too sparse. Fix: drop one item of each such pair, or merge categories.")
+    for m in found:
+        msgs.append(m)
+        warnings.warn(m, DataWarning, stacklevel=4)
 
 
 def _residual_rows(pt: ParTable) -> list[tuple[int, str]]:
