@@ -118,3 +118,23 @@ def test_theta_parameterization_matches_lavaan():
     np.testing.assert_allclose(merged["std_all"], merged["std_all_r"], atol=1e-4)
     with pytest.raises(gs.SpecificationError, match="parameterization"):
         gs.cfa(_data("hs"), REF["wlsmv"]["models"]["hs"], ordered=True, parameterization="Theta")
+
+
+def test_structural_paths_with_ordered_indicators_match_lavaan():
+    """gs.sem with regressions among factors and a defined indirect effect, ordered indicators
+    (lavaan's sem(..., ordered=, estimator="WLSMV") on HS in 4 categories)."""
+    ref = REF["wlsmv"]["hs_sem"]
+    fit = gs.sem(_data("hs"), REF["wlsmv"]["models"]["hs_sem"], ordered=True)
+    for key, ours in KEYS.items():
+        assert fit.fit[ours] == pytest.approx(ref["fit"][key], rel=1e-4, abs=1e-6), key
+    theirs = pd.DataFrame(ref["estimates"])
+    theirs = theirs[~theirs.op.isin(["~*~", "~1"])].copy()
+    ours = fit.estimates.copy()
+    ours.loc[ours.op == ":=", "rhs"] = ""
+    theirs.loc[theirs.op == ":=", "rhs"] = ""
+    merged = ours.merge(theirs, on=["lhs", "op", "rhs"], suffixes=("", "_r"))
+    assert len(merged) == len(ours) == len(theirs)
+    np.testing.assert_allclose(merged["estimate"], merged["est"], atol=1e-4)
+    np.testing.assert_allclose(merged["se"], merged["se_r"].fillna(0), atol=1e-4)
+    paths = merged[merged.op == "~"]
+    np.testing.assert_allclose(paths["std_all"], paths["std_all_r"], atol=1e-4)

@@ -52,6 +52,9 @@ f_bfi <- cfa(bfi.model, data = bc, ordered = items, estimator = "WLSMV")
 t_bfi <- proc.time()[["elapsed"]] - t0
 f_hs <- cfa(HS.model, data = hso, ordered = paste0("x", 1:9), estimator = "WLSMV")
 f_hs_theta <- cfa(HS.model, data = hso, ordered = paste0("x", 1:9), estimator = "WLSMV", parameterization = "theta")
+# structural paths among the factors and a defined indirect effect, ordered indicators
+SEM.model <- paste(HS.model, "speed ~ a*visual + b*textual", "textual ~ c*visual", "ind := c*b", sep = "\n")
+f_hs_sem <- sem(SEM.model, data = hso, ordered = paste0("x", 1:9), estimator = "WLSMV")
 
 ## 3. ordinal alpha (psych::alpha on the polychoric matrix), per bfi scale
 ord_alpha <- lapply(list(A = paste0("A", 1:5), C = paste0("C", 1:5), E = paste0("E", 1:5), N = paste0("N", 1:5), O = paste0("O", 1:5)),
@@ -83,6 +86,7 @@ w(list(versions = versions, items = items, n_complete = nrow(bc),
        wlsmv = list(bfi = record(f_bfi, "cfa(bfi.model, data=bfi[complete], ordered=items, estimator='WLSMV')"),
                     hs = record(f_hs, "cfa(HS.model, data=hs_ordinal, ordered=x1..x9, estimator='WLSMV')"),
                     hs_theta = record(f_hs_theta, "... parameterization='theta'"),
-                    models = list(bfi = bfi.model, hs = HS.model), lavaan_seconds_bfi = t_bfi),
+                    hs_sem = record(f_hs_sem, "sem(SEM.model, data=hs_ordinal, ordered=x1..x9, estimator='WLSMV')"),
+                    models = list(bfi = bfi.model, hs = HS.model, hs_sem = SEM.model), lavaan_seconds_bfi = t_bfi),
        ordinal_alpha = ord_alpha, ordinal_omega = ord_omega, clf = clf), "ordinal.json")
 cat("done\n")
