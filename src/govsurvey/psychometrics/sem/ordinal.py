@@ -79,6 +79,7 @@ class DwlsFit:
     iterations: int
     fmin: float
     extra: dict[str, Any]
+    problem: Any = None          # the _Problem it was fitted on: σ(θ), Δ and the model, for what follows
 
 
 class _Problem:
@@ -211,27 +212,26 @@ def _inference(prob: _Problem, theta: np.ndarray, w: np.ndarray, estimator: str,
     vcov = bread @ (wj.T @ gamma @ wj) @ bread / n
     df = len(s) - prob.q
     chisq = 2 * n * fmin
-    u = np.diag(w) - wj @ bread @ wj.T
-    ug = u @ gamma
-    tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
-    a = math.sqrt(df / tr2) if df > 0 and tr2 > 0 else float("nan")
-    b = df - a * tr1 if df > 0 else float("nan")
+    a, b = _scaled_shifted(jac, w, gamma, df, bread)
     scaled = a * chisq + b if df > 0 else float("nan")
     return DwlsFit(theta=theta, vcov=vcov, chisq=chisq, df=df, chisq_scaled=scaled, scaling_factor=1 / a if a == a else a,
-                   shift=b, iterations=iterations, fmin=fmin,
+                   shift=b, iterations=iterations, fmin=fmin, problem=prob,
                    extra={"pvalue": float(special.chdtrc(df, chisq)) if df > 0 else float("nan"),
-                          "pvalue_scaled": float(special.chdtrc(df, scaled)) if df > 0 else float("nan"),
-                          "trace_ug": tr1, "trace_ug2": tr2})
+                          "pvalue_scaled": float(special.chdtrc(df, scaled)) if df > 0 else float("nan")})
 
 
-def _scaled_shifted(jac: np.ndarray, w: np.ndarray, gamma: np.ndarray, df: int) -> tuple[float, float]:
-    """a, b of the scaled-shifted test a·T + b for a model with Jacobian ``jac``."""
+def _scaled_shifted(jac: np.ndarray, w: np.ndarray, gamma: np.ndarray, df: int, bread: np.ndarray | None = None
+                    ) -> tuple[float, float]:
+    """a, b of the scaled-shifted test a·T + b for a model with Jacobian ``jac`` (``bread``:
+    (ΔᵀWΔ)⁻¹ when the caller has it); NaN where df ≤ 0 or tr((UΓ)²) is 0."""
     if df <= 0:
         return float("nan"), float("nan")
     wj = w[:, None] * jac
-    u = np.diag(w) - wj @ np.linalg.pinv(jac.T @ wj) @ wj.T
+    u = np.diag(w) - wj @ (np.linalg.pinv(jac.T @ wj) if bread is None else bread) @ wj.T
     ug = u @ gamma
     tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
+    if not tr2 > 0:
+        return float("nan"), float("nan")
     a = math.sqrt(df / tr2)
     return a, df - a * tr1
 
@@ -262,14 +262,13 @@ def _catml(prob: _Problem, theta: np.ndarray, w: np.ndarray, gamma: np.ndarray, 
             "c_null": float(np.trace(g_rho)) / df0}
 
 
-def fit_measures(pt: ParTable, stats: OrdinalStats, fit: DwlsFit, *, estimator: str = "WLSMV",
-                 parameterization: str = "delta") -> dict[str, float]:
+def fit_measures(fit: DwlsFit, *, estimator: str = "WLSMV") -> dict[str, float]:
     """χ² (standard and scaled-shifted) with df and p, the independence model's, CFI/TLI/RMSEA
     standard, scaled and robust (catML, as lavaan 0.6.14), and SRMR on the correlations.
     lavaan's N conventions for ordinal data: the test statistics use N − 1 (Γ rescaled), the
     catML statistic N, and RMSEA N − 1."""
-    gd = GroupData(x=np.empty((0, len(pt.ov))), n=stats.n, mean=np.zeros(len(pt.ov)), cov=stats.rho)
-    prob = _problem(Model(pt, [gd]), stats, parameterization)
+    prob = fit.problem
+    stats = prob.stats
     n, df = stats.n, fit.df
     gamma = _gamma(stats)
     w = np.ones(len(stats.wls_obs)) if estimator == "ULSMV" else 1.0 / np.diag(gamma)
@@ -344,10 +343,9 @@ def fit_ordinal(x: np.ndarray, pt: ParTable, estimator: str, msgs: list[str], st
     ordered = set(pt.ov)
     dpt = delta_table(pt, ordered, parameterization)
     fit = fit_dwls(dpt, stats, estimator=estimator, parameterization=parameterization)
-    measures = fit_measures(dpt, stats, fit, estimator=estimator, parameterization=parameterization)
+    measures = fit_measures(fit, estimator=estimator)
     _warn_sample(stats, len(fit.theta), list(dpt.ov), msgs)
-    gd = GroupData(x=np.empty((0, len(dpt.ov))), n=stats.n, mean=np.zeros(len(dpt.ov)), cov=stats.rho)
-    model = Model(dpt, [gd])
+    model = fit.problem.model
     q = model.q
     theta, vcov = fit.theta[:q], fit.vcov[:q, :q]
     idx = np.array([dpt.ov.index(v) for v in dpt.ov])
