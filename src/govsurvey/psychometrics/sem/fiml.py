@@ -36,9 +36,9 @@ from scipy import sparse
 from govsurvey.errors import NotPositiveDefiniteError
 from govsurvey.missing import LOG_2PI, Patterns, _inverses, missing_loglik, pattern_terms
 from govsurvey.psychometrics.sem.engine import GroupData, Model
-from govsurvey.psychometrics.sem.partable import ParTable, Row
+from govsurvey.psychometrics.sem.partable import ParTable, Row, n_moments
 
-__all__ = ["FimlGroup", "FimlModel", "saturated_table"]
+__all__ = ["FimlGroup", "FimlModel", "Saturated", "saturated_table"]
 
 
 class FimlGroup(GroupData):
@@ -260,28 +260,46 @@ def baseline_loglik(gd: FimlGroup, x_idx: list[int]) -> float:
     return total
 
 
-def robust_trace(model: Model, theta: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
-    """The sandwich's parts: A⁻¹ (A the unit observed information, ½ ∂²F), the trace
-    Σ_g (N_g/N) tr(A⁻¹ B_g) with B_g the mean outer product of group g's casewise scores, and
-    B = Σ_g s_gᵀ s_g / N."""
+def robust_trace(model: Model, theta: np.ndarray, a_inv: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+    """The sandwich's parts: A⁻¹ (A the unit observed information, ½ ∂²F; ``a_inv`` when the
+    caller has it), the trace Σ_g (N_g/N) tr(A⁻¹ B_g) with B_g the mean outer product of
+    group g's casewise scores, and B = Σ_g s_gᵀ s_g / N."""
     n = model.n_total
-    try:
-        a_inv = np.linalg.inv(0.5 * model.observed_hessian(theta))
-    except np.linalg.LinAlgError:
-        raise NotPositiveDefiniteError("The observed information matrix is singular; the model may not be identified.") from None
+    if a_inv is None:
+        a_inv = _unit_information_inverse(model.observed_hessian(theta))
     scores = [model.casewise_scores(theta, g) for g in range(len(model.groups))]
     b0 = sum(s.T @ s for s in scores) / n
     trace = sum((gd.n / n) * np.sum((s.T @ s / gd.n) * a_inv.T) for gd, s in zip(model.groups, scores))
     return a_inv, float(trace), b0
 
 
-def h1_trace(pt: ParTable, groups: list[FimlGroup]) -> float:
-    """tr(A₁⁻¹B₁) of the unrestricted model at its (EM) estimates, under FIML: the observed
-    information and the casewise scores of the saturated likelihood."""
-    sat = saturated_table(pt)
-    sm = FimlModel(sat, groups)
-    theta = saturated_theta(sat, groups, [(gd.mean, gd.cov) for gd in groups])
-    return robust_trace(sm, theta)[1]
+def _unit_information_inverse(hessian: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(0.5 * hessian)
+    except np.linalg.LinAlgError:
+        raise NotPositiveDefiniteError("The observed information matrix is singular; the model may not be identified.") from None
+
+
+class Saturated:
+    """The unrestricted model of a FIML fit at its EM estimates, built once per fit: its unit
+    observed information W_m (and inverse) for the corrected tests and, on first use (MLR),
+    tr(A₁⁻¹B₁) and the first-order information J_m (the casewise scores are costly)."""
+
+    def __init__(self, pt: ParTable, groups: list[FimlGroup]) -> None:
+        self.table = saturated_table(pt)
+        self.model = FimlModel(self.table, groups)
+        self.theta = saturated_theta(self.table, groups, [(gd.mean, gd.cov) for gd in groups])
+        hess = self.model.observed_hessian(self.theta)
+        self.wm = 0.5 * hess
+        self.wmi = _unit_information_inverse(hess)
+        self._first_order: tuple[float, np.ndarray] | None = None
+
+    def first_order(self) -> tuple[float, np.ndarray]:
+        """tr(A₁⁻¹B₁) and J_m = Σ_g s_gᵀ s_g / N."""
+        if self._first_order is None:
+            _, trace, jm = robust_trace(self.model, self.theta, self.wmi)
+            self._first_order = (trace, jm)
+        return self._first_order
 
 
 def fiml_groups(parts: list[Any], pt: ParTable, names: list[str], msgs: list[str]) -> tuple[list[FimlGroup], dict[str, Any]]:
@@ -386,7 +404,7 @@ def _delta(model: Model, theta: np.ndarray, sat: ParTable) -> np.ndarray:
     return out
 
 
-def corrected_tests(model: Model, theta: np.ndarray, base: Model, base_theta: np.ndarray, *, scaled: bool
+def corrected_tests(model: Model, theta: np.ndarray, base: Model, base_theta: np.ndarray, sat: Saturated, *, scaled: bool
                     ) -> dict[str, float]:
     """Zhang & Savalei's (2020) FIML-corrected statistics behind lavaan's robust RMSEA, CFI and
     TLI under missing data (``lav_fit_fiml_corrected``, version "V3" for a scaled test, "V6"
@@ -396,25 +414,17 @@ def corrected_tests(model: Model, theta: np.ndarray, base: Model, base_theta: np
         U = W_m − W_m Δ (Δᵀ W_m Δ)⁻¹ Δᵀ W_m,
         k_V3 = tr(U W_m⁻¹ W_c W_m⁻¹ U Γ),   Γ = W_m⁻¹ J_m W_m⁻¹,     k_V6 = tr(W_c W_m⁻¹ U W_m⁻¹),
 
-    W_m, J_m the observed and first-order information of the missing-data saturated model and
-    W_c the complete-data one, all at the EM moments (group blocks weighted by N_g/N); the
-    same for the independence model."""
+    W_m, J_m the observed and first-order information of the missing-data saturated model
+    (``sat``) and W_c the complete-data one, all at the EM moments (group blocks weighted by
+    N_g/N); the same for the independence model."""
     groups = model.groups
-    sat = saturated_table(model.pt)
-    sm = FimlModel(sat, groups)
-    st = saturated_theta(sat, groups, [(gd.mean, gd.cov) for gd in groups])
-    wm = 0.5 * sm.observed_hessian(st)
-    wmi = np.linalg.inv(wm)
-    wc = 0.5 * Model(sat, groups).gradient_and_info(st)[1]
+    wm, wmi = sat.wm, sat.wmi
+    wc = 0.5 * Model(sat.table, groups).gradient_and_info(sat.theta)[1]
     middle = wmi @ wc @ wmi
-    gamma = None
-    if scaled:
-        scores = [sm.casewise_scores(st, g) for g in range(len(groups))]
-        jm = sum(s.T @ s for s in scores) / sm.n_total          # Σ_g f_g J_g, block-diagonal
-        gamma = wmi @ jm @ wmi                                   # blocks Γ_g / f_g
+    gamma = wmi @ sat.first_order()[1] @ wmi if scaled else None      # blocks Γ_g / f_g
 
     def k_of(m: Model, th: np.ndarray) -> float:
-        d = _delta(m, th, sat)
+        d = _delta(m, th, sat.table)
         wd = wm @ d
         u = wm - wd @ np.linalg.solve(d.T @ wd, wd.T)
         if scaled:
@@ -424,15 +434,10 @@ def corrected_tests(model: Model, theta: np.ndarray, base: Model, base_theta: np
     n = model.n_total
     x3 = n * Model(model.pt, groups).objective(theta)
     x3_null = n * Model(base.pt, groups).objective(base_theta)
-    df = _ndat(model.pt) - model.q
-    df_null = _ndat(base.pt) - base.q
+    df = n_moments(model.pt) - model.q
+    df_null = n_moments(base.pt) - base.q
     return {"chisq": x3, "df": df, "c": k_of(model, theta) / df if df > 0 else float("nan"),
             "chisq_null": x3_null, "df_null": df_null, "c_null": k_of(base, base_theta) / df_null}
-
-
-def _ndat(pt: ParTable) -> int:
-    p, nx = len(pt.ov), len(pt.ov_x)
-    return (p * (p + 1) // 2 - nx * (nx + 1) // 2 + p - nx) * pt.n_groups
 
 
 def gfi_terms(gd: FimlGroup, sigma: np.ndarray, mu: np.ndarray, x_idx: list[int]) -> tuple[float, float]:

@@ -26,9 +26,10 @@ from govsurvey.errors import (
 )
 from govsurvey.psychometrics._input import cholesky_ok, surely_well_conditioned, warn
 from govsurvey.psychometrics.sem.engine import GroupData, Model, h1_trace
-from govsurvey.psychometrics.sem.fiml import FimlGroup, FimlModel, baseline_loglik, corrected_tests, fiml_groups, gfi_terms, loglik_x, robust_trace
-from govsurvey.psychometrics.sem.fiml import h1_trace as fiml_h1_trace
-from govsurvey.psychometrics.sem.partable import ParTable, Row, build_partable
+from govsurvey.psychometrics.sem.fiml import (
+    FimlGroup, FimlModel, Saturated, baseline_loglik, corrected_tests, fiml_groups, gfi_terms, loglik_x, robust_trace,
+)
+from govsurvey.psychometrics.sem.partable import ParTable, Row, build_partable, n_moments
 from govsurvey.psychometrics.sem.syntax import parse_model
 
 __all__ = ["FitResult", "fit_model"]
@@ -149,14 +150,6 @@ def _nearly_singular(mat: np.ndarray, inverse: np.ndarray) -> bool:
         return False
     eig = np.linalg.eigvalsh(mat)
     return bool(eig.min() <= 1e-10 * np.abs(eig).max())
-
-
-def _ndat(pt: ParTable, p: int) -> int:
-    nx = len(pt.ov_x)
-    per = p * (p + 1) // 2 - nx * (nx + 1) // 2
-    if pt.meanstructure:
-        per += p - nx
-    return per * pt.n_groups
 
 
 def _ncp_bound(x2: float, df: int, target: float) -> float:
@@ -289,11 +282,13 @@ def _baseline(pt: ParTable, groups: list[GroupData], cls: type[Model] = Model) -
     return bm, theta, info["fmin"]
 
 
-def _robust(model: Model, theta: np.ndarray, df: int, trace_h1: float | None = None) -> tuple[np.ndarray, float]:
+def _robust(model: Model, theta: np.ndarray, df: int, trace_h1: float | None = None, a_inv: np.ndarray | None = None
+            ) -> tuple[np.ndarray, float]:
     """MLR: Huber–White sandwich vcov and the Yuan–Bentler (Mplus) scaling factor
-    (``trace_h1``: the unrestricted model's tr(A₁⁻¹B₁), by default at the sample moments)."""
+    (``trace_h1``: the unrestricted model's tr(A₁⁻¹B₁), by default at the sample moments;
+    ``a_inv``: the inverse unit observed information, when the caller has it)."""
     n = model.n_total
-    a_inv, trace_h0, b0 = robust_trace(model, theta)
+    a_inv, trace_h0, b0 = robust_trace(model, theta, a_inv)
     vcov = a_inv @ b0 @ a_inv / n
     if trace_h1 is None:
         trace_h1 = sum(h1_trace(gd, model.pt.meanstructure) for gd in model.groups)
@@ -560,10 +555,10 @@ def fit_model(
             )
     m = FimlModel(pt, groups) if fiml else Model(pt, groups)
     n = m.n_total
-    df = _ndat(pt, m.p) - pt.n_free
+    df = n_moments(pt) - pt.n_free
     if df < 0:
         raise ModelSyntaxError(
-            f"The model has {pt.n_free} free parameters but only {_ndat(pt, m.p)} sample moments (df = {df}); it is not identified. "
+            f"The model has {pt.n_free} free parameters but only {n_moments(pt)} sample moments (df = {df}); it is not identified. "
             "Fix: fix a loading per factor to 1, add indicators, or remove parameters."
         )
     theta, info = m.fit()
@@ -586,7 +581,7 @@ def fit_model(
         info = {**info, "info": m.observed_hessian(theta)}     # lavaan's default under missing="ml"
     else:
         b_chisq = n * _baseline_fmin(pt, groups)
-    b_df = _ndat(pt, m.p) - (len(pt.ov) - len(pt.ov_x)) * (2 if ms else 1) * pt.n_groups
+    b_df = n_moments(pt) - (len(pt.ov) - len(pt.ov_x)) * (2 if ms else 1) * pt.n_groups
     try:
         vcov_ml = np.linalg.inv(n / 2 * info["info"])
     except np.linalg.LinAlgError:
@@ -618,9 +613,11 @@ def fit_model(
     if not fiml:
         missing_info["n_dropped"] = moments.n_dropped if moments is not None else len(data) - n
     extra: dict[str, Any] = {"iterations": info["iterations"], "missing": {**missing_info, "n_used": n}}
+    sat = Saturated(pt, groups) if fiml and (estimator == "MLR" or df > 0) else None
     if estimator == "MLR":
-        trace_h1 = fiml_h1_trace(pt, groups) if fiml else None
-        vcov, c = _robust(m, theta, df, trace_h1)
+        trace_h1 = sat.first_order()[0] if fiml else None
+        # under FIML the information above is the observed one: its inverse is the sandwich's A⁻¹
+        vcov, c = _robust(m, theta, df, trace_h1, a_inv=n * vcov_ml if fiml else None)
         bm, btheta, _ = _baseline(pt, groups, FimlModel if fiml else Model)
         _, cb = _robust(bm, btheta, b_df, trace_h1)
         fit.update({
@@ -632,7 +629,7 @@ def fit_model(
     if fiml and df > 0:
         if estimator != "MLR":
             bm, btheta, _ = _baseline(pt, groups, FimlModel)
-        ct = corrected_tests(m, theta, bm, btheta, scaled=estimator == "MLR")
+        ct = corrected_tests(m, theta, bm, btheta, sat, scaled=estimator == "MLR")
         fit.update(_robust_indices(ct["chisq"], df, ct["c"], ct["chisq_null"], b_df, ct["c_null"], n, g))
     se = np.sqrt(np.clip(np.diag(vcov), 0, None))
     heywood = []

@@ -20,7 +20,7 @@ from typing import Any
 from govsurvey.errors import ModelSyntaxError
 from govsurvey.psychometrics.sem.syntax import Constraint, Defined, Statement
 
-__all__ = ["GROUP_EQUAL", "ParTable", "Row", "VarNames", "build_partable", "var_names"]
+__all__ = ["GROUP_EQUAL", "ParTable", "Row", "VarNames", "build_partable", "n_moments", "var_names"]
 
 GROUP_EQUAL = ("loadings", "intercepts", "residuals", "residual.covariances", "lv.variances", "lv.covariances",
                "regressions", "means")
@@ -56,6 +56,16 @@ class ParTable:
 
     def free_rows(self) -> list[Row]:
         return [r for r in self.rows if r.free]
+
+
+def n_moments(pt: ParTable) -> int:
+    """The sample moments a model of ``pt`` is fitted to: (co)variances and (with a mean
+    structure) means of the observed variables, less those of the fixed.x covariates, per group."""
+    p, nx = len(pt.ov), len(pt.ov_x)
+    per = p * (p + 1) // 2 - nx * (nx + 1) // 2
+    if pt.meanstructure:
+        per += p - nx
+    return per * pt.n_groups
 
 
 def _ordered(seq):
