@@ -235,10 +235,10 @@ def _missing_method(data: pd.DataFrame, model: str, choice: str) -> str:
     otherwise (the same fit as FIML without missing values, with expected-information SEs)."""
     if choice != "auto":
         return choice
+    from govsurvey.psychometrics.sem.fit import observed_variables
     from govsurvey.psychometrics.sem.syntax import parse_model
 
-    statements = parse_model(model)[0]
-    names = {t.var for st in statements for t in st.terms} | {st.lhs for st in statements}
+    names = set(observed_variables(parse_model(model)[0]))
     cols = [c for c in data.columns if c in names]
     return "fiml" if bool(data[cols].isna().to_numpy().any()) else "listwise"
 

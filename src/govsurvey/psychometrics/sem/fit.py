@@ -501,9 +501,7 @@ def fit_model(
         group_equal = (group_equal,)
     msgs: list[str] = []
     statements, defined, constraints = parse_model(model) if parsed is None else parsed
-    lv = {s.lhs for s in statements if s.op == "=~"}
-    names = list(dict.fromkeys([t.var for s in statements for t in s.terms if t.var != "1"] + [s.lhs for s in statements]))
-    observed = [v for v in names if v not in lv]
+    observed = observed_variables(statements)
     from govsurvey.moments import Moments
 
     moments = data if isinstance(data, Moments) else None
@@ -706,9 +704,7 @@ def _fit_ordinal(data, model: str, *, estimator: str, group, missing: str, order
                                  "(multi-group and FIML for ordinal data are not available yet). Fix: drop group=/missing=/meanstructure=.")
     msgs: list[str] = []
     statements, defined, constraints = parse_model(model) if parsed is None else parsed
-    lv = {st.lhs for st in statements if st.op == "=~"}
-    names = list(dict.fromkeys([t.var for st in statements for t in st.terms if t.var != "1"] + [st.lhs for st in statements]))
-    observed = [v for v in names if v not in lv]
+    observed = observed_variables(statements)
     chosen = observed if ordered is True else list(ordered)
     rest = [v for v in observed if v not in set(chosen)]
     if rest or ordered is False:
@@ -721,6 +717,14 @@ def _fit_ordinal(data, model: str, *, estimator: str, group, missing: str, order
     res = fit_ordinal(x, pt, estimator, msgs, parameterization=choice(parameterization, "parameterization", ("delta", "theta")))
     res.extra["missing"]["n_dropped"] = len(data) - res.n_obs
     return res
+
+
+def observed_variables(statements: list) -> list[str]:
+    """The observed variables a parsed model names (everything that is no latent variable, in
+    order of appearance), the columns it needs from the data."""
+    lv = {st.lhs for st in statements if st.op == "=~"}
+    names = dict.fromkeys([t.var for st in statements for t in st.terms if t.var != "1"] + [st.lhs for st in statements])
+    return [v for v in names if v not in lv]
 
 
 def _incremental(chisq: float, df: int, b_chisq: float, b_df: float) -> dict[str, float]:
