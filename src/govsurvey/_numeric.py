@@ -80,6 +80,36 @@ def centred_cross_products(x: np.ndarray, origin: np.ndarray | None = None) -> t
     return mean, m2
 
 
+def pairwise_covariances(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Available-case means and pairwise covariances, R's ``cov(x, use = "pairwise")``: each
+    pair over the rows where both are present, with that pair's own means and an n_ij − 1
+    divisor (NaN where a pair has fewer than two rows). Computed on deviations from the
+    available-case means, so values far from zero keep their precision; all pairs at once,
+    Σ_ij = (zᵢᵀzⱼ − (Σ_{i|j} z)(Σ_{j|i} z)/n_ij)/(n_ij − 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 4.0], [4.0, 3.0]])
+    >>> means, cov = pairwise_covariances(x)
+    >>> means.tolist(), float(cov[0, 1])
+    ([2.5, 3.0], 1.0)
+    """
+    x = np.asarray(x, dtype=float)
+    obs = ~np.isnan(x)
+    with np.errstate(invalid="ignore"):
+        first = np.nanmean(x, axis=0)
+    z = np.where(obs, x - first, 0.0)
+    o = obs.astype(float)
+    n_ij = o.T @ o
+    s_ij = z.T @ o                      # Σ z_i over the rows that have j
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = (z.T @ z - s_ij * s_ij.T / n_ij) / (n_ij - 1)
+        means = first + z.sum(axis=0) / np.diag(n_ij)
+    cov[n_ij < 2] = np.nan
+    return means, cov
+
+
 def no_variance(var: np.ndarray, means: np.ndarray) -> np.ndarray:
     """Which variances are zero up to rounding: SD ≤ 16 ulp of the mean (or the variance is
     NaN). Relative to the mean, so it holds at any scale and offset: items + 1e8 with SD 1

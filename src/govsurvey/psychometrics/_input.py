@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from govsurvey._numeric import centred_cross_products, no_complete_cases, no_variance
+from govsurvey._numeric import centred_cross_products, no_complete_cases, no_variance, pairwise_covariances
 from govsurvey.data.checks import check_finite_values, check_unique_columns
 from govsurvey.data.options import choice
 from govsurvey.errors import (
@@ -242,15 +242,11 @@ def _pairwise(x: np.ndarray, names: list[str], what: str, min_n: int, msgs: list
         raise DataValidationError(
             f"{what}: some pairs of items are answered together by fewer than {min_n} respondents "
             f"(e.g. {names[i]} and {names[j]}: {int(counts[i, j])}). Fix: drop sparse items.")
-    # pandas' pairwise covariance is Welford's update, whose running mean is rounded to the
-    # values' precision (1/64 near 1e14): give it deviations from the column means instead
-    first = np.nanmean(x, axis=0)
-    dev = pd.DataFrame(x - first, columns=names)
-    cov = dev.cov(min_periods=min_n).to_numpy()
+    means, cov = pairwise_covariances(x)     # (every pair has ≥ min_n rows here)
     complete = int(present.all(axis=1).sum())
     if complete < x.shape[0]:
         msgs.append("Covariances were computed pairwise (psych's use='pairwise').")
-    return first + np.nanmean(dev.to_numpy(), axis=0), cov, complete if complete else int(counts.min())
+    return means, cov, complete if complete else int(counts.min())
 
 
 def _pairwise_cor(x: np.ndarray, min_n: int) -> np.ndarray:

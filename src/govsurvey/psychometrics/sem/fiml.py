@@ -34,6 +34,7 @@ import numpy as np
 from scipy import sparse
 
 from govsurvey.errors import NotPositiveDefiniteError
+from govsurvey._numeric import pairwise_covariances
 from govsurvey.missing import LOG_2PI, Patterns, _inverses, missing_loglik, pattern_terms
 from govsurvey.psychometrics.sem.engine import GroupData, Model
 from govsurvey.psychometrics.sem.partable import ParTable, Row, n_moments
@@ -465,16 +466,8 @@ def gfi_terms(gd: FimlGroup, sigma: np.ndarray, mu: np.ndarray, x_idx: list[int]
 
 
 def available_case_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Available-case means and pairwise covariances (R's ``cov(use = "pairwise")``: each
-    pair's complete cases, their own means, N−1 divisor) times (N−1)/N, N all cases."""
-    obs = ~np.isnan(x)
-    with np.errstate(invalid="ignore"):
-        shift = np.nanmean(x, axis=0)
-    z = np.where(obs, x - shift, 0.0)
-    o = obs.astype(float)
-    n_ij = o.T @ o
-    s_ij = z.T @ o                      # Σ z_i over the cases that have j
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cov = (z.T @ z - s_ij * s_ij.T / n_ij) / (n_ij - 1)
+    """Available-case means and pairwise covariances (R's ``cov(use = "pairwise")``) times
+    (N−1)/N, N all cases — what lavaan 0.6 keeps as "sample statistics" under missing data."""
+    means, cov = pairwise_covariances(x)
     n = x.shape[0]
-    return shift, cov * (n - 1) / n
+    return means, cov * (n - 1) / n
