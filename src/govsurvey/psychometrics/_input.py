@@ -103,15 +103,21 @@ def cov_to_cor(cov: np.ndarray) -> np.ndarray:
     return r
 
 
-def _numeric_matrix(items: Any, what: str) -> tuple[list[str], np.ndarray, bool]:
-    """Item names, a float matrix (cases × items, NaN for missing) after the checks, and whether
-    the table's column labels are these names already (all text)."""
+def item_frame(items: Any, what: str) -> pd.DataFrame:
+    """``items`` as a DataFrame: a 2-D array gets columns V1, V2, …; anything else is refused."""
     if isinstance(items, np.ndarray):
         if items.ndim != 2:
             raise SpecificationError(f"{what}: items must be a 2-D table (respondents × items), got {items.ndim}-D.")
         items = pd.DataFrame(items, columns=[f"V{j + 1}" for j in range(items.shape[1])])
     if not isinstance(items, pd.DataFrame):
         raise SpecificationError(f"{what}: items must be a pandas DataFrame of item columns, got {type(items).__name__}.")
+    return items
+
+
+def _numeric_matrix(items: Any, what: str) -> tuple[list[str], np.ndarray, bool]:
+    """Item names, a float matrix (cases × items, NaN for missing) after the checks, and whether
+    the table's column labels are these names already (all text)."""
+    items = item_frame(items, what)
     labels = items.columns.tolist()
     if len(set(labels)) < len(labels):
         check_unique_columns(items, labels, what)

@@ -31,7 +31,7 @@ from govsurvey.errors import (
     UnknownItemError,
     preview,
 )
-from govsurvey.psychometrics._input import _numeric_matrix
+from govsurvey.psychometrics._input import _listwise, _numeric_matrix, item_frame
 from govsurvey.results import Result
 
 __all__ = [
@@ -239,12 +239,7 @@ def _check_psych_span(values: np.ndarray, max_categories: int) -> None:
 
 
 def _prepare(data: Any, items: Any, what: str, max_categories: int) -> _Codes:
-    if isinstance(data, np.ndarray):
-        if data.ndim != 2:
-            raise SpecificationError(f"{what}: data must be a 2-D table (respondents × items), got {data.ndim}-D.")
-        data = pd.DataFrame(data, columns=[f"V{j + 1}" for j in range(data.shape[1])])
-    if not isinstance(data, pd.DataFrame):
-        raise SpecificationError(f"{what}: data must be a pandas DataFrame of item columns, got {type(data).__name__}.")
+    data = item_frame(data, what)
     if items is not None:
         items = [items] if isinstance(items, str) else list(items)
         unknown = [str(c) for c in items if c not in data.columns]
@@ -255,15 +250,8 @@ def _prepare(data: Any, items: Any, what: str, max_categories: int) -> _Codes:
     names, x, _ = _numeric_matrix(data, what)       # numbers (text codes converted), unique names, finite
     if len(names) < 2:
         raise DataValidationError(f"{what} needs at least 2 items, got {len(names)}. Fix: pass more item columns.")
-    keep = ~np.isnan(x).any(axis=1)
-    n_dropped = int((~keep).sum())
-    msgs = []
-    if n_dropped:
-        msgs.append(f"{n_dropped} of {x.shape[0]} respondents with missing answers were left out (listwise deletion).")
-    x = x[keep]
-    if x.shape[0] < 3:
-        raise DataValidationError(f"{what}: only {x.shape[0]} complete rows; at least 3 are needed. "
-                                  "Fix: collect more responses or drop items with many missing answers.")
+    msgs: list[str] = []
+    x, n_dropped, _, _ = _listwise(x, names, what, 3, msgs)      # complete rows (≥ 3), how many were left out
     codes, levels, more = _as_codes(x, names, what, max_categories)
     return _Codes(tuple(names), codes, levels, n_dropped, tuple(msgs + more))
 
