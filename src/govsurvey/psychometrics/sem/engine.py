@@ -666,7 +666,7 @@ class Model:
         return theta, {"iterations": it, "converged": converged, "fmin": f, "info": info, "gradient": grad}
 
     # -------------------------------------------------------------- robust parts
-    def observed_hessian(self, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    def observed_hessian(self, theta: np.ndarray) -> np.ndarray:
         """The exact Hessian of F: :meth:`hessian`'s closed form without a mean structure, the
         FIML one (a single, complete missing-data pattern) with it."""
         if not self.pt.meanstructure:

@@ -80,7 +80,7 @@ class FimlModel(Model):
         _, grad, info, _ = self._newton_parts(theta, second_order=False, require_pd=False, with_info=with_info)
         return grad, info
 
-    def observed_hessian(self, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    def observed_hessian(self, theta: np.ndarray) -> np.ndarray:
         """The exact Hessian of F (module docstring)."""
         return self._newton_parts(theta, second_order=True, require_pd=False)[3]
 

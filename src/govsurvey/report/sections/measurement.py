@@ -13,6 +13,7 @@ import numpy as np
 
 import pandas as pd
 
+from govsurvey.psychometrics.sem.fit import ORDINAL_ESTIMATORS
 from govsurvey.report.document import Paragraph, fmt, fmt_p, p_eq, sample_note, stat_eq
 
 __all__ = ["reliability", "efa", "harman", "common_method", "cfa", "validity", "invariance"]
@@ -309,7 +310,7 @@ CUTOFFS = (  # index, rule, good when, citation
 )
 
 
-ROBUST_ESTIMATORS = ("MLR", "WLSMV", "DWLS", "ULSMV")
+ROBUST_ESTIMATORS = ("MLR", *ORDINAL_ESTIMATORS)       # estimators whose table shows the scaled χ² and robust indices
 
 
 def _indices(c) -> dict[str, float]:
