@@ -118,11 +118,14 @@ def test_compare_groups_keeps_category_order(hs):
     res = gs.compare_groups(ages, "x9", "agegrp", test="anova")
     assert list(res.groups.index) == tk["levels"]
     post = res.posthoc
-    for pair, diff in zip(tk["pairs"], tk["diff"]):      # R's "B-A" is mean(B) − mean(A)
+    for pair, diff, lwr, upr in zip(tk["pairs"], tk["diff"], tk["lwr"], tk["upr"]):   # R's "B-A" is mean(B) − mean(A)
         b, a = pair.split("-")
         row = post[(post["A"] == a) & (post["B"] == b)]
         assert len(row) == 1, pair
         assert -row["diff"].iloc[0] == pytest.approx(diff, rel=R_REL), pair
+        # TukeyHSD's simultaneous 95% interval (of B − A: ours negated and swapped)
+        assert -row["ci_high"].iloc[0] == pytest.approx(lwr, rel=R_REL, abs=1e-10), pair
+        assert -row["ci_low"].iloc[0] == pytest.approx(upr, rel=R_REL, abs=1e-10), pair
 
 
 @pytest.mark.parametrize("kind", ["HC3", "HC1"])

@@ -368,7 +368,9 @@ def compare_groups(
 
     Effect sizes: Cohen's d (pooled SD) with a noncentral-t CI and Hedges' g for two groups;
     η² with a noncentral-F CI and ω² for more; rank-biserial r or ε² for rank tests;
-    Cramér's V for χ². ``groups`` holds n, mean and SD per group; ``levene`` the variance test.
+    Cramér's V for χ². ``groups`` holds n, mean and SD per group; ``levene`` the variance test;
+    ``posthoc`` the pairwise comparisons (pingouin's Tukey or Games–Howell table) with their
+    simultaneous ``ci``-level intervals ``ci_low``/``ci_high`` (as R's ``TukeyHSD``).
     Groups come in a pandas Categorical's category order (as R's factor levels: the t and d
     of two groups are first minus second), otherwise sorted.
 
@@ -469,4 +471,16 @@ def compare_groups(
         elif posthoc == "tukey":
             post = pg.pairwise_tukey(data=d, dv=dv, between=group)
     return GroupComparison(test=test, statistic=stat, df1=df1, df2=df2, p_value=p, effect_size=pd.DataFrame([eff]),
-                           groups=groups_table, levene=levene, posthoc=post, n=n, n_dropped=mf.n_dropped, warnings=tuple(msgs))
+                           groups=groups_table, levene=levene, posthoc=_posthoc_ci(post, k, n - k, ci), n=n,
+                           n_dropped=mf.n_dropped, warnings=tuple(msgs))
+
+
+def _posthoc_ci(post: pd.DataFrame | None, k: int, df_within: float, level: float) -> pd.DataFrame | None:
+    """The post-hoc table with simultaneous ``ci_low``/``ci_high`` for each mean difference:
+    diff ± q(level; k, df)/√2 · SE, with the studentized range q on the within-groups df
+    (Tukey–Kramer, R's ``TukeyHSD``) or each pair's Welch df (Games–Howell)."""
+    if post is None:
+        return None
+    df = post["df"].to_numpy(dtype=float) if "df" in post else np.full(len(post), float(df_within))
+    half = stats.studentized_range.ppf(level, k, df) / math.sqrt(2) * post["se"].to_numpy(dtype=float)
+    return post.assign(ci_low=post["diff"] - half, ci_high=post["diff"] + half)

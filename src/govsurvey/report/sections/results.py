@@ -12,7 +12,6 @@ Cross-sectional data support statements of association only, and the sentences s
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -303,19 +302,15 @@ def _levene_text(ctx, g) -> str:
 def _posthoc(ctx, g, o) -> list:
     """Pairwise comparisons (Tukey HSD or Games–Howell) with labels, the mean difference, its
     SE, adjusted p, the simultaneous 95% CI and Hedges' g."""
-    from scipy.stats import studentized_range
-
-    ph, k = g.posthoc, len(g.groups)
+    ph = g.posthoc
     tukey = any(c in ph for c in ("p_tukey", "p-tukey"))
     pcol = next(c for c in ("p_tukey", "p-tukey", "pval", "p_unc", "p-unc") if c in ph)
     name = "Tukey HSD" if tukey else "Games–Howell"
     rows, sig = [], []
     for _, r in ph.iterrows():
-        df = g.n - k if tukey or "df" not in ph else float(r["df"])
-        half = studentized_range.ppf(0.95, k, df) / math.sqrt(2) * float(r["se"])
         pair = f"{ctx.group_label(o.group, r['A'])} − {ctx.group_label(o.group, r['B'])}"
         rows.append({ctx.text("比较", "Comparison"): pair, ctx.text("均值差", "Mean difference"): fmt(r["diff"], 2), "SE": fmt(r["se"], 3),
-                     "p": fmt_p(r[pcol]), "95% CI": ci_text(r["diff"] - half, r["diff"] + half, 2), "Hedges' g": fmt(r.get("hedges"), 2)})
+                     "p": fmt_p(r[pcol]), "95% CI": ci_text(r["ci_low"], r["ci_high"], 2), "Hedges' g": fmt(r.get("hedges"), 2)})
         if r[pcol] < 0.05:
             sig.append(f"{pair}{ctx.text('（', ' (')}{ctx.text('均值差', 'difference')} = {fmt(r['diff'], 2)}, {p_eq(r[pcol])}{ctx.text('）', ')')}")
     note = ctx.text(f"{name} 事后比较；p 值与 95% 置信区间已按多重比较校正（学生化极差分布）。",
