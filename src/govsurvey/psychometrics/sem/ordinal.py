@@ -191,7 +191,10 @@ def fit_dwls(pt: ParTable, stats: OrdinalStats, *, estimator: str = "WLSMV", max
             break
         f_old = f_cur
     else:
-        raise ConvergenceError(f"DWLS did not converge in {max_iter} iterations. Fix: simplify the model.")
+        raise ConvergenceError(
+            f"DWLS did not converge in {max_iter} iterations; the estimates would be meaningless. This happens when the "
+            "model is empirically under-identified (e.g. the items of a factor barely correlate) or badly misspecified. "
+            "Fix: check the items' polychoric correlations (gs.polychoric), simplify the model or fix more parameters.")
     return _inference(prob, theta, w, estimator, it)
 
 
