@@ -70,8 +70,10 @@ def test_ordinal_options_are_checked():
         gs.cfa(data, model, estimator="WLSMV")
     with pytest.raises(gs.SpecificationError, match="must be ordered"):
         gs.cfa(data, model, ordered=["x1", "x2"])
-    with pytest.raises(gs.SpecificationError, match="one group"):
-        gs.cfa(data, model, ordered=True, group="school")
+    with pytest.raises(gs.SpecificationError, match="complete cases"):
+        gs.cfa(data, model, ordered=True, missing="fiml")
+    with pytest.raises(gs.SpecificationError, match="Wu & Estabrook"):      # groups: the sequence's steps only
+        gs.cfa(data, model, ordered=True, group="school", group_equal=["intercepts"])
     with pytest.raises(gs.SpecificationError, match="estimator"):
         gs.cfa(data, model, ordered=True, estimator="wlsmv")
 

@@ -287,11 +287,14 @@ class InvarianceOptions:
     group: str = option(kind="name", doc="The background variable defining the groups (e.g. gender).")
     constructs: tuple[str, ...] | None = option(None, kind="names", doc="Constructs in the model (default: every first-order construct).")
     model: str | None = option(None, kind="model", doc="A lavaan model instead of the instrument's.")
-    estimator: str = option("ML", kind="choice", choices=("ML", "MLR"),
-                            doc="ML, or MLR (Satorra–Bentler scaled Δχ², robust CFI/RMSEA, as lavTestLRT).")
+    estimator: str = option("ML", kind="choice", choices=("ML", "MLR", "WLSMV", "DWLS", "ULSMV"),
+                            doc="ML, or MLR (Satorra–Bentler scaled Δχ², robust CFI/RMSEA, as lavTestLRT); with ordered: "
+                                "WLSMV (default then), DWLS, ULSMV.")
     missing: str = option("auto", kind="choice", choices=("auto", "fiml", "listwise"),
                           doc="auto: full-information ML (FIML) when a modelled item has missing values, else ML on all cases; "
                               "fiml; or listwise (complete cases only).")
+    ordered: bool = option(False, kind="bool", doc="Treat the items as ordinal (Likert): configural, thresholds, metric and scalar "
+                           "models by WLSMV following Wu & Estabrook (2016), Satorra (2000) Δχ² (complete cases).")
 
 
 @_result
@@ -315,7 +318,16 @@ def run_invariance(inp: Inputs, o: InvarianceOptions) -> Invariance:
 
     factors = tuple(dict.fromkeys(st.lhs for st in parse_model(model)[0] if st.op == "=~"))
     counts = inp.keyed[o.group].value_counts(sort=False).sort_index()
-    return Invariance(table=gs.invariance(inp.keyed, model, o.group, estimator=o.estimator, missing=missing), group=o.group,
+    if o.ordered:
+        if o.missing == "fiml" or o.estimator == "MLR":
+            raise DataValidationError("invariance: ordered items are fitted by WLSMV on complete cases; FIML and MLR are for "
+                                      "continuous items. Fix: drop missing: fiml / estimator: MLR, or ordered: true.")
+        table = gs.invariance(inp.keyed, model, o.group, estimator="WLSMV" if o.estimator == "ML" else o.estimator, ordered=True)
+    elif o.estimator not in ("ML", "MLR"):
+        raise DataValidationError(f"invariance: estimator {o.estimator} is for ordered items. Fix: add ordered: true, or use ML/MLR.")
+    else:
+        table = gs.invariance(inp.keyed, model, o.group, estimator=o.estimator, missing=missing)
+    return Invariance(table=table, group=o.group,
                       constructs=factors, n_by_group={str(k): int(v) for k, v in counts.items()})
 
 

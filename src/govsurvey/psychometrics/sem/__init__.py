@@ -394,6 +394,42 @@ def fornell_larcker(fit: CFA) -> pd.DataFrame:
     return corr
 
 
+_ORDINAL_KEYS = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "chisq_scaled", "pvalue_scaled", "chisq_scaling_factor",
+                 "chisq_shift", "cfi_scaled", "tli_scaled", "rmsea_scaled", "cfi_robust", "tli_robust", "rmsea_robust")
+
+
+def _ordinal_invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str, missing: str, ordered: Any,
+                        parameterization: str) -> pd.DataFrame:
+    """Wu & Estabrook's sequence by WLSMV with Satorra (2000) difference tests (see :func:`invariance`)."""
+    from govsurvey.psychometrics.sem.ordinal_groups import ROBUST_NOTE, WU_ESTABROOK_STEPS, satorra2000
+
+    fits, rows, warns = {}, {}, []
+    for name, step in WU_ESTABROOK_STEPS.items():
+        res = fit_model(data, model, estimator=estimator, group=group, group_equal=step, missing=missing, ordered=ordered,
+                        parameterization=parameterization)
+        fits[name] = res.extra["grouped_fit"]
+        rows[name] = {k: res.fit[k] for k in _ORDINAL_KEYS}
+        warns.extend(f"{name}: {w}" for w in res.warnings if w != ROBUST_NOTE)
+        used = res.extra["missing"]
+    warns.append(ROBUST_NOTE)
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    prev = table.shift(1)
+    names = list(WU_ESTABROOK_STEPS)
+    diffs = [satorra2000(fits[a], fits[b]) for a, b in zip(names, names[1:])]
+    table["chisq_diff"] = [np.nan] + [d["chisq_diff"] for d in diffs]
+    table["df_diff"] = table["df"] - prev["df"]
+    table["p_diff"] = [np.nan] + [d["p_diff"] for d in diffs]
+    for key in ("cfi", "cfi_scaled", "rmsea_scaled", "cfi_robust", "rmsea_robust"):
+        table[f"delta_{key}"] = table[key] - prev[key]
+    first = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "chisq_diff", "df_diff", "p_diff", "delta_cfi"]
+    table = table[first + [c for c in table.columns if c not in first]]
+    table.index.name = "model"
+    table.attrs["warnings"] = warns
+    table.attrs.update({"n_obs": used["n_used"], "n_dropped": used.get("n_dropped", 0), "missing": used["method"],
+                        "estimator": "WLSMV" if estimator == "ML" else estimator, "ordered": True})
+    return table
+
+
 _INVARIANCE_ROBUST = ("chisq_scaled", "pvalue_scaled", "chisq_scaling_factor", "cfi_robust", "tli_robust", "rmsea_robust")
 
 
@@ -407,7 +443,8 @@ def _sb2001_scaling(table: pd.DataFrame, prev: pd.DataFrame) -> pd.Series:
     return (table["df"] * table["chisq_scaling_factor"] - prev["df"] * c1) / (table["df"] - prev["df"])
 
 
-def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "ML", missing: str = "listwise") -> pd.DataFrame:
+def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "ML", missing: str = "listwise",
+               ordered: bool | list[str] | None = None, parameterization: str = "delta") -> pd.DataFrame:
     """Measurement invariance across ``group``: configural, metric (equal loadings) and
     scalar (equal loadings and intercepts) models, as ``lavaan::cfa(group=, group.equal=)``
     with ``anova()`` difference tests.
@@ -426,6 +463,21 @@ def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "
     ``missing="fiml"`` fits every model by full-information ML (as :func:`sem`); the table's
     ``attrs`` hold ``n_obs``, ``n_dropped`` and ``missing`` (the method used).
 
+    ``ordered=True`` (or the list of items) treats the items as ordinal and follows Wu &
+    Estabrook (2016) as ``semTools::measEq.syntax(ID.fac = "std.lv", ID.cat =
+    "Wu.Estabrook.2016")`` sets it up, each model fitted by WLSMV (or ``estimator="DWLS"``/
+    ``"ULSMV"``): rows configural, thresholds (equal thresholds; intercepts and scaling
+    factors — residual variances under ``parameterization="theta"`` — free but in the first
+    group), metric (+ equal loadings; latent variances free) and scalar (+ equal intercepts;
+    latent means free). ``chisq``/``cfi``/``tli``/``rmsea`` are the DWLS values; the table adds
+    the scaled-shifted ``chisq_scaled`` (with its p and scaling factor), ``cfi_scaled``,
+    ``tli_scaled``, ``rmsea_scaled`` and the robust (catML) ``cfi_robust``, ``tli_robust``,
+    ``rmsea_robust``; ``chisq_diff`` is the Satorra (2000) scaled-shifted difference test
+    lavaan's ``lavTestLRT`` reports for WLSMV, and ``delta_cfi_scaled``, ``delta_rmsea_scaled``,
+    ``delta_cfi_robust``, ``delta_rmsea_robust`` the changes against the row before. Robust
+    indices are NaN once thresholds are constrained (lavaan 0.6-14 gives none there either), so
+    the report compares the scaled ones, which lavaan gives for every row.
+
     Examples
     --------
     >>> import govsurvey as gs
@@ -440,6 +492,9 @@ def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "
     levels = data[group].dropna().unique()
     if len(levels) < 2:
         raise DataValidationError(f"group={group!r} has {len(levels)} level(s); invariance needs at least two groups.")
+    if ordered is not None and ordered is not False:
+        return _ordinal_invariance(data, model, group, estimator=estimator, missing=missing, ordered=ordered,
+                                   parameterization=parameterization)
     rows, warns = {}, []
     keys = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr") + (_INVARIANCE_ROBUST if estimator == "MLR" else ())
     for name, eq in (("configural", ()), ("metric", ("loadings",)), ("scalar", ("loadings", "intercepts"))):

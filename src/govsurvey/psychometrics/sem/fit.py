@@ -493,7 +493,8 @@ def fit_model(
     ``"listwise"`` or ``"fiml"`` (alias ``"ml"``, lavaan's name; :mod:`.fiml`)."""
     if ordered is not None or estimator in ORDINAL_ESTIMATORS:
         return _fit_ordinal(data, model, estimator=estimator, group=group, missing=missing, ordered=ordered, parsed=parsed,
-                            meanstructure=meanstructure, auto_fix_first=auto_fix_first, parameterization=parameterization)
+                            meanstructure=meanstructure, auto_fix_first=auto_fix_first, parameterization=parameterization,
+                            group_equal=group_equal)
     estimator = choice(estimator, "estimator", ESTIMATORS + ORDINAL_ESTIMATORS)
     missing = missing_option(missing)
     fiml = missing == "fiml"
@@ -691,17 +692,19 @@ def _robust_indices(chisq: float, df: int, c: float, b_chisq: float, b_df: float
 
 
 def _fit_ordinal(data, model: str, *, estimator: str, group, missing: str, ordered, parsed, meanstructure, auto_fix_first,
-                 parameterization: str = "delta") -> FitResult:
-    """Ordered indicators (``ordered=``): DWLS/ULS on polychoric correlations (:mod:`.ordinal`).
-    Every observed variable of the model must be ordered; groups and FIML are not offered."""
+                 parameterization: str = "delta", group_equal=()) -> FitResult:
+    """Ordered indicators (``ordered=``): DWLS/ULS on polychoric correlations (:mod:`.ordinal`;
+    with ``group=``, :mod:`.ordinal_groups`: Wu & Estabrook's identification, ``group_equal``
+    one of their steps). Every observed variable must be ordered; FIML is not offered."""
     from govsurvey.psychometrics.sem.ordinal import fit_ordinal
 
     estimator = "WLSMV" if estimator == "ML" else choice(estimator, "estimator", ORDINAL_ESTIMATORS)
+    parameterization = choice(parameterization, "parameterization", ("delta", "theta"))
     if ordered is None:
         raise SpecificationError(f"estimator={estimator!r} is for ordered items. Fix: name them, ordered=[...], or ordered=True for all.")
-    if group is not None or missing_option(missing) != "listwise" or meanstructure:
-        raise SpecificationError("Ordered indicators are fitted for one group, with complete cases and without a mean structure "
-                                 "(multi-group and FIML for ordinal data are not available yet). Fix: drop group=/missing=/meanstructure=.")
+    if missing_option(missing) != "listwise" or (meanstructure and group is None):
+        raise SpecificationError("Ordered indicators are fitted to complete cases (FIML for ordinal data is not available yet), "
+                                 "with a mean structure only across groups. Fix: drop missing=/meanstructure=.")
     msgs: list[str] = []
     statements, defined, constraints = parse_model(model) if parsed is None else parsed
     observed = observed_variables(statements)
@@ -710,11 +713,32 @@ def _fit_ordinal(data, model: str, *, estimator: str, group, missing: str, order
     if rest or ordered is False:
         raise SpecificationError(f"Every observed variable must be ordered here; {', '.join(rest[:5]) or 'none'} is not. "
                                  "Fix: ordered=True, or list them all (mixing continuous and ordered indicators is not available yet).")
+    if group is not None:
+        return _fit_ordinal_groups(data, statements, defined, constraints, observed, group, group_equal, estimator,
+                                   parameterization, msgs)
     parts, _ = _prepare(data, observed, None, msgs)
     pt = build_partable(statements, defined, constraints, observed=list(data.columns), n_groups=1, meanstructure=False,
                         group_equal=(), auto_fix_first=auto_fix_first, int_ov_free=True, int_lv_free=False)
     x = parts[0].x[:, [observed.index(v) for v in pt.ov]]
-    res = fit_ordinal(x, pt, estimator, msgs, parameterization=choice(parameterization, "parameterization", ("delta", "theta")))
+    res = fit_ordinal(x, pt, estimator, msgs, parameterization=parameterization)
+    res.extra["missing"]["n_dropped"] = len(data) - res.n_obs
+    return res
+
+
+def _fit_ordinal_groups(data, statements, defined, constraints, observed, group, group_equal, estimator, parameterization,
+                        msgs) -> FitResult:
+    from govsurvey.psychometrics.sem.ordinal_groups import fit_ordinal_groups, wu_estabrook_step
+
+    if defined:
+        raise SpecificationError("Defined parameters (:=) are not available for ordinal models across groups yet. "
+                                 "Fix: fit each group separately, or drop the := lines.")
+    step = wu_estabrook_step((group_equal,) if isinstance(group_equal, str) else group_equal)
+    parts, labels = _prepare(data, observed, group, msgs)
+    pt = build_partable(statements, defined, constraints, observed=list(data.columns), n_groups=len(parts), meanstructure=True,
+                        group_equal=tuple(e for e in step if e != "thresholds"), auto_fix_first=False, int_ov_free=False,
+                        int_lv_free=False)
+    xs = [p.x[:, [observed.index(v) for v in pt.ov]] for p in parts]
+    res = fit_ordinal_groups(xs, labels, pt, step, estimator=estimator, parameterization=parameterization, msgs=msgs)
     res.extra["missing"]["n_dropped"] = len(data) - res.n_obs
     return res
 

@@ -452,24 +452,41 @@ def _discriminant_sentence(ctx, v) -> str:
                       "those pairs deserve a word in the discussion." if ok else "Both criteria show a lack of discriminant validity."))
 
 
-INVARIANCE = {"zh": {"configural": "形态等值", "metric": "弱等值（载荷相等）", "scalar": "强等值（载荷、截距相等）"},
-              "en": {"configural": "Configural", "metric": "Metric (equal loadings)", "scalar": "Scalar (equal loadings and intercepts)"}}
+INVARIANCE = {"zh": {"configural": "形态等值", "thresholds": "阈值等值", "metric": "弱等值（载荷相等）",
+                     "scalar": "强等值（载荷、截距相等）"},
+              "en": {"configural": "Configural", "thresholds": "Thresholds (equal thresholds)", "metric": "Metric (equal loadings)",
+                     "scalar": "Scalar (equal loadings and intercepts)"}}
+
+
+def _invariance_columns(table) -> tuple[str, str, str, str, str]:
+    """χ², CFI, RMSEA and ΔCFI columns the table reports: ordinal (WLSMV) the scaled ones, MLR the
+    robust ones, ML the plain ones."""
+    if table.attrs.get("ordered"):
+        return "chisq_scaled", "cfi_scaled", "rmsea_scaled", "delta_cfi_scaled", "ordinal"
+    if "cfi_robust" in table.columns:
+        return "chisq_scaled", "cfi_robust", "rmsea_robust", "delta_cfi_robust", "robust"
+    return "chisq", "cfi", "rmsea", "delta_cfi", "ml"
 
 
 def invariance(ctx, inv, options) -> list:
     """Configural/metric/scalar table; under MLR the robust CFI/RMSEA, the Satorra–Bentler scaled
     Δχ² and the robust ΔCFI (lavaan's lavTestLRT and fitMeasures)."""
     table = inv.table
-    robust = "cfi_robust" in table.columns
-    cfi, rmsea, dcfi = ("cfi_robust", "rmsea_robust", "delta_cfi_robust") if robust else ("cfi", "rmsea", "delta_cfi")
+    chisq, cfi, rmsea, dcfi, kind = _invariance_columns(table)
     names = INVARIANCE[ctx.lang]
-    rows = [{ctx.text("模型", "Model"): names.get(m, m), "χ²": fmt(r["chisq_scaled"] if robust else r["chisq"], 2), "df": fmt(r["df"], 0),
+    rows = [{ctx.text("模型", "Model"): names.get(m, m), "χ²": fmt(r[chisq], 2), "df": fmt(r["df"], 0),
              "CFI": fmt(r[cfi], bounded=True), "RMSEA": fmt(r[rmsea], bounded=True), "Δχ²": fmt(r["chisq_diff"], 2),
              "Δdf": fmt(r["df_diff"], 0), "p": fmt_p(r["p_diff"]), "ΔCFI": fmt(r[dcfi], bounded=True),
              "ΔRMSEA": fmt(r[rmsea] - prev, bounded=True) if prev == prev else "—"}
             for (m, r), prev in zip(table.iterrows(), [float("nan")] + list(table[rmsea].iloc[:-1]))]
     note = sample_note(ctx, table.attrs.get("n_obs"), table.attrs.get("missing", "listwise"), table.attrs.get("n_dropped", 0), None)
-    if robust:
+    if kind == "ordinal":
+        note += ctx.text("；题项按有序分类变量处理，WLSMV 估计（多分格相关）：χ²、CFI、RMSEA 为均值方差校正值；Δχ² 为 Satorra（2000）"
+                         "校正差异检验；依次约束阈值、载荷、截距（Wu & Estabrook, 2016）",
+                         "; items treated as ordinal, WLSMV on polychoric correlations: mean- and variance-adjusted χ², CFI "
+                         "and RMSEA; Δχ² is the Satorra (2000) scaled difference test; thresholds, then loadings, then "
+                         "intercepts constrained (Wu & Estabrook, 2016)")
+    elif kind == "robust":
         note += ctx.text("；MLR：稳健 χ²、CFI、RMSEA；Δχ² 为 Satorra–Bentler（2001）校正差异检验", "; MLR: scaled χ², robust CFI and "
                          "RMSEA; Δχ² is the Satorra–Bentler (2001) scaled difference test")
     group = ctx.var_label(inv.group)
@@ -480,7 +497,11 @@ def invariance(ctx, inv, options) -> list:
     caption = ctx.text(f"{what}的测量等值性检验（按{group}分组）" if what else f"测量等值性检验（按{group}分组）",
                        f"Measurement invariance of {what} across {group}" if what else f"Measurement invariance across {group}")
     blocks: list = [ctx.table(caption, rows, note=note)]
-    holds = [names[m] for m in ("metric", "scalar") if table.loc[m, dcfi] >= -0.01]
+    holds = []                                   # each step holds only if the ones before it do
+    for m in (m for m in ("thresholds", "metric", "scalar") if m in table.index):
+        if not table.loc[m, dcfi] >= -0.01:
+            break
+        holds.append(names[m])
     blocks.append(Paragraph(ctx.text(
         f"以 ΔCFI ≥ −.01 为标准（Cheung & Rensvold, 2002），{('、'.join(holds) + '成立') if holds else '弱等值不成立'}。",
         f"With ΔCFI ≥ −.01 as the criterion (Cheung & Rensvold, 2002), {(' and '.join(holds) + ' invariance holds') if holds else 'metric invariance does not hold'}.")))
