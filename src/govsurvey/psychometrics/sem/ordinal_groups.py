@@ -42,6 +42,7 @@ from scipy import linalg, special
 from govsurvey.errors import ConvergenceError, NotPositiveDefiniteError
 from govsurvey.psychometrics.sem.engine import Model
 from govsurvey.psychometrics.sem.ordinal import OrdinalStats, _gamma, _indices
+from govsurvey.psychometrics.sem.ordinal import _scaled_shifted as scaled_shifted
 from govsurvey.psychometrics.sem.partable import ParTable
 
 __all__ = ["Extras", "GroupedProblem", "GroupedFit", "fit_grouped", "grouped_measures", "satorra2000", "wu_estabrook",
@@ -299,22 +300,6 @@ def _inference(prob: GroupedProblem, theta: np.ndarray, w: list[np.ndarray], ite
                       shift=b, iterations=iterations, problem=prob, weights=w,
                       extra={"pvalue": float(special.chdtrc(df, chisq)) if df > 0 else float("nan"),
                              "pvalue_scaled": float(special.chdtrc(df, scaled)) if df > 0 else float("nan")})
-
-
-def scaled_shifted(jac: np.ndarray, w: np.ndarray, gamma: np.ndarray, df: int, bread: np.ndarray | None = None
-                   ) -> tuple[float, float]:
-    """a, b of the scaled-shifted test a·T + b (Asparouhov & Muthén, 2010) with
-    U = W − WΔ(ΔᵀWΔ)⁻¹ΔᵀW: a = √(df / tr((UΓ)²)), b = df − a·tr(UΓ); NaN where df ≤ 0."""
-    if df <= 0:
-        return float("nan"), float("nan")
-    wj = w[:, None] * jac
-    u = np.diag(w) - wj @ (np.linalg.pinv(jac.T @ wj) if bread is None else bread) @ wj.T
-    ug = u @ gamma
-    tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
-    if not tr2 > 0:
-        return float("nan"), float("nan")
-    a = math.sqrt(df / tr2)
-    return a, df - a * tr1
 
 
 def grouped_measures(fit: GroupedFit, *, estimator: str = "WLSMV") -> dict[str, float]:
