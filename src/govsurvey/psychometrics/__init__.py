@@ -7,6 +7,7 @@ from govsurvey.psychometrics.factor import (
 from govsurvey.psychometrics.polychoric import (
     OrdinalReliability, OrdinalSampleStats, Polychoric, ordinal_reliability, ordinal_sample_stats, polychoric,
 )
+from govsurvey.psychometrics.polyserial import Polyserial, polyserial
 from govsurvey.psychometrics.reliability import Reliability, item_analysis, reliability
 from govsurvey.psychometrics.sem import CFA, SEM, cfa, fornell_larcker, growth, htmt, invariance, sem
 from govsurvey.psychometrics.validity import ContentValidity, content_validity
@@ -16,5 +17,5 @@ __all__ = [
     "parallel_analysis", "ParallelAnalysis", "efa", "EFA", "omega", "Omega", "harman_test", "Harman",
     "cfa", "CFA", "sem", "SEM", "growth", "htmt", "fornell_larcker", "invariance", "content_validity", "ContentValidity",
     "clf_test", "CLFTest", "marker_test", "MarkerTest",
-    "polychoric", "Polychoric", "ordinal_sample_stats", "OrdinalSampleStats", "ordinal_reliability", "OrdinalReliability",
+    "polychoric", "Polychoric", "polyserial", "Polyserial", "ordinal_sample_stats", "OrdinalSampleStats", "ordinal_reliability", "OrdinalReliability",
 ]

@@ -11,6 +11,10 @@ The pipeline is lavaan's for ordered data (``lav_samplestats_step1`` → ``step2
 ``method="psych"`` reproduces psych::polychoric instead (its Brent search with tolerance
 ε^¼, its global thresholds and its continuity correction), which is what ordinal alpha
 (Zumbo, Gadermann & Zeisser 2007) is usually computed from.
+
+With ``ordered=`` naming only some columns, :func:`polychoric` returns lavaan's mixed matrix
+(``lavCor(data, ordered = ...)``): Pearson, polyserial (:mod:`govsurvey.psychometrics.polyserial`)
+and polychoric correlations together.
 """
 
 from __future__ import annotations
@@ -169,11 +173,14 @@ def _bvn_dpdf(h: np.ndarray, k: np.ndarray, r: np.ndarray, pdf: np.ndarray) -> n
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Codes:
-    names: tuple[str, ...]
+    names: tuple[str, ...]     # the ordinal items
     codes: np.ndarray          # n × p, int, 0-based observed-category index
     levels: tuple[np.ndarray, ...]   # the observed values of each item, sorted
     n_dropped: int
     warnings: tuple[str, ...]
+    all_names: tuple[str, ...] = ()        # every variable, in the caller's order
+    continuous: tuple[str, ...] = ()       # the variables not named in ordered=
+    x_cont: np.ndarray | None = None       # n × continuous values (the same complete rows)
 
 
 def _as_codes(x: np.ndarray, names: list[str], what: str, max_categories: int) -> tuple[np.ndarray, tuple[np.ndarray, ...], list[str]]:
@@ -185,8 +192,8 @@ def _as_codes(x: np.ndarray, names: list[str], what: str, max_categories: int) -
     if bad:
         raise DataValidationError(
             f"{what}: item(s) {preview(bad)} have non-integer values, so they are not ordinal. Polychoric correlations "
-            "need integer category codes (polyserial correlations are not supported). Fix: pass Likert-type items coded "
-            "1, 2, 3, …, or use gs.correlations for continuous variables.")
+            "need integer category codes. Fix: pass Likert-type items coded 1, 2, 3, …; for continuous variables use "
+            "gs.polychoric(data, ordered=[the ordinal items]) (polyserial correlations) or gs.correlations.")
     levels, codes = [], np.empty(x.shape, dtype=np.intp)
     for j in range(x.shape[1]):
         lev, inv = np.unique(x[:, j], return_inverse=True)
@@ -201,9 +208,9 @@ def _as_codes(x: np.ndarray, names: list[str], what: str, max_categories: int) -
     many = [f"{names[j]} ({nlev[j]})" for j in np.flatnonzero(nlev > max_categories)]
     if many:
         raise DataValidationError(
-            f"{what}: item(s) {preview(many)} have more than {max_categories} distinct values; they look continuous, "
-            "and polyserial correlations are not supported. Fix: use gs.correlations for continuous variables, or raise "
-            "max_categories= if these really are ordinal items.")
+            f"{what}: item(s) {preview(many)} have more than {max_categories} distinct values; they look continuous. "
+            "Fix: leave continuous variables out of ordered= (gs.polychoric(data, ordered=[the ordinal items]) gives "
+            "their polyserial correlations), use gs.correlations, or raise max_categories= if these really are ordinal.")
     gaps = [f"{names[j]} (never {_unused_codes(lev)})" for j, lev in enumerate(levels) if np.any(np.diff(lev) > 1)]
     if gaps:
         msgs.append(f"{what}: empty categories inside the range of {preview(gaps)}; the observed categories are used "
@@ -227,19 +234,43 @@ def _unused_codes(lev: np.ndarray, at_most: int = 5) -> str:
     return ", ".join(out) + (f" and {total - len(out)} more" if total > len(out) else "")
 
 
-def _check_psych_span(values: np.ndarray, max_categories: int) -> None:
+def _check_psych_span(values: np.ndarray, max_categories: int, what: str = "polychoric") -> None:
     """psych tabulates every integer from the smallest to the largest code of all items; refuse
     codes spread so widely that the table would not fit in memory (e.g. 1e12, 2e12, …)."""
     span = float(values.max() - values.min()) + 1
     if span > max(100, 10 * max_categories):
         raise DataValidationError(
-            f"polychoric(method='psych'): the codes run from {values.min():g} to {values.max():g} ({span:.3g} integer "
+            f"{what}(method='psych'): the codes run from {values.min():g} to {values.max():g} ({span:.3g} integer "
             "values); psych tabulates every integer in that range. Fix: recode the items to 1, 2, …, K, or use "
             "method='lavaan', which uses the observed categories only.")
 
 
-def _prepare(data: Any, items: Any, what: str, max_categories: int) -> _Codes:
+def _ordered_names(data: pd.DataFrame, ordered: Any, what: str) -> set | None:
+    """The columns named in ``ordered=`` (checked against the data), or None when every item is
+    ordinal (``ordered`` None or True)."""
+    if ordered is None or ordered is True:
+        return None
+    ordered = [] if ordered is False else [ordered] if isinstance(ordered, str) else list(ordered)
+    unknown = [str(c) for c in ordered if c not in data.columns]
+    if unknown:
+        raise UnknownItemError(f"{what}: ordered= names {len(unknown)} column(s) not in the data: {preview(unknown)}. "
+                               f"Fix: name ordinal items among the data's columns ({preview([str(c) for c in data.columns], 8)}).")
+    return set(ordered)
+
+
+def _check_continuous(x: np.ndarray, names: tuple[str, ...], what: str) -> None:
+    const = [names[j] for j in np.flatnonzero(np.all(x == x[:1], axis=0))]
+    if const:
+        raise DataValidationError(
+            f"{what}: continuous variable(s) {preview(const)} have a single value in the rows used, so their correlations "
+            "are undefined. Fix: drop them from the analysis.")
+
+
+def _prepare(data: Any, items: Any, what: str, max_categories: int, ordered: Any = None) -> _Codes:
+    """Complete rows of the items as category codes; with ``ordered=`` naming some of them, the
+    others are kept as continuous values (listwise over all of them, as lavCor)."""
     data = item_frame(data, what)
+    ordered = _ordered_names(data, ordered, what)
     if items is not None:
         items = [items] if isinstance(items, str) else list(items)
         unknown = [str(c) for c in items if c not in data.columns]
@@ -250,10 +281,19 @@ def _prepare(data: Any, items: Any, what: str, max_categories: int) -> _Codes:
     names, x, _ = _numeric_matrix(data, what)       # numbers (text codes converted), unique names, finite
     if len(names) < 2:
         raise DataValidationError(f"{what} needs at least 2 items, got {len(names)}. Fix: pass more item columns.")
+    is_ord = np.array([ordered is None or c in ordered for c in data.columns], dtype=bool)
+    if not is_ord.any():
+        raise SpecificationError(f"{what}: ordered= names none of the items ({preview(names)}), so there is nothing "
+                                 "ordinal. Fix: name the ordinal items in ordered=, or use gs.correlations.")
     msgs: list[str] = []
     x, n_dropped, _, _ = _listwise(x, names, what, 3, msgs)      # complete rows (≥ 3), how many were left out
-    codes, levels, more = _as_codes(x, names, what, max_categories)
-    return _Codes(tuple(names), codes, levels, n_dropped, tuple(msgs + more))
+    ordinal = [names[j] for j in np.flatnonzero(is_ord)]
+    codes, levels, more = _as_codes(x[:, is_ord], ordinal, what, max_categories)
+    cont = tuple(names[j] for j in np.flatnonzero(~is_ord))
+    x_cont = x[:, ~is_ord] if cont else None
+    if cont:
+        _check_continuous(x_cont, cont, what)
+    return _Codes(tuple(ordinal), codes, levels, n_dropped, tuple(msgs + more), tuple(names), cont, x_cont)
 
 
 # --------------------------------------------------------------------------------------------
@@ -712,10 +752,11 @@ def ordinal_sample_stats(x: np.ndarray, *, names: tuple[str, ...] | None = None)
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Polychoric(Result):
-    """Polychoric correlations of ordered items (see :func:`polychoric`)."""
+    """Polychoric correlations of ordered items, or with ``ordered=`` the mixed matrix of
+    ordinal and continuous variables (see :func:`polychoric`)."""
 
     rho: pd.DataFrame
-    thresholds: pd.DataFrame        # item, threshold (1-based), value
+    thresholds: pd.DataFrame        # item, threshold (1-based), value — ordinal items only
     n_obs: int
     n_dropped: int
     method: str
@@ -723,45 +764,94 @@ class Polychoric(Result):
     zero_cell_pairs: pd.DataFrame   # item_1, item_2, n_zero_cells
     wls_obs: pd.Series | None       # method="lavaan": thresholds then polychorics (lavaan's order)
     gamma: pd.DataFrame | None      # method="lavaan": N × ACOV of wls_obs (lavInspect(fit, "gamma"))
+    continuous: tuple[str, ...] = ()                # variables not named in ordered=
+    continuous_moments: pd.DataFrame | None = None  # variable, mean, variance (÷ N, as lavaan)
     warnings: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         return self.rho.copy()
 
 
-def polychoric(data: pd.DataFrame, items: Any = None, *, smooth: bool = True, method: str = "lavaan",
-               acov: bool = True, max_categories: int = 10) -> Polychoric:
-    """Polychoric correlation matrix and thresholds of ordered (Likert-type) items.
+def _ordinal_block(prep: _Codes, method: str, acov: bool, msgs: list[str], max_categories: int
+                   ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """Thresholds, polychoric matrix, NACOV (lavaan, when asked), pair indices and tables of the ordinal items."""
+    codes, names = prep.codes, prep.names
+    if method != "psych":
+        return _polychoric_core(codes, names, msgs, acov=acov)
+    p = len(names)
+    values = np.stack([prep.levels[j][codes[:, j]] for j in range(p)], axis=1)
+    _check_psych_span(values, max_categories)
+    rho, tau, ii, jj = _psych_rho(codes, values, names, msgs)
+    r = np.eye(p)
+    r[ii, jj] = r[jj, ii] = rho
+    ncat = codes.max(axis=0) + 1
+    return [t[np.isfinite(t)] for t in tau], r, None, ii, jj, _tables(codes, ii, jj, int(ncat.max()))
+
+
+def _zero_cells(freq: np.ndarray, codes: np.ndarray, ii: np.ndarray, jj: np.ndarray, names: tuple[str, ...],
+                msgs: list[str]) -> pd.DataFrame:
+    """The ordinal pairs whose cross-table has empty cells (and a message when there are any)."""
+    ncat = codes.max(axis=0) + 1
+    zero = np.array([int((freq[q, :ncat[ii[q]], :ncat[jj[q]]] == 0).sum()) for q in range(len(ii))], dtype=int)
+    hit = np.flatnonzero(zero)
+    if len(hit):
+        shown = [f"{names[jj[q]]}×{names[ii[q]]} ({zero[q]})" for q in hit]
+        msgs.append(f"{len(hit)} of {len(ii)} item pairs have empty cells in their cross-table: {preview(shown)}. "
+                    "The estimates are still ML (lavaan adds nothing), but sparse tables make them unstable. Fix: "
+                    "merge rare categories if many cells are empty.")
+    return pd.DataFrame({"item_1": [names[jj[q]] for q in hit], "item_2": [names[ii[q]] for q in hit],
+                         "n_zero_cells": zero[hit]})
+
+
+def polychoric(data: pd.DataFrame, items: Any = None, *, ordered: Any = None, smooth: bool = True,
+               method: str = "lavaan", acov: bool | None = None, max_categories: int = 10) -> Polychoric:
+    """Polychoric correlation matrix and thresholds of ordered (Likert-type) items; with
+    ``ordered=``, the mixed matrix of ordinal and continuous variables (polyserial correlations).
 
     Parameters
     ----------
     data
         Respondents × items, integer category codes (NaN = missing). Rows with any missing
-        answer among the items are left out (listwise; ``n_dropped`` says how many).
+        value among the variables used are left out (listwise, lavCor's default; ``n_dropped``
+        says how many).
     items
         Column names to use (default: every column).
+    ordered
+        ``None`` or ``True`` (default): every item is ordinal. A list of column names (lavaan's
+        ``lavCor(data, ordered = c(...))``): those are ordinal and the others continuous; the
+        matrix then holds Pearson correlations between continuous variables, polyserial ones
+        between a continuous and an ordinal variable (see :func:`govsurvey.polyserial`) and
+        polychoric ones between ordinal items. Names not in ``items`` are ignored.
     smooth
         If the matrix is not positive definite, apply psych's ``cor.smooth`` (eigenvalues below
         1e-12 raised, rescaled to a correlation matrix) and warn; ``smoothed`` records it.
     method
         ``"lavaan"`` (default): lavaan's two-step ML estimate (``lavCor(x, ordered=)``), each
-        correlation solved to 1e-12 within [−0.999, 0.999]; also gives ``wls_obs`` and ``gamma``.
-        ``"psych"``: psych::polychoric's numbers (its Brent search stops at tolerance ε^¼ ≈ 1.2e-4,
-        so it differs from lavaan by up to ~2e-5; psych's ``correct = .5`` when items differ in
-        their number of categories).
+        correlation solved to 1e-12 within [−0.999, 0.999] (polyserial: [−0.995, 0.995]); also
+        gives ``wls_obs`` and ``gamma`` for ordinal items. ``"ml"``: the same, except that every
+        case enters the polyserial likelihoods (lavaan 0.6.14 leaves out cases whose density ×
+        probability is below √ε, which ties its estimate to the unit of the continuous variable;
+        a warning says when that happens); identical to ``"lavaan"`` without continuous
+        variables. ``"psych"``: psych::polychoric's numbers
+        (its Brent search stops at tolerance ε^¼ ≈ 1.2e-4, so it differs from lavaan by up to
+        ~2e-5; psych's ``correct = .5`` when items differ in their number of categories) and
+        psych::polyserial's ad hoc estimate for continuous × ordinal pairs — psych::mixedCor's
+        matrix when every ordinal item has 3 to 8 categories without a gap.
     acov
-        With ``method="lavaan"``, compute ``wls_obs`` and ``gamma`` (Muthén 1984). Cheap.
+        ``wls_obs`` and ``gamma`` (Muthén 1984), with ``method="lavaan"``: default (``None``) when
+        every item is ordinal. Cheap. Not available for mixed data: ``acov=True`` there raises
+        :class:`~govsurvey.SpecificationError`.
     max_categories
-        Items with more distinct values are refused as continuous (polyserial correlations are
-        not supported).
+        Ordinal items with more distinct values are refused as continuous.
 
     Returns
     -------
     Polychoric
-        ``rho`` (item × item DataFrame), ``thresholds`` (``item``, ``threshold``, ``value``),
-        ``n_obs``, ``n_dropped``, ``zero_cell_pairs`` (pairs whose table has empty cells),
-        ``wls_obs`` (Series labelled ``A1|t1`` … ``A2~~A1`` …), ``gamma`` (labelled DataFrame),
-        ``warnings``.
+        ``rho`` (variable × variable DataFrame, in the data's column order), ``thresholds``
+        (``item``, ``threshold``, ``value``, ordinal items), ``n_obs``, ``n_dropped``,
+        ``zero_cell_pairs`` (ordinal pairs whose table has empty cells), ``wls_obs`` (Series
+        labelled ``A1|t1`` … ``A2~~A1`` …), ``gamma`` (labelled DataFrame), ``continuous`` (names)
+        and ``continuous_moments`` (``variable``, ``mean``, ``variance`` ÷ N), ``warnings``.
 
     Notes
     -----
@@ -772,75 +862,71 @@ def polychoric(data: pd.DataFrame, items: Any = None, *, smooth: bool = True, me
     adds anything to them (except one empty cell in a 2 × 2 table, which gets 0.5 keeping the
     margins) nor warns — here a :class:`DataWarning` lists the pairs. ``wls_obs`` and ``gamma``
     follow lavaan's order: thresholds item by item, then ρ by column of the lower triangle.
+    Continuous variables are standardised with their ML mean and variance; their Pearson
+    correlations are lavaan's; the polyserial estimates are lavaan's ``lav_bvmix`` two-step ML
+    (:mod:`govsurvey.psychometrics.polyserial`), all continuous × ordinal pairs solved at once.
 
     References
     ----------
-    Olsson (1979), Psychometrika 44, 443–460; Muthén (1984), Psychometrika 49, 115–132;
-    Jöreskog (1994), Psychometrika 59, 381–389; Genz (2004), Statistics and Computing 14, 251–260.
+    Olsson (1979), Psychometrika 44, 443–460; Olsson, Drasgow & Dorans (1982), Psychometrika
+    47, 337–347; Muthén (1984), Psychometrika 49, 115–132; Jöreskog (1994), Psychometrika 59,
+    381–389; Genz (2004), Statistics and Computing 14, 251–260.
 
     Examples
     --------
     >>> import govsurvey as gs
     >>> rng = np.random.default_rng(0)
-    >>> z = rng.multivariate_normal([0, 0], [[1, .6], [.6, 1]], size=2000)
-    >>> items = pd.DataFrame(np.digitize(z, [-1.0, 0.0, 0.8]) + 1, columns=["q1", "q2"])
+    >>> z = rng.multivariate_normal([0, 0, 0], [[1, .6, .4], [.6, 1, .3], [.4, .3, 1]], size=2000)
+    >>> items = pd.DataFrame(np.digitize(z[:, :2], [-1.0, 0.0, 0.8]) + 1, columns=["q1", "q2"])
     >>> pc = gs.polychoric(items)      # In R: lavaan::lavCor(items, ordered = c("q1", "q2"))
     >>> round(float(pc.rho.loc["q1", "q2"]), 1)
     0.6
     >>> pc.thresholds.shape
     (6, 3)
+    >>> items["score"] = 10 + 3 * z[:, 2]          # a continuous variable
+    >>> mixed = gs.polychoric(items, ordered=["q1", "q2"])   # lavCor(items, ordered = c("q1", "q2"))
+    >>> mixed.continuous, round(float(mixed.rho.loc["score", "q1"]), 1)
+    (('score',), 0.4)
     """
-    method = choice(method, "method", ("lavaan", "psych"), where="polychoric")
+    method = choice(method, "method", ("lavaan", "ml", "psych"), where="polychoric")
     max_categories = whole_number(max_categories, "max_categories", low=2)
-    prep = _prepare(data, items, "polychoric", max_categories)
-    names, codes = prep.names, prep.codes
-    msgs = list(prep.warnings)
-    p = len(names)
-    ii, jj = _pair_index(p)
-    wls = gamma = None
-    if method == "lavaan":
-        th, r, nacov, ii, jj, freq = _polychoric_core(codes, names, msgs, acov=acov)
-    else:
-        values = np.stack([prep.levels[j][codes[:, j]] for j in range(p)], axis=1)
-        _check_psych_span(values, max_categories)
-        rho, tau, ii, jj = _psych_rho(codes, values, names, msgs)
-        r = np.eye(p)
-        r[ii, jj] = r[jj, ii] = rho
-        th = [t[np.isfinite(t)] for t in tau]
-        ncat = codes.max(axis=0) + 1
-        freq = _tables(codes, ii, jj, int(ncat.max()))
-        nacov = None
-    ncat = codes.max(axis=0) + 1
-    zero = np.array([int((freq[q, :ncat[ii[q]], :ncat[jj[q]]] == 0).sum()) for q in range(len(ii))])
-    hit = np.flatnonzero(zero)
-    zero_pairs = pd.DataFrame({"item_1": [names[jj[q]] for q in hit], "item_2": [names[ii[q]] for q in hit],
-                               "n_zero_cells": zero[hit]})
-    if len(hit):
-        shown = [f"{names[jj[q]]}×{names[ii[q]]} ({zero[q]})" for q in hit]
-        msgs.append(f"{len(hit)} of {len(ii)} item pairs have empty cells in their cross-table: {preview(shown)}. "
-                    "The estimates are still ML (lavaan adds nothing), but sparse tables make them unstable. Fix: "
-                    "merge rare categories if many cells are empty.")
+    prep = _prepare(data, items, "polychoric", max_categories, ordered)
+    if prep.continuous:
+        from govsurvey.psychometrics.polyserial import _check_acov, _mixed_matrix
+        _check_acov(acov, prep.continuous)
+    names, msgs = prep.names, list(prep.warnings)
+    want_acov = method != "psych" and not prep.continuous and acov is not False
+    th, r, nacov, ii, jj, freq = _ordinal_block(prep, method, want_acov, msgs, max_categories)
+    zero_pairs = _zero_cells(freq, prep.codes, ii, jj, names, msgs)
+    moments = None
+    if prep.continuous:
+        r, moments = _mixed_matrix(prep, r, method, msgs)
     smoothed = False
     r_raw = r.copy()
     if smooth:
         r, smoothed = cor_smooth(r)
         if smoothed:
-            msgs.append("The polychoric matrix was not positive definite; it was smoothed with psych's cor.smooth "
+            kind = "mixed correlation" if prep.continuous else "polychoric"
+            msgs.append(f"The {kind} matrix was not positive definite; it was smoothed with psych's cor.smooth "
                         "(eigenvalues below 1e-12 raised, rescaled to a correlation matrix). Fix: check for redundant "
                         "items or sparse tables.")
     for m in msgs:
         warnings.warn(m, DataWarning, stacklevel=2)
-    th_names = [f"{names[j]}|t{k + 1}" for j in range(p) for k in range(len(th[j]))]
+    p = len(names)
     thresholds = pd.DataFrame({"item": [names[j] for j in range(p) for _ in th[j]],
                                "threshold": [k + 1 for j in range(p) for k in range(len(th[j]))],
                                "value": np.concatenate(th)})
+    wls = gamma = None
     if nacov is not None:
-        labels = th_names + [f"{names[i]}~~{names[j]}" for i, j in zip(ii, jj)]
+        labels = [f"{names[j]}|t{k + 1}" for j in range(p) for k in range(len(th[j]))]
+        labels += [f"{names[i]}~~{names[j]}" for i, j in zip(ii, jj)]
         wls = pd.Series(np.concatenate(th + [r_raw[ii, jj]]), index=labels, name="wls_obs")   # as estimated
         gamma = pd.DataFrame(nacov, index=labels, columns=labels)
-    return Polychoric(rho=pd.DataFrame(r, index=list(names), columns=list(names)), thresholds=thresholds,
-                      n_obs=int(codes.shape[0]), n_dropped=prep.n_dropped, method=method, smoothed=smoothed,
-                      zero_cell_pairs=zero_pairs, wls_obs=wls, gamma=gamma, warnings=tuple(msgs))
+    every = list(prep.all_names)
+    return Polychoric(rho=pd.DataFrame(r, index=every, columns=every), thresholds=thresholds,
+                      n_obs=int(prep.codes.shape[0]), n_dropped=prep.n_dropped, method=method, smoothed=smoothed,
+                      zero_cell_pairs=zero_pairs, wls_obs=wls, gamma=gamma, continuous=prep.continuous,
+                      continuous_moments=moments, warnings=tuple(msgs))
 
 
 # --------------------------------------------------------------------------------------------
