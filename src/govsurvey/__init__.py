@@ -1,7 +1,7 @@
 """govsurvey — survey and mixed-methods research on grass-roots public-health emergency governance.
 
 The package follows the data: instrument → data → screening → scoring → psychometrics →
-models → qualitative → integration → report → cli.
+models → qualitative → integration (and evaluation indices) → report → cli.
 
 >>> import govsurvey as gs
 >>> inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
@@ -43,11 +43,16 @@ from govsurvey.psychometrics import (
     marker_test, omega, parallel_analysis, reliability, sem,
 )
 from govsurvey.psychometrics import (
-    OrdinalReliability, OrdinalSampleStats, Polychoric, ordinal_reliability, ordinal_sample_stats, polychoric,
+    OrdinalReliability, OrdinalSampleStats, Polychoric, Polyserial, ordinal_reliability, ordinal_sample_stats, polychoric,
+    polyserial,
 )
 from govsurvey.moments import Moments
 from govsurvey.results import Result
 from govsurvey.integration import capacity_gaps, joint_display, link_codes
+from govsurvey.evaluation import (
+    AHP, TOPSIS, Delphi, FuzzyEvaluation, GreyRelational, ObjectiveWeights, ahp, combine_weights, critic_weights, delphi,
+    entropy_weights, fuzzy_evaluation, grey_relational, objective_weights, topsis,
+)
 from govsurvey.qualitative import Agreement, CodedInterviews, code_matrix, cooccurrence, intercoder_agreement, quotes
 from govsurvey.scoring import reverse_code, score, score_importance
 from govsurvey.screening import LittleTest, MissingReport, Screening, missing_report, screen
@@ -104,6 +109,23 @@ __all__ = [
     "ContentValidity",
     "polychoric",
     "Polychoric",
+    "polyserial",
+    "Polyserial",
+    "delphi",
+    "Delphi",
+    "ahp",
+    "AHP",
+    "entropy_weights",
+    "critic_weights",
+    "objective_weights",
+    "ObjectiveWeights",
+    "combine_weights",
+    "topsis",
+    "TOPSIS",
+    "grey_relational",
+    "GreyRelational",
+    "fuzzy_evaluation",
+    "FuzzyEvaluation",
     "ordinal_sample_stats",
     "OrdinalSampleStats",
     "ordinal_reliability",

@@ -4,3 +4,12 @@ objective weights from the survey (entropy, CRITIC), and ranking or grading of u
 
 This stage comes after scoring and sits beside :mod:`govsurvey.integration`.
 """
+
+from govsurvey.evaluation.ahp import AHP, ahp
+from govsurvey.evaluation.delphi import Delphi, delphi
+from govsurvey.evaluation.fuzzy import FuzzyEvaluation, fuzzy_evaluation
+from govsurvey.evaluation.ranking import TOPSIS, GreyRelational, grey_relational, topsis
+from govsurvey.evaluation.weights import ObjectiveWeights, combine_weights, critic_weights, entropy_weights, objective_weights
+
+__all__ = ["AHP", "ahp", "Delphi", "delphi", "FuzzyEvaluation", "fuzzy_evaluation", "TOPSIS", "topsis", "GreyRelational",
+           "grey_relational", "ObjectiveWeights", "objective_weights", "entropy_weights", "critic_weights", "combine_weights"]
