@@ -242,13 +242,20 @@ def test_correlations_table_and_sentence(studies):
 def test_mixed_sections_translate_result_keys(studies):
     res = studies["zh"]
     gaps = _tables(_blocks(res, "capacity_gaps"))[0].frame
-    assert set(gaps["象限"]) <= {"重点改进区", "继续保持区", "低优先区", "过度投入区"}
+    assert {q.removesuffix("（临界）") for q in gaps["象限"]} <= {"重点改进区", "继续保持区", "低优先区", "过度投入区"}
+    gap_result = _outcome(res, "capacity_gaps").result.sort_values("gap", ascending=False)
+    assert [q.endswith("（临界）") for q in gaps["象限"]] == gap_result["quadrant_borderline"].tolist()
+    assert [s.startswith("是") for s in gaps["短板"]] == gap_result["shortfall"].tolist()
+    assert set(gaps["短板"]) <= {"否", "是（差距高于中位数）", "是（表现居后 1/3）", "是（差距高于中位数；表现居后 1/3）"}
     jd_blocks = _blocks(res, "joint_display")
     jd = _tables(jd_blocks)[0]
     assert set(jd.frame["整合判断"]) <= set(v[0] for v in mixed_sections.CONVERGENCE_NAMES.values())
+    assert set(jd.frame["短板"]) <= {"是", "否"}
     assert "量化信号" in jd.note and "Fetters" in jd.note and "Quantitative" not in jd.note
+    assert "中位数" in jd.note and "不参与判定" in jd.note and "重点改进区" not in jd.note
     en = _tables(_blocks(studies["en"], "capacity_gaps"))[0].frame
     assert "Concentrate here" in set(en["Quadrant"])
+    assert any(q.endswith(" (borderline)") for q in en["Quadrant"]) and "Yes (gap above median; performance in lowest third)" in set(en["Shortfall"])
 
 
 def test_link_codes_says_pooled_cells_are_not_independent(studies):

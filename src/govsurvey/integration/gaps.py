@@ -17,7 +17,8 @@ from govsurvey.data.options import choice, real_number, whole_number
 from govsurvey.errors import DataValidationError, DataWarning, SpecificationError, UnknownItemError, preview
 from govsurvey.qualitative.coded import CodedInterviews, quotes
 
-__all__ = ["capacity_gaps", "joint_display", "link_codes", "CONVERGENCE_RULE", "QUADRANTS"]
+__all__ = ["capacity_gaps", "joint_display", "link_codes", "shortfall_flags", "CONVERGENCE_RULE", "SHORTFALL_RULE",
+           "QUADRANT_RULE", "QUADRANTS", "DEFAULT_TOLERANCE"]
 
 QUADRANTS = {
     (True, False): "concentrate here",      # high importance, low performance
@@ -27,15 +28,36 @@ QUADRANTS = {
 }
 
 GAP_COLUMNS = ("gap", "ci_low", "ci_high", "p")
+SHORTFALL_COLUMNS = ("shortfall", "large_gap", "low_performance")
+
+#: Default half-width of the band around each quadrant axis, in pooled respondent-level SDs
+#: of that axis: a standardized difference below Cohen's (1988) "small" d = 0.2 is negligible.
+DEFAULT_TOLERANCE = 0.2
+
+SHORTFALL_RULE = (
+    "Quantitative signal: a dimension falls short when its gap (importance − performance, or target − performance) is "
+    "significantly above 0 (two-sided p < .05 with gap > 0) and large relative to the other dimensions analysed with it (within "
+    "each group with by=): its gap is above the median gap of the dimensions (large_gap), or its mean "
+    "performance is in their lowest tertile, at or below the 1/3 quantile of the dimensions' mean performance "
+    "(low_performance). A single dimension falls short on a significant gap alone. The importance–performance "
+    "quadrant is reported beside this decision and does not enter it."
+)
+
+QUADRANT_RULE = (
+    "Quadrants (Martilla & James, 1977) split at the grand means: the mean, over dimensions, of the dimension means of "
+    "importance and of performance. A dimension whose mean importance or mean performance lies within ± tolerance × "
+    "SD of its axis's grand mean, SD being the pooled respondent-level SD of that axis (the root mean of the "
+    "dimensions' variances; default tolerance 0.2, below Cohen's small effect), keeps the quadrant of its side of the "
+    "line but is flagged quadrant_borderline. With a target: 'below target' when the gap is significantly above 0, "
+    "borderline when the mean performance lies within ± tolerance × the pooled performance SD of the target."
+)
 
 CONVERGENCE_RULE = (
-    "Quantitative signal: a dimension falls short when its gap (importance − performance, or target − "
-    "performance) is significantly above 0 (p < .05) and it lies in the importance–performance quadrant "
-    "'concentrate here' (or, with a target, its gap is significant). Qualitative signal: among interviewees who "
-    "raised codes of the dimension, the share raising a barrier code — 'barrier' if ≥ 2/3, 'facilitator' if ≤ 1/3, "
-    "'mixed' between. convergence = silent (no interviewee raised the dimension); confirms (shortfall with barrier, "
-    "or no shortfall with facilitator); expands (mixed themes, which qualify the numbers); discordant (shortfall "
-    "with facilitator, or no shortfall with barrier). After Fetters, Curry & Creswell (2013)."
+    SHORTFALL_RULE + " " + QUADRANT_RULE + " Qualitative signal: among interviewees who raised codes of the dimension, the share raising a "
+    "barrier code — 'barrier' if ≥ 2/3, 'facilitator' if ≤ 1/3, 'mixed' between. convergence = silent (no interviewee "
+    "raised the dimension); confirms (shortfall with barrier, or no shortfall with facilitator); expands (mixed themes, "
+    "which qualify the numbers); discordant (shortfall with facilitator, or no shortfall with barrier). After Fetters, "
+    "Curry & Creswell (2013)."
 )
 
 
@@ -68,6 +90,7 @@ def capacity_gaps(
     by: str | pd.Series | None = None,
     ci: float = 0.95,
     dimensions: Sequence[str] | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> pd.DataFrame:
     """Per dimension: how far performance falls short of importance (or of a target).
 
@@ -83,16 +106,27 @@ def capacity_gaps(
         Instead of importance: a value (or one per dimension) the performance should reach;
         gap = target − mean, one-sample t test, d = gap / SD.
     by
-        A grouping column of ``scores`` (or a Series aligned with it) for per-group gaps.
+        A grouping column of ``scores`` (or a Series aligned with it) for per-group gaps;
+        shortfalls and quadrants are then decided among the dimensions of each group.
+    tolerance
+        Half-width of the band around each quadrant axis, in pooled respondent-level SDs of
+        that axis (the root mean of the dimensions' variances). Default 0.2: a dimension
+        closer to the line than Cohen's (1988) "small" standardized difference is flagged
+        ``quadrant_borderline``. See :data:`QUADRANT_RULE`.
 
     Returns
     -------
     DataFrame
         index dimension (and group): ``n``, ``mean``, ``importance`` or ``target``, ``gap``,
-        ``ci_low``, ``ci_high``, ``t``, ``p``, ``d`` and ``quadrant`` — the
-        importance–performance quadrant (Martilla & James, 1977) against the grand means of
-        importance and performance across dimensions: "concentrate here", "keep up the good
-        work", "low priority", "possible overkill".
+        ``ci_low``, ``ci_high``, ``t``, ``p``, ``d``; ``quadrant`` — the importance–performance
+        quadrant (Martilla & James, 1977) against the grand means of importance and
+        performance across dimensions: "concentrate here", "keep up the good work", "low
+        priority", "possible overkill" (with a target: "below target" when the gap is
+        significantly above 0, else "at or above target"); ``quadrant_borderline`` — a mean
+        within the tolerance band of an axis; and the shortfall decision of
+        :func:`shortfall_flags` (rule: :data:`SHORTFALL_RULE`): ``large_gap``,
+        ``low_performance`` and ``shortfall``, which the quadrant does not gate.
+        ``attrs["tolerance"]`` holds the tolerance used.
 
     Examples
     --------
@@ -103,28 +137,102 @@ def capacity_gaps(
     >>> gaps = gs.capacity_gaps(gs.score(clean, inst)[dims], importance=gs.score_importance(clean, inst))
     >>> gaps.sort_values("gap").index[-1] in ("reserves", "psych_support", "warning")
     True
+    >>> bool(gaps.loc["reserves", "shortfall"])
+    True
     """
     if (importance is None) == (target is None):
         raise SpecificationError("capacity_gaps needs exactly one of importance= or target=.")
     ci = real_number(ci, "ci", low=0, high=1, inclusive=False, what="a level", example=0.95, where="capacity_gaps")
+    tolerance = real_number(tolerance, "tolerance", low=0, high=1, what="a number of SDs", example=DEFAULT_TOLERANCE,
+                            where="capacity_gaps")
     if importance is not None and not isinstance(importance, pd.DataFrame):
         raise SpecificationError("capacity_gaps: importance= must be a DataFrame of importance ratings (gs.score_importance), "
                                  f"got {type(importance).__name__}.")
     dims = _dimension_columns(scores, dimensions if dimensions is not None else (list(importance.columns) if importance is not None else None))
     if by is not None:
-        return _gaps_by_group(scores, importance, target, by, ci, dims)
-    out = pd.DataFrame([_gap_row(scores, importance, target, dim, ci) for dim in dims]).set_index("dimension")
-    if importance is not None:
-        hi_imp = out["importance"] >= out["importance"].mean()
-        hi_perf = out["mean"] >= out["mean"].mean()
-        out["quadrant"] = [QUADRANTS[(bool(i), bool(p))] for i, p in zip(hi_imp, hi_perf)]
+        out = _gaps_by_group(scores, importance, target, by, ci, dims, tolerance)
     else:
-        out["quadrant"] = np.where((out["p"] < 0.05) & (out["gap"] > 0), "below target", "at or above target")
+        out = pd.DataFrame([_gap_row(scores, importance, target, dim, ci) for dim in dims]).set_index("dimension")
+        out = _add_quadrants(out, scores, importance, dims, tolerance)
+        out = out.join(shortfall_flags(out))
+    out.attrs["tolerance"] = tolerance
     return out
 
 
+def _pooled_sd(frame: pd.DataFrame, dims: list[str], what: str) -> float:
+    """The root mean of the dimensions' variances across respondents (one axis of the map)."""
+    variances = [_numeric(frame[d], f"{what}{d!r}").var(ddof=1) for d in dims]
+    return math.sqrt(float(np.nanmean(variances))) if not all(pd.isna(variances)) else float("nan")
+
+
+def _add_quadrants(out: pd.DataFrame, scores: pd.DataFrame, importance: pd.DataFrame | None, dims: list[str],
+                   tolerance: float) -> pd.DataFrame:
+    """``quadrant`` and ``quadrant_borderline`` (see :data:`QUADRANT_RULE`) for one group's rows."""
+    band_perf = tolerance * _pooled_sd(scores, dims, "")
+    if importance is None:
+        out["quadrant"] = np.where((out["p"] < 0.05) & (out["gap"] > 0), "below target", "at or above target")
+        out["quadrant_borderline"] = (out["mean"] - out["target"]).abs() <= band_perf
+        return out
+    band_imp = tolerance * _pooled_sd(importance.reindex(scores.index), dims, "importance ")
+    d_imp = out["importance"] - out["importance"].mean()
+    d_perf = out["mean"] - out["mean"].mean()
+    out["quadrant"] = [QUADRANTS[(bool(i >= 0), bool(p >= 0))] for i, p in zip(d_imp, d_perf)]
+    out["quadrant_borderline"] = (d_imp.abs() <= band_imp) | (d_perf.abs() <= band_perf)
+    return out
+
+
+def shortfall_flags(gaps: pd.DataFrame) -> pd.DataFrame:
+    """Which dimensions fall short, by :data:`SHORTFALL_RULE`, among the rows of ``gaps``.
+
+    Parameters
+    ----------
+    gaps
+        One analysis' dimensions (one group of ``capacity_gaps(by=...)``) with ``gap`` and
+        ``p``, and ``mean`` (mean performance) when known; without ``mean`` only the gap
+        criterion applies.
+
+    Returns
+    -------
+    DataFrame
+        same index: ``large_gap`` (gap above the median gap of the rows; always, for a single row), ``low_performance``
+        (mean ≤ the 1/3 quantile of the rows' means, linear interpolation) and
+        ``shortfall`` = gap > 0 and p < .05 and (large_gap or low_performance). With one row
+        both criteria hold, so a significant gap alone decides.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> g = pd.DataFrame({"gap": [1.9, 1.87, 0.6, 0.5, 0.4], "p": [1e-9, 1e-9, 1e-4, 0.2, 1e-3],
+    ...                   "mean": [2.5, 2.6, 3.8, 3.9, 4.0]}, index=list("ABCDE"))
+    >>> shortfall_flags(g)["shortfall"].tolist()
+    [True, True, True, False, False]
+    """
+    gap, p = _gap_column(gaps, "gap"), _gap_column(gaps, "p")
+    large = (gap > gap.median()) | (len(gap) == 1)
+    if "mean" in gaps.columns:
+        perf = _gap_column(gaps, "mean")
+        low = perf <= perf.quantile(1 / 3)
+    else:
+        low = pd.Series(False, index=gaps.index)
+    shortfall = (p < 0.05) & (gap > 0) & (large | low)
+    return pd.DataFrame({"large_gap": large, "low_performance": low, "shortfall": shortfall}, index=gaps.index)
+
+
+def _gap_column(gaps: pd.DataFrame, name: str) -> pd.Series:
+    """A numeric column of a gaps table; text that is not a number is an error."""
+    values = gaps[name]
+    if isinstance(values, pd.DataFrame):
+        raise DataValidationError(f"gaps: {name!r} names {values.shape[1]} columns. Fix: give every column a unique name.")
+    out = pd.to_numeric(values, errors="coerce")
+    bad = values[out.isna() & values.notna()]
+    if len(bad):
+        raise DataValidationError(f"gaps: column {name!r} has non-numeric values ({preview(sorted(set(map(str, bad))))}). "
+                                  "Fix: pass the result of gs.capacity_gaps.")
+    return out.astype(float)
+
+
 def _gaps_by_group(scores: pd.DataFrame, importance: pd.DataFrame | None, target: Any, by: Any, ci: float,
-                   dims: list[str]) -> pd.DataFrame:
+                   dims: list[str], tolerance: float) -> pd.DataFrame:
     """capacity_gaps per level of ``by`` (a column name or values aligned with the respondents)."""
     if isinstance(by, str):
         if by not in scores.columns:
@@ -140,7 +248,7 @@ def _gaps_by_group(scores: pd.DataFrame, importance: pd.DataFrame | None, target
     parts = []
     for level, idx in groups.groupby(groups, sort=True).groups.items():
         part = capacity_gaps(scores.loc[idx], importance=importance.reindex(idx) if importance is not None else None,
-                             target=target, ci=ci, dimensions=dims)
+                             target=target, ci=ci, dimensions=dims, tolerance=tolerance)
         part.insert(0, "group", level)
         parts.append(part.reset_index())
     if not parts:
@@ -189,9 +297,12 @@ def joint_display(gaps: pd.DataFrame, codes: CodedInterviews, *, by: str | None 
                   n_quotes: int = 2, pseudonymise: bool = True) -> pd.DataFrame:
     """A joint display: one row per capacity dimension, numbers beside interview themes.
 
-    Columns: ``gap``, ``ci_low``, ``ci_high``, ``p``, ``quadrant`` (from
-    :func:`capacity_gaps`); ``n_cases`` (interviewees), ``n_raised`` (who raised the
-    dimension), ``share_barrier`` (share of interviewees raising a barrier code for it),
+    Columns: ``gap``, ``ci_low``, ``ci_high``, ``p``, ``quadrant``,
+    ``quadrant_borderline``, ``shortfall``, ``large_gap`` and ``low_performance`` (from
+    :func:`capacity_gaps`; a table without the shortfall columns gets them from
+    :func:`shortfall_flags`, per group with ``by``); ``n_cases`` (interviewees),
+    ``n_raised`` (who raised the dimension), ``share_barrier`` (share of interviewees
+    raising a barrier code for it),
     ``barrier_share_of_raised``, ``themes`` (codes with the number of interviewees, most
     frequent first), ``quotes`` (``n_quotes`` exemplar quotes, pseudonymised) and
     ``convergence`` by the rule in :data:`CONVERGENCE_RULE`. Rows are ordered by gap, largest
@@ -223,6 +334,7 @@ def joint_display(gaps: pd.DataFrame, codes: CodedInterviews, *, by: str | None 
         return _joint_by_group(gaps, codes, by, coder=coder, n_quotes=n_quotes, pseudonymise=pseudonymise)
     from govsurvey.qualitative.coded import _primary
 
+    gaps = _with_shortfall(gaps)
     seg_all = _primary(codes, coder)
     n_cases = int(codes.segments["case"].nunique())
     book = codes.codebook.set_index("code")
@@ -232,6 +344,14 @@ def joint_display(gaps: pd.DataFrame, codes: CodedInterviews, *, by: str | None 
     out = pd.DataFrame(rows).set_index("dimension")
     out.attrs["rule"] = CONVERGENCE_RULE
     return out
+
+
+def _with_shortfall(gaps: pd.DataFrame) -> pd.DataFrame:
+    """``gaps`` with the columns of :func:`shortfall_flags` that it lacks (a table built by hand)."""
+    missing = [c for c in SHORTFALL_COLUMNS if c not in gaps.columns]
+    if not missing:
+        return gaps
+    return gaps.join(shortfall_flags(gaps)[missing])
 
 
 def _joint_by_group(gaps: pd.DataFrame, codes: CodedInterviews, by: str, **options: Any) -> pd.DataFrame:
@@ -266,7 +386,7 @@ def _joint_row(dim: str, g: pd.Series, codes: CodedInterviews, seg: pd.DataFrame
     share_raised = barrier_cases / raised if raised else float("nan")
     counts = seg.groupby("code")["case"].nunique().sort_values(ascending=False, kind="stable")
     themes = "; ".join(f"{c} ({k})" for c, k in counts.items())
-    shortfall = bool(g["p"] < 0.05 and g["gap"] > 0 and g.get("quadrant", "concentrate here") in ("concentrate here", "below target"))
+    shortfall = _flag(g["shortfall"])
     if not raised:
         qual, conv = "none", "silent"
     else:
@@ -278,10 +398,17 @@ def _joint_row(dim: str, g: pd.Series, codes: CodedInterviews, seg: pd.DataFrame
         q = quotes(codes, counts.index[0], n=n_quotes, pseudonymise=pseudonymise, coder=coder)
         quote_text = " | ".join(f"“{t}”（{c}）" for t, c in zip(q["text"], q["case"]))
     return {"dimension": dim, "gap": g["gap"], "ci_low": g["ci_low"], "ci_high": g["ci_high"], "p": g["p"],
-            "quadrant": g.get("quadrant", ""), "shortfall": shortfall, "n_cases": n_cases, "n_raised": int(raised),
+            "quadrant": g.get("quadrant", ""), "quadrant_borderline": _flag(g.get("quadrant_borderline")),
+            "shortfall": shortfall, "large_gap": _flag(g["large_gap"]), "low_performance": _flag(g["low_performance"]),
+            "n_cases": n_cases, "n_raised": int(raised),
             "share_barrier": barrier_cases / n_cases if n_cases else float("nan"),
             "barrier_share_of_raised": share_raised, "qualitative": qual, "themes": themes, "quotes": quote_text,
             "convergence": conv}
+
+
+def _flag(value: Any) -> bool:
+    """A table cell as a bool: True (Python or numpy) is True; False, missing or anything else is False."""
+    return isinstance(value, (bool, np.bool_)) and bool(value)
 
 
 def codes_subset(codes: CodedInterviews, mask: pd.Series) -> CodedInterviews | None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
+from govsurvey.integration.gaps import DEFAULT_TOLERANCE
 from govsurvey.report.document import Paragraph, fmt, fmt_p, p_eq
 from govsurvey.report.sections.results import ci_text, in_sentence
 
@@ -28,19 +30,30 @@ CONVERGENCE_NAMES = {"confirms": ("印证", "Confirms"), "expands": ("拓展", "
 QUALITATIVE_NAMES = {"barrier": ("以障碍为主", "mostly barriers"), "facilitator": ("以促进为主", "mostly facilitators"),
                      "mixed": ("障碍与促进并存", "mixed"), "none": ("未提及", "not raised")}
 RULE = (
-    "量化信号：差距（重要性 − 表现，或目标 − 表现）显著大于 0（p < .05）且位于重要性—表现分析的“重点改进区”"
-    "（设定目标值时，差距显著即可）的维度视为短板。质性信号：在提及该维度的受访者中，提及障碍类代码者的比例 ≥ 2/3 为"
+    "量化信号：差距（重要性 − 表现，或目标 − 表现）显著大于 0（p < .05），且相对其他维度较大——差距高于各维度差距的中位数，"
+    "或表现均值位于各维度表现的最低三分之一（不高于其 1/3 分位数）——的维度视为短板；分组分析时在组内比较，仅一个维度时差距显著即可。"
+    "重要性—表现象限与之并列报告，不参与判定。质性信号：在提及该维度的受访者中，提及障碍类代码者的比例 ≥ 2/3 为"
     "“以障碍为主”，≤ 1/3 为“以促进为主”，介于两者之间为“障碍与促进并存”。整合判断：未涉及（无受访者提及该维度）；"
     "印证（短板且以障碍为主，或非短板且以促进为主）；拓展（障碍与促进并存，对数字作出补充和限定）；不一致（短板而以促进为主，"
     "或非短板而以障碍为主）。参照 Fetters, Curry 与 Creswell（2013）。",
     "Quantitative signal: a dimension falls short when its gap (importance − performance, or target − performance) is "
-    "significantly above 0 (p < .05) and it lies in the 'concentrate here' quadrant of the importance–performance map (with a "
-    "target, a significant gap suffices). Qualitative signal: among interviewees who raised the dimension, the share raising a "
-    "barrier code — mostly barriers if ≥ 2/3, mostly facilitators if ≤ 1/3, mixed in between. Convergence: silent (no "
-    "interviewee raised the dimension); confirms (a shortfall with mostly barriers, or no shortfall with mostly facilitators); "
+    "significantly above 0 (p < .05) and large relative to the other dimensions: above the median gap of the "
+    "dimensions, or with mean performance in their lowest third (at or below the 1/3 quantile). Dimensions are compared "
+    "within each group; a single dimension falls short on a significant gap alone. The importance–performance quadrant "
+    "is reported beside this decision and does not enter it. Qualitative signal: among interviewees who raised the "
+    "dimension, the share raising a barrier code — mostly barriers if ≥ 2/3, mostly facilitators if ≤ 1/3, mixed in "
+    "between. Convergence: silent (no interviewee raised the dimension); confirms (a shortfall with mostly barriers, or no shortfall with mostly facilitators); "
     "expands (mixed themes, which qualify the numbers); discordant (a shortfall with mostly facilitators, or no shortfall with "
     "mostly barriers). After Fetters, Curry and Creswell (2013).",
 )
+SHORTFALL_NOTE = (
+    "短板：差距显著大于 0（p < .05），且差距高于各维度差距的中位数或表现居各维度最低三分之一；象限不参与判定。",
+    "Shortfall: a gap significantly above 0 (p < .05) that is above the median gap, or with performance in the "
+    "lowest third of the dimensions; the quadrant does not enter it.",
+)
+SHORTFALL_REASONS = {"large_gap": ("差距高于中位数", "gap above median"),
+                     "low_performance": ("表现居后 1/3", "performance in lowest third")}
+BORDERLINE = ("（临界）", " (borderline)")
 
 
 def _name(ctx, table: dict, key) -> str:
@@ -48,6 +61,40 @@ def _name(ctx, table: dict, key) -> str:
         return "—"
     pair = table.get(key)
     return pair[0 if ctx.zh else 1] if pair else key
+
+
+def _true(value) -> bool:
+    """A flag of the results (numpy or Python bool) as a bool; missing or anything else is False."""
+    return isinstance(value, (bool, np.bool_)) and bool(value)
+
+
+def _quadrant(ctx, r) -> str:
+    """The quadrant's name, marked borderline when a mean lies within the tolerance band of an axis."""
+    name = _name(ctx, QUADRANT_NAMES, r["quadrant"])
+    return name + BORDERLINE[0 if ctx.zh else 1] if _true(r.get("quadrant_borderline")) else name
+
+
+def _shortfall(ctx, r, reasons: bool = True) -> str:
+    """是／否 (Yes/No) with the criteria met, e.g. "是（差距高于中位数；表现居后 1/3）"."""
+    if "shortfall" not in r:
+        return "—"
+    if not _true(r["shortfall"]):
+        return ctx.text("否", "No")
+    met = [pair[0 if ctx.zh else 1] for key, pair in SHORTFALL_REASONS.items() if _true(r.get(key))]
+    why = ctx.text(f"（{'；'.join(met)}）", f" ({'; '.join(met)})") if met and reasons else ""
+    return ctx.text("是", "Yes") + why
+
+
+def _band_note(ctx, g: pd.DataFrame, has_imp: bool) -> str:
+    """The tolerance band of the quadrant lines (capacity_gaps' ``tolerance``, kept in the result's attrs)."""
+    tol = g.attrs.get("tolerance", DEFAULT_TOLERANCE)
+    small = ctx.text("（小于 Cohen 的“小”效应）", " (less than Cohen's small effect)") if tol <= 0.2 else ""
+    if has_imp:
+        return ctx.text(f"任一轴上与分界线的距离不超过该轴受访者层面合并标准差的 {tol:g} 倍{small}者标为“临界”，其象限仅供参考。",
+                        f"A dimension within {tol:g} pooled respondent SD of either line{small} is marked borderline: "
+                        "its quadrant is tentative.")
+    return ctx.text(f"表现均值与目标值的距离不超过表现合并标准差的 {tol:g} 倍{small}者标为“临界”。",
+                    f"A mean within {tol:g} pooled respondent SD of the target{small} is marked borderline.")
 
 
 def _text_or_dash(value) -> str:
@@ -61,13 +108,14 @@ def capacity_gaps(ctx, g, options) -> list:
     rows = [{t["construct"]: label(dim), ctx.text("表现（均值）", "Performance (mean)"): fmt(r["mean"], 2),
              ref: fmt(r["importance"] if has_imp else r["target"], 2), ctx.text("差距", "Gap"): fmt(r["gap"], 2),
              "95% CI": ci_text(r["ci_low"], r["ci_high"], 2), "t": fmt(r["t"], 2), "p": fmt_p(r["p"]), "d": fmt(r["d"], 2),
-             ctx.text("象限", "Quadrant"): _name(ctx, QUADRANT_NAMES, r["quadrant"])}
+             ctx.text("象限", "Quadrant"): _quadrant(ctx, r), ctx.text("短板", "Shortfall"): _shortfall(ctx, r)}
             for dim, r in g.sort_values("gap", ascending=False).iterrows()]
     note = ctx.text("差距 = 重要性 − 表现（配对 t 检验）；d = 差距均值 / 差距标准差（配对数据的 Cohen's d）；象限以各维度重要性均值与表现均值的总平均为分界"
                     "（Martilla & James, 1977）。" if has_imp else "差距 = 目标值 − 表现（单样本 t 检验）；d = 差距均值 / 差距标准差。",
                     "Gap = importance − performance (paired t test); d = mean gap / SD of the gap (Cohen's d for paired data); quadrants split at the grand "
                     "means of importance and performance across dimensions (Martilla & James, 1977)." if has_imp else
                     "Gap = target − performance (one-sample t test); d = mean gap / SD of the gap.")
+    note += ctx.text("", " ") + _band_note(ctx, g, has_imp) + ctx.text("", " ") + SHORTFALL_NOTE[0 if ctx.zh else 1]
     n = _n_span(g["n"]) if "n" in g else ""
     if n:
         note = f"n = {n}{ctx.text('；', '; ')}{note}"
@@ -95,13 +143,26 @@ def _gap_sentence(ctx, g: pd.DataFrame, has_imp: bool) -> str:
              f"{ctx.text('）', ')')}" for d, r in top.iterrows()]
     zh = f"{len(g)} 个维度中有 {len(sig)} 个的差距显著大于 0（p < .05）。差距最大的是" + "、".join(items) + "。"
     en = f"Of {len(g)} dimensions, {len(sig)} have a gap significantly above zero (p < .05). The largest gaps are in " + "; ".join(items) + "."
+    if "shortfall" in g.columns:
+        zh, en = _shortfall_sentence(g, label, zh, en)
     if has_imp:
-        focus = [label(d) for d, r in g.iterrows() if r["quadrant"] == "concentrate here"]
+        focus = [label(d) + (BORDERLINE[0 if ctx.zh else 1] if _true(r.get("quadrant_borderline")) else "")
+                 for d, r in g.iterrows() if r["quadrant"] == "concentrate here"]
         if focus:
-            zh += "位于重点改进区（重要性高于平均而表现低于平均）的维度是" + "、".join(focus) + "，应作为能力建设的优先方向。"
-            en += (" In the 'concentrate here' quadrant (importance above and performance below the average) lie "
-                   + ", ".join(focus) + ": the first candidates for capacity building.")
+            zh += "位于重点改进区（重要性高于平均而表现低于平均）的维度是" + "、".join(focus) + "。"
+            en += " In the 'concentrate here' quadrant (importance above and performance below the average) lie " + ", ".join(focus) + "."
     return ctx.text(zh, en)
+
+
+def _shortfall_sentence(g: pd.DataFrame, label, zh: str, en: str) -> tuple[str, str]:
+    """The dimensions that fall short (capacity_gaps' ``shortfall``), largest gap first, appended in both languages."""
+    short = [label(d) for d, r in g.sort_values("gap", ascending=False).iterrows() if _true(r["shortfall"])]
+    if not short:
+        return (zh + "按短板判定规则（见表注），没有维度构成短板。",
+                en + " By the shortfall rule (table note), no dimension falls short.")
+    return (zh + "按短板判定规则（见表注），构成短板的是" + "、".join(short) + "，应作为能力建设的优先方向。",
+            en + " By the shortfall rule (table note), " + ", ".join(short) + (" falls" if len(short) == 1 else " fall")
+            + " short: the first candidates for capacity building.")
 
 
 def code_matrix(ctx, cm, options) -> list:
@@ -168,6 +229,7 @@ def _themes(ctx, value) -> str:
 def joint_display(ctx, jd, options) -> list:
     label, t = ctx.label, ctx.t
     rows = [{t["construct"]: label(d), ctx.text("差距", "Gap"): fmt(r["gap"], 2),
+             ctx.text("短板", "Shortfall"): _shortfall(ctx, r, reasons=False),
              ctx.text("障碍提及比例", "Barrier share"): fmt(r["barrier_share_of_raised"], 2, bounded=True),
              ctx.text("主要主题（提及人数）", "Themes (interviewees)"): _themes(ctx, r["themes"]),
              ctx.text("典型引语", "Quotes"): _text_or_dash(r.get("quotes")),
