@@ -10,6 +10,7 @@ loadings sum positive and ordered by variance explained, as psych does.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -503,44 +504,89 @@ def bartlett(items: pd.DataFrame, *, missing: str = "listwise") -> Bartlett:
     return Bartlett(chi2=float(chi2), df=int(df), p_value=float(special.chdtrc(df, chi2)), n_obs=n, n_obs_rule=data.n_rule())
 
 
-def minres1_batch(r: np.ndarray, *, iters: int = 2000, tol: float = 1e-12) -> np.ndarray:
-    """One-factor minres communalities for a stack of correlation matrices (b × p × p),
-    solved together by the principal-axis fixed point (the minres stationary point)."""
-    b, p, _ = r.shape
-    inv = np.linalg.inv(r)
-    h = 1 - 1 / np.einsum("bii->bi", inv)
+def _minres1_loss(r: np.ndarray, l: np.ndarray) -> np.ndarray:
+    """Σ_{i≠j} (r_ij − l_i l_j)² for a stack of loading vectors."""
+    e = r - l[:, :, None] * l[:, None, :]
+    return (e ** 2).sum(axis=(1, 2)) - (np.einsum("bii->bi", e) ** 2).sum(axis=1)
+
+
+def _minres1_step(r: np.ndarray, l: np.ndarray, mu: np.ndarray, bound: float) -> np.ndarray:
+    """A damped projected Newton step on the one-factor minres loss: gradient
+    g_i = −4Σ_{j≠i}(r_ij − l_i l_j)l_j, Hessian H_ii = 4Σ_{j≠i}l_j², H_ik = −4r_ik + 8l_i l_k;
+    loadings at the bound that the gradient pushes outward are held; H is shifted to be
+    positive definite (Levenberg–Marquardt, ``mu`` relative to its diagonal)."""
+    p = l.shape[1]
     eye = np.eye(p, dtype=bool)
+    e = r - l[:, :, None] * l[:, None, :]
+    e[:, eye] = 0.0
+    g = -4 * np.einsum("bij,bj->bi", e, l)
+    hess = -4 * r + 8 * l[:, :, None] * l[:, None, :]
+    hess[:, eye] = 4 * ((l ** 2).sum(axis=1)[:, None] - l ** 2)
+    held = (np.abs(l) >= bound - 1e-15) & (np.sign(l) * g < 0)
+    hess = np.where(held[:, :, None] | held[:, None, :], 0.0, hess)
+    hess[:, eye] += held
+    g = np.where(held, 0.0, g)
+    low = np.linalg.eigvalsh(hess)[:, 0]
+    shift = 1.01 * np.maximum(-low, 0) + mu * (1 + np.abs(hess[:, eye]).max(axis=1))
+    step = np.linalg.solve(hess + shift[:, None, None] * np.eye(p), -g[:, :, None])[:, :, 0]
+    return np.clip(l + step, -bound, bound), np.abs(g).max(axis=1)
+
+
+def minres1_batch(r: np.ndarray, *, iters: int = 200, tol: float = 1e-12) -> np.ndarray:
+    """One-factor minres communalities h = l² for a stack of correlation matrices (b × p × p):
+    the loadings minimising Σ_{i≠j}(r_ij − l_i l_j)² with l_i² ≤ 1 − LOWER (psych's bound on the
+    uniquenesses), all members together by damped projected Newton steps from the principal-
+    axis start (R with the SMCs on its diagonal). At an interior solution this is the fixed
+    point of the principal-axis iteration (Σ_{j≠i} r_ij l_j = l_i Σ_{j≠i} l_j²), reached in tens
+    of steps where that iteration needs thousands on weak scales and noise; a step is kept
+    only where it lowers the loss, and a member stops when the loss no longer falls (relative
+    ``tol``) with a vanishing gradient. On noise a member can end in another local minimum
+    than a longer principal-axis run would: the loss is then at least as low."""
+    b, p, _ = r.shape
+    eye = np.eye(p, dtype=bool)
+    bound = math.sqrt(1 - LOWER)
+    m = r.copy()
+    m[:, eye] = 1 - 1 / np.einsum("bii->bi", np.linalg.inv(r))
+    vals, vecs = np.linalg.eigh(m)
+    l = np.clip(vecs[:, :, -1] * np.sqrt(np.maximum(vals[:, -1:], 0)), -bound, bound)
+    loss = _minres1_loss(r, l)
+    mu = np.full(b, 1e-4)
+    active = np.ones(b, dtype=bool)
     for _ in range(iters):
-        m = r.copy()
-        m[:, eye] = h
-        vals, vecs = np.linalg.eigh(m)
-        new = np.minimum(vecs[:, :, -1] ** 2 * np.maximum(vals[:, -1:], 0), 1 - LOWER)
-        done = np.abs(new - h).max() < tol
-        h = new
-        if done:
+        a = np.flatnonzero(active)
+        if not a.size:
             break
-    return h
+        cand, grad = _minres1_step(r[a], l[a], mu[a], bound)
+        new = _minres1_loss(r[a], cand)
+        better = new <= loss[a]
+        rel = (loss[a] - new) / np.maximum(loss[a], 1e-300)
+        l[a[better]], loss[a[better]] = cand[better], new[better]
+        mu[a] = np.where(better, np.maximum(mu[a] / 10, 1e-12), mu[a] * 10)
+        done = (better & (rel <= tol) & (grad < 1e-9)) | (mu[a] > 1e8)
+        active[a[done]] = False
+    return l ** 2
 
 
-def _fa_values_batch(r: np.ndarray, *, iters: int = 500, tol: float = 1e-10) -> np.ndarray:
+def null_correlations(rng: np.random.Generator, b: int, n: int, p: int) -> np.ndarray:
+    """``b`` correlation matrices of ``n`` independent standard-normal cases on ``p`` variables,
+    drawn through their centred cross-products, which are Wishart(n − 1, I): by Bartlett's
+    decomposition W = AAᵀ, A lower triangular with A_ii = √χ²(n − 1 − i) and N(0, 1) below the
+    diagonal (Bartlett, 1933) — p(p + 1)/2 draws per matrix instead of n·p, the same
+    distribution as psych::fa.parallel's simulated data."""
+    a = np.zeros((b, p, p))
+    rows, cols = np.tril_indices(p, -1)
+    a[:, rows, cols] = rng.standard_normal((b, len(rows)))
+    a[:, np.arange(p), np.arange(p)] = np.sqrt(rng.chisquare(n - 1 - np.arange(p), size=(b, p)))
+    w = a @ a.transpose(0, 2, 1)
+    d = np.sqrt(np.einsum("bii->bi", w))
+    return w / (d[:, :, None] * d[:, None, :])
+
+
+def _fa_values_batch(r: np.ndarray) -> np.ndarray:
     """Eigenvalues of R with one-factor minres communalities on the diagonal, for a
     stack of correlation matrices (psych::fa.parallel's "fa" values), solved together."""
-    b, p, _ = r.shape
-    inv = np.linalg.inv(r)
-    h = 1 - 1 / np.einsum("bii->bi", inv)  # SMC start
-    eye = np.eye(p, dtype=bool)
-    for _ in range(iters):
-        m = r.copy()
-        m[:, eye] = h
-        vals, vecs = np.linalg.eigh(m)
-        new = vecs[:, :, -1] ** 2 * np.maximum(vals[:, -1:], 0)
-        new = np.minimum(new, 1 - LOWER)
-        if np.abs(new - h).max() < tol:
-            h = new
-            break
-        h = new
     m = r.copy()
-    m[:, eye] = h
+    m[:, np.eye(r.shape[1], dtype=bool)] = minres1_batch(r)
     return np.sort(np.linalg.eigvalsh(m), axis=1)[:, ::-1]
 
 
@@ -566,7 +612,7 @@ def parallel_analysis(items: pd.DataFrame, *, n_iter: int = 100, seed: int | Non
     matrix with one-factor minres communalities on its diagonal; for components, of the
     correlation matrix itself. The suggested number is how many observed eigenvalues
     exceed their simulated counterparts before the first that does not. All simulated
-    matrices are computed together (batched cross-products and eigendecompositions).
+    matrices are drawn and solved together (:func:`null_correlations`, :func:`minres1_batch`).
 
     Examples
     --------
@@ -584,16 +630,7 @@ def parallel_analysis(items: pd.DataFrame, *, n_iter: int = 100, seed: int | Non
     r = data.factor_cor("parallel_analysis")
     check_positive_definite(r, data.names, "parallel_analysis")
     n, p = data.n_psych, data.k   # pairwise: psych::fa.parallel simulates nrow(x) cases
-    rng = np.random.default_rng(seed)
-    sims = []
-    for start in range(0, n_iter, 64):
-        b = min(64, n_iter - start)
-        z = rng.standard_normal((b, n, p))
-        z -= z.mean(axis=1, keepdims=True)
-        c = np.einsum("bni,bnj->bij", z, z)
-        d = np.sqrt(np.einsum("bii->bi", c))
-        sims.append(c / (d[:, :, None] * d[:, None, :]))
-    sim = np.concatenate(sims)
+    sim = null_correlations(np.random.default_rng(seed), n_iter, n, p)
     obs_fa = _fa_values_batch(r[None])[0]
     sim_fa = np.quantile(_fa_values_batch(sim), quantile, axis=0)
     obs_pc = np.sort(np.linalg.eigvalsh(r))[::-1]
