@@ -26,6 +26,15 @@ Workloads
   gs.cfa(missing="fiml"), with estimator ML and MLR, vs lavaan's cfa(missing="ml") when
   Rscript is on the PATH, timed inside R (only the cfa() calls); the χ² of both tools are
   printed side by side, so the comparison is of the same fit (``--only fiml_cfa`` runs it alone);
+- bootstrap grid (issue 20: no cliffs on weak scales): gs.reliability(n_boot=1000) — alpha and
+  omega CIs — on six five-point items at alpha ≈ 0, .3, .6, .9 and n = 100, 1,000, 10,000, beside
+  pingouin.cronbach_alpha in a 1,000-resample loop (and psych::alpha(n.iter = 1000), timed in R,
+  at n = 1,000 when Rscript is on the PATH); gs.mediation(n_boot=5000) at a·b = 0, .04, .16 and
+  the same n, beside pingouin.mediation_analysis at n = 1,000; printed as a table with the worst
+  cell over the best per n (``--only grid`` runs it alone);
+- evaluation indices, 12 communities × 30 five-point items × 600 respondents: entropy weights +
+  TOPSIS with 2,000-resample CIs (respondents resampled within communities) vs pandas'
+  groupby.sample + pymcdm in a loop;
 - ordinal, psych's bfi data (tests/reference/data/bfi.csv: the 2,436 complete rows of the 25
   six-point items A1..O5): gs.polychoric vs lavaan's lavCor(ordered=), and the five-factor
   gs.cfa(ordered=True) (WLSMV) vs lavaan's cfa(ordered=, estimator="WLSMV"), in interleaved
@@ -408,11 +417,127 @@ cat(sprintf("%.17g", c(median(t[1, ]), median(t[2, ]), fitMeasures(b, "chisq.sca
             return None
 
 
+def _scale(rng: np.random.Generator, n: int, alpha: float, k: int = 6) -> pd.DataFrame:
+    """k five-point items of one factor whose population alpha is about ``alpha``."""
+    lam = np.sqrt(alpha / (k - (k - 1) * alpha)) if alpha > 0 else 0.0
+    x = lam * rng.standard_normal(n)[:, None] + rng.standard_normal((n, k))
+    return pd.DataFrame(np.clip(np.round(x * 1.1 + 3), 1, 5), columns=[f"q{i}" for i in range(1, k + 1)])
+
+
+def _r_alpha_boot(data: pd.DataFrame, repeat: int) -> float | None:
+    """psych::alpha(x, n.iter = 1000) timed inside R (median of ``repeat``), or None without R."""
+    if not shutil.which("Rscript"):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.csv"
+        data.to_csv(path, index=False)
+        code = (f"suppressMessages(library(psych)); x <- read.csv('{path.as_posix()}'); ts <- c(); "
+                f"for (i in 1:{repeat}) {{ t0 <- proc.time()[[3]]; invisible(suppressWarnings(alpha(x, n.iter = 1000))); "
+                "ts <- c(ts, proc.time()[[3]] - t0) }; cat(median(ts), '\\n')")
+        out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, timeout=900)
+        try:
+            return float(out.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return None
+
+
+def grid(repeat: int) -> list[tuple]:
+    """Reliability and mediation bootstraps over scale quality and n; prints its own table."""
+    import pingouin as pg
+
+    import govsurvey as gs
+
+    rng = np.random.default_rng(5)
+    rows, table = [], []
+    for n in (100, 1_000, 10_000):
+        cells = []
+        for alpha in (0.0, 0.3, 0.6, 0.9):
+            data = _scale(rng, n, alpha)
+            gs.reliability(data, n_boot=50, seed=1)
+            ours = timed(lambda: gs.reliability(data, n_boot=1000, seed=1), repeat)
+
+            def loop(data=data, n=n):
+                r = np.random.default_rng(1)
+                return [pg.cronbach_alpha(data.iloc[r.integers(0, n, n)])[0] for _ in range(1000)]
+
+            theirs = timed(loop, 1)
+            r_time = _r_alpha_boot(data, max(1, repeat // 2)) if n == 1_000 else None
+            cells.append(ours)
+            table.append((f"reliability(n_boot=1000), n = {n:,}, alpha ≈ {alpha:.1f}", ours, theirs, r_time))
+        rows.append((f"reliability(n_boot=1000), n = {n:,}: worst cell (alpha 0–.9)", max(cells),
+                     f"worst ÷ best cell: {max(cells) / min(cells):.1f}×", float("nan")))
+    for n in (100, 1_000, 10_000):
+        cells = []
+        for ab in (0.0, 0.2, 0.4):
+            x = rng.normal(size=n)
+            m = ab * x + rng.normal(size=n)
+            df = pd.DataFrame({"x": x, "m": m, "y": ab * m + 0.2 * x + rng.normal(size=n)})
+            gs.mediation(df, x="x", m="m", y="y", n_boot=100, seed=0)
+            ours = timed(lambda: gs.mediation(df, x="x", m="m", y="y", n_boot=5000, seed=1), repeat)
+            theirs = (timed(lambda: pg.mediation_analysis(data=df, x="x", m="m", y="y", n_boot=5000, seed=1), 1)
+                      if n == 1_000 else float("nan"))
+            cells.append(ours)
+            table.append((f"mediation(n_boot=5000), n = {n:,}, a·b = {ab * ab:.2f}", ours, theirs, None))
+        rows.append((f"mediation(n_boot=5000), n = {n:,}: worst cell (a·b 0–.16)", max(cells),
+                     f"worst ÷ best cell: {max(cells) / min(cells):.1f}×", float("nan")))
+    print(f"{'bootstrap grid cell':<52}{'govsurvey s':>12}{'pingouin loop s':>17}{'ratio':>8}{'R psych s':>11}")
+    for name, ours, theirs, r_time in table:
+        ratio = f"{theirs / ours:.1f}×" if np.isfinite(theirs) else ""
+        print(f"{name:<52}{ours:>12.3f}{(f'{theirs:.3f}' if np.isfinite(theirs) else ''):>17}{ratio:>8}"
+              f"{(f'{r_time:.3f}' if r_time else ''):>11}")
+    return rows
+
+
+def community_likert(n_units: int = 12, n_items: int = 30, per_unit: int = 50, seed: int = 1) -> pd.DataFrame:
+    """Five-point answers of per_unit respondents in each of n_units communities (a community level per item)."""
+    rng = np.random.default_rng(seed)
+    site = np.repeat([f"社区{u:02d}" for u in range(n_units)], per_unit)
+    level = rng.normal(scale=0.5, size=(n_units, n_items))[np.repeat(np.arange(n_units), per_unit)]
+    codes = np.clip(np.rint(3 + level + rng.normal(size=(n_units * per_unit, n_items))), 1, 5)
+    return pd.DataFrame(codes, columns=[f"q{j:02d}" for j in range(n_items)]).assign(site=site)
+
+
+def evaluation(repeat: int) -> list[tuple]:
+    from pymcdm.methods import TOPSIS
+    from pymcdm.normalizations import vector_normalization
+    from pymcdm.weights import entropy_weights as pymcdm_entropy
+
+    import govsurvey as gs
+
+    data = community_likert()              # 12 communities × 30 items × 600 respondents
+    items = [c for c in data.columns if c != "site"]
+    types = np.ones(len(items))
+    gs.topsis(data, by="site", n_boot=50, seed=0)   # warm-up
+
+    def ours_fixed():
+        return gs.topsis(data, gs.entropy_weights(data, by="site"), by="site", n_boot=2000, seed=1)
+
+    def theirs(recompute: bool):
+        # what a user would otherwise write: resample respondents within each community with pandas, take the
+        # community means, then pymcdm's entropy weights and TOPSIS — 2,000 times
+        rng = np.random.default_rng(1)
+        w = pymcdm_entropy(data.groupby("site")[items].mean().to_numpy())
+        body = TOPSIS(vector_normalization)
+        out = []
+        for _ in range(2000):
+            sample = data.groupby("site", group_keys=False).sample(frac=1.0, replace=True, random_state=rng)
+            m = sample.groupby("site")[items].mean().to_numpy()
+            out.append(body(m, pymcdm_entropy(m) if recompute else w, types))
+        return np.quantile(np.array(out), [0.025, 0.975], axis=0)
+
+    fixed = timed(ours_fixed, repeat)
+    recomputed = timed(lambda: gs.topsis(data, "entropy", by="site", n_boot=2000, seed=1), repeat)
+    return [("entropy + TOPSIS, 2,000-resample CIs, 12 units × 30 × 600 resp.", fixed,
+             "pandas groupby.sample + pymcdm TOPSIS in a loop", timed(lambda: theirs(False), 1)),
+            ("  same, entropy weights recomputed in every resample", recomputed,
+             "pandas groupby.sample + pymcdm entropy + TOPSIS, loop", timed(lambda: theirs(True), 1))]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--skip-big", action="store_true", help="skip the 10-million-row workloads")
-    ap.add_argument("--only", choices=["near_duplicates", "fiml_cfa", "ordinal"], help="run one workload alone")
+    ap.add_argument("--only", choices=["near_duplicates", "fiml_cfa", "ordinal", "grid", "evaluation"], help="run one workload alone")
     args = ap.parse_args()
     repeat = 3 if args.quick else 5
     if args.only == "near_duplicates":
@@ -421,9 +546,13 @@ def main() -> None:
         rows = fiml_cfa(repeat)
     elif args.only == "ordinal":
         rows = ordinal(repeat)
+    elif args.only == "grid":
+        rows = grid(repeat)
+    elif args.only == "evaluation":
+        rows = evaluation(repeat)
     else:
         rows = (pipeline(repeat) + alpha_bootstrap(repeat) + mediation(repeat) + ols(repeat) + near_duplicates(repeat)
-                + fiml_cfa(repeat) + ordinal(repeat))
+                + fiml_cfa(repeat) + ordinal(repeat) + grid(repeat) + evaluation(repeat))
     if not args.skip_big and not args.only:
         rows += moments_big(max(2, repeat // 2))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}, numpy {np.__version__}")
