@@ -705,7 +705,11 @@ class Model:
         dsig, dmu = self.derivatives(theta, g, imp)
         z = (gd.x - imp["mu"]) @ inv
         t1 = np.einsum("ij,aji->a", inv, dsig)
-        quad = np.einsum("ip,apq,iq->ia", z, dsig, z, optimize=True)
+        # zᵢᵀ (∂Σ/∂θ_a) zᵢ for all cases and parameters: one BLAS product Z · [∂Σ/∂θ_1 … ∂Σ/∂θ_q]
+        # (N × p times p × qp), then a row-wise dot with Z
+        q, p = dsig.shape[0], self.p
+        zd = (z @ dsig.transpose(1, 0, 2).reshape(p, q * p)).reshape(len(z), q, p)
+        quad = np.einsum("naq,nq->na", zd, z)
         return -0.5 * (t1[None, :] - quad) + z @ dmu.T
 
 

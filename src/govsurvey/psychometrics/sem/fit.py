@@ -252,6 +252,24 @@ def _baseline_fmin(pt: ParTable, groups: list[GroupData]) -> float:
     return float(total)
 
 
+def _baseline_scaling(pt: ParTable, groups: list[GroupData], b_df: float, trace_h1: float | None = None) -> float:
+    """The independence model's Yuan–Bentler scaling factor with complete data, in closed form:
+    its parameters are each variable's own variance (and mean), so A is diagonal and
+    tr(A⁻¹B) = Σ_g Σ_j ½(m4_gj/σ⁴_gj − 1) (+ 1 per free mean), m4 the fourth central moment and
+    σ² the ML variance; c_b = (tr₁ − tr_b)/df_b as for the model (:func:`_robust`)."""
+    x = set(pt.ov_x)
+    keep = [j for j, v in enumerate(pt.ov) if v not in x]
+    trace_b = 0.0
+    for gd in groups:
+        dev = gd.x[:, keep] - gd.x[:, keep].mean(axis=0)
+        dev2 = dev * dev
+        var = dev2.mean(axis=0)
+        trace_b += float(np.sum(0.5 * ((dev2 * dev2).mean(axis=0) / var ** 2 - 1))) + (len(keep) if pt.meanstructure else 0)
+    if trace_h1 is None:
+        trace_h1 = sum(h1_trace(gd, pt.meanstructure) for gd in groups)
+    return (trace_h1 - trace_b) / b_df if b_df > 0 else float("nan")
+
+
 def _baseline(pt: ParTable, groups: list[GroupData], cls: type[Model] = Model) -> tuple[Model, np.ndarray, float]:
     """The independence model: variances (and means) free; fixed.x covariates kept as they are."""
     rows: list[Row] = []
@@ -614,11 +632,14 @@ def fit_model(
     extra: dict[str, Any] = {"iterations": info["iterations"], "missing": {**missing_info, "n_used": n}}
     sat = Saturated(pt, groups) if fiml and (estimator == "MLR" or df > 0) else None
     if estimator == "MLR":
-        trace_h1 = sat.first_order()[0] if fiml else None
+        trace_h1 = sat.first_order()[0] if fiml else sum(h1_trace(gd, pt.meanstructure) for gd in groups)
         # under FIML the information above is the observed one: its inverse is the sandwich's A⁻¹
         vcov, c = _robust(m, theta, df, trace_h1, a_inv=n * vcov_ml if fiml else None)
-        bm, btheta, _ = _baseline(pt, groups, FimlModel if fiml else Model)
-        _, cb = _robust(bm, btheta, b_df, trace_h1)
+        if fiml:
+            bm, btheta, _ = _baseline(pt, groups, FimlModel)
+            _, cb = _robust(bm, btheta, b_df, trace_h1)
+        else:
+            cb = _baseline_scaling(pt, groups, b_df, trace_h1)
         fit.update({
             "chisq_scaled": chisq / c, "df_scaled": float(df), "pvalue_scaled": float(stats.chi2.sf(chisq / c, df)),
             "chisq_scaling_factor": c, "baseline_chisq_scaled": b_chisq / cb, "baseline_chisq_scaling_factor": cb,
