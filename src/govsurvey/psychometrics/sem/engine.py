@@ -705,12 +705,27 @@ class Model:
         dsig, dmu = self.derivatives(theta, g, imp)
         z = (gd.x - imp["mu"]) @ inv
         t1 = np.einsum("ij,aji->a", inv, dsig)
-        # zᵢᵀ (∂Σ/∂θ_a) zᵢ for all cases and parameters: one BLAS product Z · [∂Σ/∂θ_1 … ∂Σ/∂θ_q]
-        # (N × p times p × qp), then a row-wise dot with Z
-        q, p = dsig.shape[0], self.p
-        zd = (z @ dsig.transpose(1, 0, 2).reshape(p, q * p)).reshape(len(z), q, p)
-        quad = np.einsum("naq,nq->na", zd, z)
-        return -0.5 * (t1[None, :] - quad) + z @ dmu.T
+        return -0.5 * (t1[None, :] - self._casewise_quad(z, imp, g)) + z @ dmu.T
+
+    def _casewise_quad(self, z: np.ndarray, imp: dict, g: int) -> np.ndarray:
+        """zᵢᵀ (∂Σ/∂θ_a) zᵢ for every case i and parameter a from the structure of ∂Σ (as in
+        :meth:`derivatives`): a path A_kl gives F b_k c_lᵀ + its transpose, so 2(z·Fb_k)(z·c_l);
+        a (co)variance S_kl gives Fb_k Fb_lᵀ (+ transpose), so (2 −δ_kl)(z·Fb_k)(z·Fb_l) —
+        N × v products instead of N × p² per parameter."""
+        fb, b, s = imp["FB"], imp["B"], imp["S"]
+        u = z @ fb                                 # N × v: z·(FB)_k
+        cz = z @ (b @ s @ fb.T).T                  # N × v: z·c_l
+        ix = self.index[g]
+        free = ix["par"] >= 0
+        kind, ii, jj, par = ix["kind"][free], ix["i"][free], ix["j"][free], ix["par"][free]
+        vals = np.zeros((len(z), len(kind)))
+        paths = kind <= 1
+        vals[:, paths] = 2 * u[:, ii[paths]] * cz[:, jj[paths]]
+        cov = kind == 2
+        vals[:, cov] = np.where(ii[cov] == jj[cov], 1.0, 2.0) * u[:, ii[cov]] * u[:, jj[cov]]
+        onehot = np.zeros((len(par), self.q))       # rows sharing a parameter (equality) add up
+        onehot[np.arange(len(par)), par] = 1.0
+        return vals @ onehot
 
 
 def duplication(p: int) -> np.ndarray:
