@@ -88,6 +88,17 @@ def test_ordinal_unordered_categorical_outcome_uses_its_categories(housing):
     assert fit.deviance == pytest.approx(REF["ordinal_housing"]["deviance"], rel=R_REL)
 
 
+def test_ordinal_refuses_a_continuous_outcome_with_a_fix():
+    """A scale score as the outcome would give one threshold per distinct value (and minutes of
+    optimisation on a few hundred cases): refused, pointing to gs.regress."""
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({"score": rng.normal(size=200).round(2), "x": rng.normal(size=200)})
+    with pytest.raises(gs.DataValidationError, match=r"distinct values.*gs\.regress"):
+        gs.ordinal("score ~ x", data)
+    eleven = data.assign(score=np.clip(np.round(data["score"] * 2 + 5), 0, 10))       # a 0–10 rating still fits
+    assert gs.ordinal("score ~ x", eleven).table.shape[0] >= 1
+
+
 def test_logistic_factor_outcome_second_category_is_one(hs):
     """glm(factor(school, levels=c('Pasteur','Grant-White')) ~ x1 + x4 + x7, family=binomial):
     the second category (Grant-White, alphabetically first) is the event."""

@@ -477,6 +477,10 @@ def _fit_ordered(model):
     return polished if ok else fit
 
 
+#: The most outcome categories gs.ordinal accepts (a 0–10 rating has 11; 21 would be a score).
+MAX_ORDINAL_LEVELS = 20
+
+
 def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     """Proportional-odds (cumulative logit) regression, as ``MASS::polr``:
     logit P(Y ≤ k) = ζ_k − xᵀβ. Thresholds appear in ``table`` as ``"k|k+1"`` rows.
@@ -525,6 +529,11 @@ def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     levels = levels_in_order(mf.data[yname])      # an ordered Categorical keeps Low < Medium < High
     if len(levels) < 3:
         raise DataValidationError(f"ordinal: the outcome {yname!r} has {len(levels)} levels; use gs.logistic for two.")
+    if len(levels) > MAX_ORDINAL_LEVELS:
+        raise DataValidationError(
+            f"ordinal: the outcome {yname!r} has {len(levels)} distinct values; an ordinal regression estimates a threshold "
+            f"between every two of them, which is meant for ordered categories (at most {MAX_ORDINAL_LEVELS}). Fix: for a "
+            "continuous outcome or a scale score use gs.regress; otherwise recode the outcome into ordered categories.")
     frame = mf.data.copy()
     frame[yname] = pd.Categorical(frame[yname], categories=levels, ordered=True)
     y, x = _design(parsed, frame.assign(**{yname: frame[yname].cat.codes}))
