@@ -58,3 +58,11 @@ def write_yaml(tmp_path):
 @pytest.fixture
 def mini(write_yaml) -> gs.Instrument:
     return gs.load_instrument(write_yaml(MINIMAL))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Doctests (the docstrings' examples, most of which load the bundled study) count as slow:
+    ``-m "not slow"`` leaves them out of the quick loop; CI runs them."""
+    for item in items:
+        if isinstance(item, pytest.DoctestItem):
+            item.add_marker(pytest.mark.slow)

@@ -14,6 +14,8 @@ import govsurvey as gs
 from govsurvey.cli import app
 from govsurvey.study import Study
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 

@@ -187,6 +187,7 @@ def study_runs(tmp_path_factory):
     return {lang: Study.from_yaml(_spec(folder, CM, lang)).run() for lang in ("zh", "en")}
 
 
+@pytest.mark.slow
 def test_study_runs_common_method(study_runs):
     res = study_runs["zh"]
     assert not res.failures

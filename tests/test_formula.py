@@ -99,6 +99,7 @@ def guarded(frame, tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("formula", ATTACKS)
 def test_attacks_are_refused_before_anything_runs(formula, frame, guarded):
     for fit in (lambda f: gs.regress(f, frame), lambda f: gs.logistic(f, frame), lambda f: gs.ordinal(f, frame),
@@ -314,6 +315,7 @@ def test_the_forbidden_pattern_catches_what_it_should():
         assert not FORBIDDEN.search(fine), fine
 
 
+@pytest.mark.slow
 def test_huge_or_deep_formulas_are_specification_errors_not_crashes():
     assert len(parse_formula("y ~ " + " + ".join(f"x{i}" for i in range(3000))).terms) == 3000
     for text in ("y ~ " + "(" * 3000 + "x" + ")" * 3000, "y ~ " + "- " * 5000 + "1", "y ~ I(" + "+".join(["x"] * 5000) + ")",

@@ -369,6 +369,7 @@ def test_wenjuanxing_response_number_is_an_id(times):
     assert df["visits"].tolist() == [1.0, 2.0]
 
 
+@pytest.mark.slow
 def test_a_small_xlsx_with_a_500_mb_cell_is_refused_within_10_s_and_1_gb(tmp_path):
     """The original bomb: a ~0.5 MB workbook whose one inline cell unpacks to 500 MB (it aborted
     the process with std::bad_alloc). Read in a fresh interpreter, measured: < 10 s, < 1 GB."""

@@ -19,6 +19,8 @@ from govsurvey.cli import app
 from govsurvey.data.outputs import LOCK, MANIFEST
 from govsurvey.study import Study
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 EXAMPLE = gs.datasets.example_dir()
 runner = CliRunner()
 

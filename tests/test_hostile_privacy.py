@@ -20,6 +20,8 @@ import pytest
 
 import govsurvey as gs
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 # every form that must not survive: names, their other forms, a phone number and an address
 SECRETS = ["何秀英", "秀英", "何书记", "何 秀英", "张建国", "建国", "张主任", "王丽", "王阿姨", "13812345678", "幸福路12号"]
 T1 = "受访者：何秀英。何书记说物资不够。何 秀英补充：秀英也觉得口罩不够。"

@@ -11,6 +11,8 @@ import govsurvey as gs
 from govsurvey.report.document import Table, build_document, fmt
 from govsurvey.study import Study
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "analyses" / "example.yaml"
 

@@ -62,6 +62,7 @@ def _assert_same(table: pd.DataFrame, reference: pd.DataFrame) -> None:
 
 
 # ------------------------------------------------------------------------- matching units
+@pytest.mark.slow
 def test_numeric_sites_with_the_instruments_labels_give_the_named_result(named, sites, codes, reference, site_labels):
     assert set(site_labels.values()) == set(sites) and all(isinstance(k, int) for k in site_labels)
     with warnings.catch_warnings():

@@ -267,6 +267,7 @@ def test_an_item_named_like_a_pattern_column_is_refused():
 # properties
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_permuting_rows_or_columns_changes_nothing(seed):

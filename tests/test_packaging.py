@@ -5,6 +5,10 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -34,6 +34,8 @@ from hypothesis import strategies as st
 
 import govsurvey as gs
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 RAN: Counter[str] = Counter()
 N_TARGET = 10_000
 NAMES = ["x1", "x2", "x3", "x4", "x5", "x6"]

@@ -254,6 +254,7 @@ def test_code_matrix_and_cooccurrence(codes_csv):
 
 
 # -------------------------------------------------------------------------------- privacy
+@pytest.mark.slow
 def test_no_interviewee_name_in_any_output_unless_asked(inst, xlsx_data, files, codes_csv, names):
     raw = gs.read_codes(files["segments"], codebook=files["codebook"], cases=files["cases"], pseudonymise=False)
     texts_with_names = [t for t in raw.segments["text"] if any(n in t for n in names)]

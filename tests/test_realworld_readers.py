@@ -206,6 +206,7 @@ def test_id_by_name_seq_and_no_id_is_said(tmp_path):
 
 
 # ------------------------------------------------------------------ the bundled example study
+@pytest.mark.slow
 def test_example_study_excludes_the_same_respondents_from_xlsx_csv_and_sav():
     inst = gs.load_instrument(gs.datasets.instrument_path("community_phe_survey"))
     files = gs.datasets.example_files()

@@ -12,6 +12,8 @@ import govsurvey as gs
 from govsurvey.report.document import Paragraph, Table, build_document, fmt
 from govsurvey.study import Study
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "analyses" / "example.yaml"
 CAPTION = {"zh": "各维度信度", "en": "Reliability by construct"}

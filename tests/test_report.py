@@ -14,6 +14,8 @@ import pytest
 import govsurvey as gs
 from govsurvey.study import Study
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = gs.datasets.example_dir()
 HOSTILE_LABEL = '<script>alert("label")</script></table>我相信社区居委会'

@@ -19,6 +19,8 @@ docx = pytest.importorskip("docx")
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 EXAMPLE = gs.datasets.example_dir()
 TEXT_WIDTH = Cm(TEXT_WIDTH_CM)
 TWIPS_EMU = 635

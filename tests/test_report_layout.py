@@ -28,6 +28,8 @@ from test_report import EXAMPLE, _chromium, _spec
 import govsurvey as gs
 from govsurvey.study import Study
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 MM = 72 / 25.4                     # points per millimetre
 SIDE_MARGIN = 15 * MM              # the template's @page margins (left and right, portrait and landscape)
 FOOTER = 20 * MM                   # bottom margin, where the page number sits

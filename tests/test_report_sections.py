@@ -20,6 +20,8 @@ from govsurvey.report.sections import mixed as mixed_sections
 from govsurvey.report.sections import results as result_sections
 from govsurvey.study import Study
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 EXAMPLE = gs.datasets.example_dir()
 RESULT_KEYS = ("descriptives", "correlations", "compare_groups[0]", "compare_groups[1]", "regressions[0]", "regressions[1]",
                "multilevel[0]", "mediation[0]", "moderation[0]")

@@ -15,6 +15,8 @@ import pytest
 from govsurvey.report.document import Figure, Heading, Paragraph, Table, build_document
 from govsurvey.study import Study
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "analyses" / "example.yaml"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 import govsurvey as gs
 
@@ -38,6 +39,7 @@ def test_interviews_are_consistent(files):
     assert (reserves["code"] == "物资储备不足").sum() > (reserves["code"] == "物资调配及时").sum()
 
 
+@pytest.mark.slow
 def test_write_example_study(tmp_path, inst):
     names = gs.datasets.write_example_study(tmp_path, seed=3)
     for path in names.values():

@@ -9,12 +9,15 @@ import textwrap
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from govsurvey.cli import app
 from test_properties_api import hostile_frames
+
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
 
 runner = CliRunner()
 

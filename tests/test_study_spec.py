@@ -22,6 +22,8 @@ from govsurvey.cli import app
 from govsurvey.study import REGISTRY, Analysis, Study, register, unregister
 from govsurvey.study.options import option
 
+pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = gs.datasets.example_dir()
 runner = CliRunner()

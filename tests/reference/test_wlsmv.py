@@ -78,6 +78,7 @@ def test_ordinal_options_are_checked():
         gs.cfa(data, model, ordered=True, estimator="wlsmv")
 
 
+@pytest.mark.slow
 def test_study_spec_cfa_ordered_runs_wlsmv_and_the_report_says_so(tmp_path):
     """``cfa: {ordered: true}`` in a study: WLSMV on complete cases, the table note names the
     estimator and N, GFI/AGFI are not claimed (not defined for WLSMV)."""
