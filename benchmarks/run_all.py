@@ -32,6 +32,8 @@ Workloads
   at n = 1,000 when Rscript is on the PATH); gs.mediation(n_boot=5000) at a·b = 0, .04, .16 and
   the same n, beside pingouin.mediation_analysis at n = 1,000; printed as a table with the worst
   cell over the best per n (``--only grid`` runs it alone);
+- start-up: a fresh interpreter importing govsurvey vs one importing pandas (the goal: at most
+  0.2 s more), and `govsurvey --help` (goal < 0.5 s);
 - evaluation indices, 12 communities × 30 five-point items × 600 respondents: entropy weights +
   TOPSIS with 2,000-resample CIs (respondents resampled within communities) vs pandas'
   groupby.sample + pymcdm in a loop;
@@ -488,6 +490,27 @@ def grid(repeat: int) -> list[tuple]:
     return rows
 
 
+def startup(repeat: int) -> list[tuple]:
+    """Fresh-interpreter timings: import pandas, import govsurvey, and the CLI's --help."""
+    exe = sys.executable
+    cli = str(Path(exe).with_name("govsurvey"))
+
+    def run(args: list[str]) -> float:
+        times = []
+        for _ in range(max(repeat, 5)):
+            t0 = time.perf_counter()
+            subprocess.run(args, capture_output=True, check=True)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    t_pandas = run([exe, "-c", "import pandas"])
+    t_gs = run([exe, "-c", "import govsurvey"])
+    rows = [("import govsurvey (fresh interpreter)", t_gs, "import pandas (fresh interpreter)", t_pandas)]
+    if Path(cli).exists():
+        rows.append(("govsurvey --help", run([cli, "--help"]), "", float("nan")))
+    return rows
+
+
 def community_likert(n_units: int = 12, n_items: int = 30, per_unit: int = 50, seed: int = 1) -> pd.DataFrame:
     """Five-point answers of per_unit respondents in each of n_units communities (a community level per item)."""
     rng = np.random.default_rng(seed)
@@ -537,7 +560,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--skip-big", action="store_true", help="skip the 10-million-row workloads")
-    ap.add_argument("--only", choices=["near_duplicates", "fiml_cfa", "ordinal", "grid", "evaluation"], help="run one workload alone")
+    ap.add_argument("--only", choices=["near_duplicates", "fiml_cfa", "ordinal", "grid", "evaluation", "startup"], help="run one workload alone")
     args = ap.parse_args()
     repeat = 3 if args.quick else 5
     if args.only == "near_duplicates":
@@ -550,9 +573,11 @@ def main() -> None:
         rows = grid(repeat)
     elif args.only == "evaluation":
         rows = evaluation(repeat)
+    elif args.only == "startup":
+        rows = startup(repeat)
     else:
         rows = (pipeline(repeat) + alpha_bootstrap(repeat) + mediation(repeat) + ols(repeat) + near_duplicates(repeat)
-                + fiml_cfa(repeat) + ordinal(repeat) + grid(repeat) + evaluation(repeat))
+                + fiml_cfa(repeat) + ordinal(repeat) + grid(repeat) + evaluation(repeat) + startup(repeat))
     if not args.skip_big and not args.only:
         rows += moments_big(max(2, repeat // 2))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}, numpy {np.__version__}")
