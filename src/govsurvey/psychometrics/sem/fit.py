@@ -266,7 +266,7 @@ def _baseline_scaling(pt: ParTable, groups: list[GroupData], b_df: float, trace_
         var = dev2.mean(axis=0)
         trace_b += float(np.sum(0.5 * ((dev2 * dev2).mean(axis=0) / var ** 2 - 1))) + (len(keep) if pt.meanstructure else 0)
     if trace_h1 is None:
-        trace_h1 = sum(h1_trace(gd, pt.meanstructure) for gd in groups)
+        trace_h1 = saturated_trace(pt, groups)
     return (trace_h1 - trace_b) / b_df if b_df > 0 else float("nan")
 
 
@@ -309,9 +309,23 @@ def _robust(model: Model, theta: np.ndarray, df: int, trace_h1: float | None = N
     a_inv, trace_h0, b0 = robust_trace(model, theta, a_inv)
     vcov = a_inv @ b0 @ a_inv / n
     if trace_h1 is None:
-        trace_h1 = sum(h1_trace(gd, model.pt.meanstructure) for gd in model.groups)
+        trace_h1 = saturated_trace(model.pt, model.groups)
     c = (trace_h1 - trace_h0) / df if df > 0 else float("nan")
     return vcov, float(c)
+
+
+def saturated_trace(pt: ParTable, groups: list[GroupData]) -> float:
+    """tr(A₁⁻¹B₁) of the unrestricted model with complete data. With fixed.x covariates their
+    own moments are no parameters of either model (lavaan's conditional H1), so the covariates'
+    share — the same trace over the covariates alone — is left out."""
+    x = [pt.ov.index(v) for v in pt.ov_x]
+    total = 0.0
+    for gd in groups:
+        total += h1_trace(gd, pt.meanstructure)
+        if x:
+            sub = GroupData(x=gd.x[:, x], n=gd.n, mean=gd.mean[x], cov=gd.cov[np.ix_(x, x)])
+            total -= h1_trace(sub, pt.meanstructure)
+    return total
 
 
 def _std_batch(model: Model, thetas: np.ndarray) -> np.ndarray:
@@ -632,7 +646,7 @@ def fit_model(
     extra: dict[str, Any] = {"iterations": info["iterations"], "missing": {**missing_info, "n_used": n}}
     sat = Saturated(pt, groups) if fiml and (estimator == "MLR" or df > 0) else None
     if estimator == "MLR":
-        trace_h1 = sat.first_order()[0] if fiml else sum(h1_trace(gd, pt.meanstructure) for gd in groups)
+        trace_h1 = sat.first_order()[0] if fiml else saturated_trace(pt, groups)
         # under FIML the information above is the observed one: its inverse is the sandwich's A⁻¹
         vcov, c = _robust(m, theta, df, trace_h1, a_inv=n * vcov_ml if fiml else None)
         if fiml:
@@ -640,12 +654,14 @@ def fit_model(
             _, cb = _robust(bm, btheta, b_df, trace_h1)
         else:
             cb = _baseline_scaling(pt, groups, b_df, trace_h1)
+        scaled = chisq / c if df > 0 else chisq        # a saturated model has no scaling factor (lavaan: NA)
         fit.update({
-            "chisq_scaled": chisq / c, "df_scaled": float(df), "pvalue_scaled": float(stats.chi2.sf(chisq / c, df)),
+            "chisq_scaled": scaled, "df_scaled": float(df),
+            "pvalue_scaled": float(stats.chi2.sf(scaled, df)) if df > 0 else float("nan"),
             "chisq_scaling_factor": c, "baseline_chisq_scaled": b_chisq / cb, "baseline_chisq_scaling_factor": cb,
         })
         fit.update(_robust_indices(chisq, df, c, b_chisq, b_df, cb, n, g))
-        fit.update({f"{k}_scaled": v for k, v in _incremental(chisq / c, df, b_chisq / cb, b_df).items() if k in ("cfi", "tli")})
+        fit.update({f"{k}_scaled": v for k, v in _incremental(scaled, df, b_chisq / cb, b_df).items() if k in ("cfi", "tli")})
     if fiml and df > 0:
         if estimator != "MLR":
             bm, btheta, _ = _baseline(pt, groups, FimlModel)
@@ -705,6 +721,8 @@ def _robust_indices(chisq: float, df: int, c: float, b_chisq: float, b_df: float
     """Robust CFI, TLI and RMSEA (Brosseau-Liard & Savalei, 2014; Brosseau-Liard, Savalei & Li,
     2012) from a test statistic, its df and correction c, the baseline's, as lavaan's
     ``lav_fit_cfi``/``lav_fit_tli``/``lav_fit_rmsea`` with ``c.hat``."""
+    if df <= 0:                                      # saturated: lavaan gives no robust CFI/TLI, RMSEA 0
+        return {"cfi_robust": float("nan"), "tli_robust": float("nan"), "rmsea_robust": 0.0}
     t1 = max(chisq - c * df, 0)
     t2 = max(chisq - c * df, b_chisq - cb * b_df, 0)
     return {"cfi_robust": 1.0 if math.isclose(t2, 0, abs_tol=1.5e-8) else 1 - t1 / t2,
