@@ -183,16 +183,21 @@ def test_block_starts_are_near_the_solution_and_change_nothing_but_speed(monkeyp
 
 
 def test_models_whose_blocks_do_not_qualify_keep_the_simple_starts(data):
-    """Cross-loadings, two-indicator factors and higher-order factors are left to the simple
-    starts, and still fit."""
+    """Cross-loadings and higher-order factors are left to the simple starts, and still fit; a
+    two-indicator factor's starts reproduce its items' covariance (λ₁λ₂ψ = s₁₂)."""
     model = "A =~ a1 + a2 + a3 + b1\nB =~ b1 + b2 + b3\nC =~ c1 + c2\nH =~ A + B"
     res = fit_model(data, model)
     m = res.model
     starts = m.start_values()
     simple = m.start_values(refine=False)
     for r in m.pt.rows:
-        if r.free and (r.lhs in ("A", "C", "H") or r.rhs in ("A", "B", "C", "H")) and r.op == "=~":
+        if r.free and (r.lhs in ("A", "H") or r.rhs in ("A", "B", "H")) and r.op == "=~":
             assert starts[r.par] == simple[r.par], (r.lhs, r.rhs)
+    lam = next(starts[r.par] for r in m.pt.rows if r.op == "=~" and r.rhs == "c2")
+    psi = next(starts[r.par] for r in m.pt.rows if r.op == "~~" and r.lhs == r.rhs == "C")
+    cov = m.groups[0].cov
+    i, j = m.pt.ov.index("c1"), m.pt.ov.index("c2")
+    assert lam * psi == pytest.approx(cov[i, j], rel=1e-12)
     assert res.converged
 
 

@@ -19,18 +19,22 @@ keys <- c("npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.
 steps <- list(configural = "", thresholds = "thresholds", metric = c("thresholds", "loadings"),
               scalar = c("thresholds", "loadings", "intercepts"))
 fits <- list(); out <- list()
-# the four steps under the delta parameterization, and two under the theta parameterization
-runs <- c(names(steps), "thresholds_theta", "scalar_theta")
+# the four steps under the delta parameterization, two under the theta parameterization, and two
+# with a two-indicator factor (textual measured by x4 and x5 only)
+TWO.model <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5\nspeed =~ x7 + x8 + x9"
+runs <- c(names(steps), "thresholds_theta", "scalar_theta", "configural_two", "metric_two")
 for (name in runs) {
   pz <- if (grepl("_theta$", name)) "theta" else "delta"
-  eq <- steps[[sub("_theta$", "", name)]]
-  syn <- as.character(measEq.syntax(HS.model, data = hso, ordered = ov, parameterization = pz, ID.fac = "std.lv",
+  eq <- steps[[sub("_(theta|two)$", "", name)]]
+  mod <- if (grepl("_two$", name)) TWO.model else HS.model
+  syn <- as.character(measEq.syntax(mod, data = hso, ordered = ov, parameterization = pz, ID.fac = "std.lv",
                                     ID.cat = "Wu.Estabrook.2016", group = "school", group.equal = eq))
-  f <- cfa(syn, data = hso, ordered = ov, group = "school", estimator = "WLSMV", parameterization = pz)
+  f <- cfa(syn, data = hso, ordered = intersect(ov, lavNames(syn, "ov")), group = "school", estimator = "WLSMV",
+           parameterization = pz)
   fits[[name]] <- f
   est <- parameterEstimates(f, ci = FALSE)
   cat3 <- lavaan:::lav_fit_catml_dwls(f)
-  out[[name]] <- list(syntax = syn, group_equal = eq, parameterization = pz, nobs = lavInspect(f, "nobs"),
+  out[[name]] <- list(syntax = syn, model = mod, group_equal = eq, parameterization = pz, nobs = lavInspect(f, "nobs"),
                       group_labels = lavInspect(f, "group.label"), fit = as.list(fitMeasures(f, keys)),
                       catml = cat3[c("XX3", "df3", "c.hat3", "XX3.null", "df3.null", "c.hat3.null")],
                       estimates = list(lhs = est$lhs, op = est$op, rhs = est$rhs, group = est$group, label = est$label,

@@ -145,10 +145,21 @@ def sem(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
         thresholds by ``estimator="WLSMV"`` (the default then; ``"DWLS"``: the same without
         the scaled test's name; ``"ULSMV"``: unweighted), delta parameterization, robust SEs,
         the scaled-shifted χ² (``chisq_scaled``) and robust CFI/TLI/RMSEA (lavaan 0.6.14's
-        catML versions); thresholds appear as ``item | t1`` rows of ``estimates``. One group,
-        complete cases; every observed variable must be ordered. ``parameterization``:
-        ``"delta"`` (latent responses of unit variance, lavaan's default) or ``"theta"``
-        (their residual variances fixed at 1) — the same fit, other scales.
+        catML versions); thresholds appear as ``item | t1`` rows of ``estimates``. Complete
+        cases; every observed variable must be ordered. ``parameterization``: ``"delta"``
+        (latent responses of unit variance, lavaan's default) or ``"theta"`` (their residual
+        variances fixed at 1) — the same fit, other scales.
+
+        With ``group=`` the groups are identified as Wu & Estabrook (2016) and
+        ``semTools::measEq.syntax(ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016")`` set
+        them up — factor variances 1 and means 0 in the first group, thresholds, latent-response
+        intercepts and scaling factors (``item ~*~ item`` rows) as the step requires — and
+        ``group_equal`` must be one of that sequence's steps: ``[]``, ``["thresholds"]``,
+        ``["thresholds", "loadings"]``, ``["thresholds", "loadings", "intercepts"]``
+        (:func:`invariance` runs them all). This is **not** what ``lavaan::cfa(group.equal=)``
+        fits without measEq.syntax (a marker loading, lavaan's own rules for what to free), so
+        the χ² of constrained steps differs from such a call; it equals lavaan's fit of the
+        measEq.syntax model.
 
     Returns
     -------
@@ -275,7 +286,9 @@ def cfa(data: pd.DataFrame, model: str, *, estimator: str = "ML", group: str | N
     covariances) and ``reliability`` (index factor: ``cr`` — composite reliability,
     semTools' omega; ``ave`` — average variance extracted, the mean squared standardized
     loading of Fornell & Larcker; ``avevar`` — semTools' variant). ``meanstructure`` as in
-    :func:`sem` (default: when the model has intercept statements or groups).
+    :func:`sem` (default: when the model has intercept statements or groups). ``ordered=``
+    with ``group=`` follows Wu & Estabrook's identification (see :func:`sem`), not
+    ``lavaan::cfa(group.equal=)``'s own.
 
     Examples
     --------

@@ -446,13 +446,16 @@ class Model:
     def _block_starts(self, theta: np.ndarray, g: int) -> None:
         """Refine the starts of congeneric blocks from each block's one-factor solution.
 
-        For a factor measured only by observed items (three or more) that load on nothing
+        For a factor measured only by observed items (two or more) that load on nothing
         else, the one-factor unweighted least-squares loadings l of the items' covariance
         block give the loadings (scaled to the fixed marker, or to the fixed factor variance),
         the factor variance and the residual variances s_ii − l_i²; free covariances of two
         such factors get the least-squares value Σ λ_iλ_j s_ij / Σ (λ_iλ_j)². This is close to
         lavaan's FABIN-type starts and puts Newton's method near the solution, where it
-        converges in a few steps; where a block does not qualify the simple starts stay.
+        converges in a few steps; where a block does not qualify the simple starts stay. With
+        two items the product l_i l_j = s_ij is split in proportion to their standard deviations
+        (equal loadings for correlations), which keeps a two-indicator factor with a fixed
+        variance away from the singular start λ_i = λ_j = 1 (an implied correlation of 1).
         """
         pt, gd = self.pt, self.groups[g]
         ov = {name: k for k, name in enumerate(pt.ov)}
@@ -476,13 +479,18 @@ class Model:
         blocks = {}
         for f, lrows in loads.items():
             items = [r.rhs for r in lrows]
-            if not (len(items) < 3 or f not in var_row or any(i not in ov or n_factors_of[i] > 1 for i in items)
+            if not (len(items) < 2 or f not in var_row or any(i not in ov or n_factors_of[i] > 1 for i in items)
                     or len(set(items)) < len(items)):
                 blocks[f] = [ov[i] for i in items]
         by_size: dict[int, list[str]] = {}
         for f, pos in blocks.items():
             by_size.setdefault(len(pos), []).append(f)
         uls: dict[str, np.ndarray] = {}
+        for f in by_size.pop(2, []):           # two items: l_i l_j = s_ij split by their variances
+            i, j = blocks[f]
+            sij, ratio = gd.cov[i, j], (gd.cov[i, i] / gd.cov[j, j]) ** 0.25 if gd.cov[j, j] > 0 else 1.0
+            if abs(sij) > 1e-8 and ratio > 0:
+                uls[f] = np.array([math.sqrt(abs(sij)) * ratio, math.copysign(math.sqrt(abs(sij)) / ratio, sij)])
         for fs in by_size.values():            # blocks of one size together: one batched solve
             pos = np.array([blocks[f] for f in fs])
             found = _one_factor_starts(gd.cov[pos[:, :, None], pos[:, None, :]])

@@ -241,11 +241,7 @@ def fit_grouped(pt: ParTable, stats: list[OrdinalStats], extras: Extras, *, esti
     f_old = math.inf
     for it in range(1, max_iter + 1):
         f_cur, grad, info = _gn_parts(prob, theta, w)
-        try:
-            step = linalg.solve(info, grad, assume_a="sym")
-        except (linalg.LinAlgError, ValueError):
-            raise NotPositiveDefiniteError("The DWLS information matrix is singular: the model is not identified. "
-                                           "Fix: fix a loading per factor, or check the group constraints.") from None
+        step = _gn_step(info, grad)
         alpha = 1.0
         for _ in range(30):
             cand = theta + alpha * step
@@ -262,6 +258,19 @@ def fit_grouped(pt: ParTable, stats: list[OrdinalStats], extras: Extras, *, esti
     out = _inference(prob, theta, w, it)
     out.extra["estimator"] = estimator
     return out
+
+
+def _gn_step(info: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """The Gauss–Newton step; where ΔᵀWΔ is (nearly) singular on the way — a poor start — the
+    least-squares step instead (identification is checked once, at the solution)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", linalg.LinAlgWarning)
+        try:
+            return linalg.solve(info, grad, assume_a="sym")
+        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
+            return np.linalg.lstsq(info, grad, rcond=None)[0]
 
 
 def _starts(prob: GroupedProblem, model: Model) -> np.ndarray:
@@ -289,7 +298,13 @@ def _inference(prob: GroupedProblem, theta: np.ndarray, w: list[np.ndarray], ite
     gammas = [_gamma(s) for s in prob.stats]
     jac, wt, gt = _stacked(prob, theta, w, gammas)
     wj = wt[:, None] * jac
-    bread = np.linalg.inv(jac.T @ wj)
+    info = jac.T @ wj
+    if np.linalg.cond(info) > 1e12:
+        raise NotPositiveDefiniteError(
+            "The model is not identified across the groups: the DWLS information matrix is singular at the solution. "
+            "Fix: check that every factor has at least two indicators and that the group constraints leave each "
+            "group's scale fixed (as the Wu & Estabrook steps do), or simplify the model.")
+    bread = np.linalg.inv(info)
     vcov = bread @ (wj.T @ gt @ wj) @ bread / n
     fmin = _f(prob, theta, w)
     df = len(wt) - prob.q
