@@ -54,6 +54,9 @@ def english(tmp_path_factory):
     spec["instrument"] = str((base / spec["instrument"]).resolve())
     spec["data"]["path"] = str((base / spec["data"]["path"]).resolve())
     spec["interviews"] = {k: str((base / v).resolve()) for k, v in spec["interviews"].items()}
+    evaluation = spec["analyses"].get("evaluation")
+    if isinstance(evaluation, dict):        # its expert files, relative to the spec like the other inputs
+        evaluation.update({k: str((base / evaluation[k]).resolve()) for k in ("delphi", "ahp") if k in evaluation})
     spec["language"] = "en"
     path = tmp_path_factory.mktemp("en") / "spec.yaml"
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")

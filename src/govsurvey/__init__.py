@@ -10,7 +10,7 @@ models → qualitative → integration (and evaluation indices) → report → c
 """
 
 from govsurvey import datasets
-from govsurvey.data import read_codes, read_responses, write_identity_key, write_qdpx
+from govsurvey.data import AHPJudgements, DelphiPanel, read_ahp, read_codes, read_delphi, read_responses, write_identity_key, write_qdpx
 from govsurvey.errors import (
     DataFormatError,
     DataValidationError,
@@ -50,8 +50,8 @@ from govsurvey.moments import Moments
 from govsurvey.results import Result
 from govsurvey.integration import capacity_gaps, joint_display, link_codes
 from govsurvey.evaluation import (
-    AHP, TOPSIS, Delphi, FuzzyEvaluation, GreyRelational, ObjectiveWeights, ahp, combine_weights, critic_weights, delphi,
-    entropy_weights, fuzzy_evaluation, grey_relational, objective_weights, topsis,
+    AHP, TOPSIS, CapacityIndex, Delphi, FuzzyEvaluation, GreyRelational, ObjectiveWeights, ahp, capacity_index, combine_weights,
+    critic_weights, delphi, entropy_weights, fuzzy_evaluation, grey_relational, objective_weights, topsis,
 )
 from govsurvey.qualitative import Agreement, CodedInterviews, code_matrix, cooccurrence, intercoder_agreement, quotes
 from govsurvey.scoring import reverse_code, score, score_importance
@@ -126,6 +126,12 @@ __all__ = [
     "GreyRelational",
     "fuzzy_evaluation",
     "FuzzyEvaluation",
+    "capacity_index",
+    "CapacityIndex",
+    "read_delphi",
+    "DelphiPanel",
+    "read_ahp",
+    "AHPJudgements",
     "ordinal_sample_stats",
     "OrdinalSampleStats",
     "ordinal_reliability",

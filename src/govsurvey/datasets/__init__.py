@@ -45,7 +45,9 @@ def example_files() -> dict[str, Path]:
     (Wenjuanxing option numbers, GBK), ``sav`` (SPSS), ``segments`` and ``codebook``
     (coded interviews), ``cases`` (interviewee variables, real names included: they are
     identifying), ``qdpx`` (the same coding as a REFI-QDA project), ``truth`` (the model it
-    was drawn from)."""
+    was drawn from), ``delphi`` and ``ahp`` (the expert files of the evaluation index system:
+    two Delphi rounds of 15 experts and 5 experts' AHP judgement matrices, see
+    :mod:`govsurvey.datasets.experts`)."""
     d = example_dir()
     return {
         "xlsx": d / "wjx_text_export.xlsx",
@@ -56,6 +58,8 @@ def example_files() -> dict[str, Path]:
         "cases": d / "interview_cases.csv",
         "qdpx": d / "interviews.qdpx",
         "truth": d / "truth.json",
+        "delphi": d / "experts_delphi.csv",
+        "ahp": d / "experts_ahp.csv",
     }
 
 

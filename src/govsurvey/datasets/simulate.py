@@ -421,7 +421,8 @@ def _other_code(rng: np.random.Generator, code: str) -> str:
 def write_example_study(folder: str | Path, seed: int = DEFAULT_SEED) -> dict[str, Path]:
     """Simulate the study and write it in every format: Wenjuanxing xlsx (option text),
     Wenjuanxing CSV (option numbers, GBK), SPSS ``.sav``, interview segments, codebook,
-    cases and transcripts, and ``truth.json``."""
+    cases and transcripts, ``truth.json``, and the expert files of the evaluation index
+    system (:func:`govsurvey.datasets.experts.write_expert_files`)."""
     from govsurvey.datasets import example_files
 
     study = simulate_study(seed)
@@ -448,4 +449,7 @@ def write_example_study(folder: str | Path, seed: int = DEFAULT_SEED) -> dict[st
                              study["cases"].set_index("case"), identifying=("name",))
     write_qdpx(coded, names["qdpx"], texts=study["transcripts"], include_identifying=True)
     write_text_atomic(names["truth"], json.dumps(study["truth"], ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    from govsurvey.datasets.experts import write_expert_files
+
+    write_expert_files(folder)          # the Delphi and AHP files (their own seed: the same for every survey seed)
     return names

@@ -289,14 +289,18 @@ def _check(node: str, expert: Any, a: np.ndarray, w: np.ndarray, lam: float, nam
 def _node(name: str, given: Any, method: str, aggregate: str, ri_table: Mapping[int, float],
           messages: list[str]) -> _Node:
     """A node's priorities from one matrix or several experts' matrices (AIJ or AIP)."""
-    experts = list(given) if isinstance(given, (list, tuple)) else [given]
+    if isinstance(given, Mapping):          # expert id → matrix: the ids label the consistency rows
+        experts, labels = list(given.values()), list(given.keys())
+    else:
+        experts = list(given) if isinstance(given, (list, tuple)) else [given]
+        labels = list(range(1, len(experts) + 1)) if len(experts) > 1 else [None]
     if not experts:
-        raise DataValidationError(f"ahp: node {name!r} has an empty list of matrices. Fix: give at least one.")
+        raise DataValidationError(f"ahp: node {name!r} has no matrices. Fix: give at least one.")
     several = len(experts) > 1
     names: list[str] = []
     parsed = []
-    for k, frame in enumerate(experts, 1):
-        where = f"ahp: node {name!r}" + (f", expert {k}" if several else "")
+    for label, frame in zip(labels, experts):
+        where = f"ahp: node {name!r}" + (f", expert {label}" if label is not None else "")
         crit, a = _matrix(frame, where, messages)
         if names and set(crit) != set(names):
             raise DataValidationError(f"{where}: the criteria ({preview(crit)}) differ from expert 1's ({preview(names)}). "
@@ -307,9 +311,9 @@ def _node(name: str, given: Any, method: str, aggregate: str, ri_table: Mapping[
         names = names or crit
         parsed.append(a)
     rows, vectors = [], []
-    for k, a in enumerate(parsed, 1):
+    for label, a in zip(labels, parsed):
         w, lam = _priorities(a, method)
-        rows.append(_check(name, k if several else None, a, w, lam, names, ri_table, messages))
+        rows.append(_check(name, label, a, w, lam, names, ri_table, messages))
         vectors.append(w)
     group = np.exp(np.mean(np.log(np.stack(parsed)), axis=0)) if several else parsed[0]   # AIJ: geometric mean
     if not several:
@@ -415,7 +419,9 @@ def ahp(matrices: Judgements | Mapping[Any, Judgements], *, method: str = "eigen
     ----------
     matrices
         One judgement matrix; a list of matrices (several experts judging one node); or a dict
-        node → matrix or node → list of experts' matrices (a hierarchy). A matrix is a square
+        node → matrix, node → list of experts' matrices or node → dict expert id → matrix (a
+        hierarchy; the ids then label the experts' rows of ``consistency``, as
+        :func:`govsurvey.data.read_ahp` gives them). A matrix is a square
         DataFrame whose index and columns name the criteria; entry [i, j] says how much more
         important criterion i is than j on Saaty's 1–9 scale. Entries may be numbers or text
         (``"3"``, ``"1/3"``; no arithmetic beyond one fraction). The lower triangle may be left
@@ -453,7 +459,8 @@ def ahp(matrices: Judgements | Mapping[Any, Judgements], *, method: str = "eigen
         per node and criterion: ``node``, ``criterion``, ``level`` (1 for the goal's criteria),
         ``local_weight``, ``global_weight``, ``leaf`` (also ``to_frame()``); ``consistency`` —
         one row per judgement matrix: ``node``, ``expert`` (None for a node given one matrix;
-        1, 2, … for each expert's; ``"AIJ"`` for the aggregated matrix), ``n``, ``lambda_max``,
+        1, 2, … for each expert's in a list, the id for a dict of experts; ``"AIJ"`` for the
+        aggregated matrix), ``n``, ``lambda_max``,
         ``ci``, ``ri``, ``cr``, ``consistent`` (CR ≤ 0.10); ``lambda_max``, ``ci``, ``cr`` — of the
         matrix behind the weights (the single matrix, or the AIJ matrix; NaN under AIP): floats
         when there is one node, Series indexed by node for a hierarchy; ``matrices`` — each

@@ -147,19 +147,24 @@ def _ranks(values: pd.Series) -> pd.Series:
 
 
 def _interval_columns(table: pd.DataFrame, boot: np.ndarray, setup: _Setup, what: str, quantity: str) -> int:
-    """Add ci_low/ci_high (percentile) and rank_low/rank_high to ``table``; return the number of
-    resamples left out because the method was undefined in them."""
+    return interval_columns(table, boot, setup.ci, setup.msgs, what, quantity)
+
+
+def interval_columns(table: pd.DataFrame, boot: np.ndarray, ci: float, msgs: list[str], what: str, quantity: str) -> int:
+    """Add ci_low/ci_high (percentile, level ``ci``) and rank_low/rank_high (rank 1 = highest) of
+    the resampled scores ``boot`` (resamples × units) to ``table``; return the number of resamples
+    left out because the method was undefined in them (a warning in ``msgs`` says so)."""
     ok = np.isfinite(boot).all(axis=1)
     failed = int((~ok).sum())
-    q = [(1 - setup.ci) / 2, (1 + setup.ci) / 2]
+    q = [(1 - ci) / 2, (1 + ci) / 2]
     if failed == len(boot):
-        warn(setup.msgs, f"{what}: the {quantity} is undefined in every bootstrap resample; no intervals.")
+        warn(msgs, f"{what}: the {quantity} is undefined in every bootstrap resample; no intervals.")
         for col in ("ci_low", "ci_high", "rank_low", "rank_high"):
             table[col] = np.nan
         return failed
     if failed:
-        warn(setup.msgs, f"{what}: in {failed} of {len(boot)} bootstrap resamples the {quantity} is undefined (every unit "
-                         "alike, or a unit without answers to an indicator); the intervals use the other resamples.")
+        warn(msgs, f"{what}: in {failed} of {len(boot)} bootstrap resamples the {quantity} is undefined (every unit "
+                   "alike, or a unit without answers to an indicator); the intervals use the other resamples.")
     good = boot[ok]
     table["ci_low"], table["ci_high"] = np.quantile(good, q, axis=0)
     ranks = stats.rankdata(-good, method="min", axis=1)

@@ -204,8 +204,8 @@ def shortfall_flags(gaps: pd.DataFrame) -> pd.DataFrame:
     >>> import pandas as pd
     >>> g = pd.DataFrame({"gap": [1.9, 1.87, 0.6, 0.5, 0.4], "p": [1e-9, 1e-9, 1e-4, 0.2, 1e-3],
     ...                   "mean": [2.5, 2.6, 3.8, 3.9, 4.0]}, index=list("ABCDE"))
-    >>> shortfall_flags(g)["shortfall"].tolist()
-    [True, True, True, False, False]
+    >>> shortfall_flags(g)["shortfall"].tolist()     # C's gap is the median, not above it
+    [True, True, False, False, False]
     """
     gap, p = _gap_column(gaps, "gap"), _gap_column(gaps, "p")
     large = (gap > gap.median()) | (len(gap) == 1)
@@ -457,26 +457,26 @@ def _shown_units(values: pd.Series) -> str:
 
 
 def _match_units(scores: pd.DataFrame, segments: pd.DataFrame, level: str, labels: Mapping | None,
-                 msgs: list[str]) -> tuple[pd.Series, pd.Series]:
+                 msgs: list[str], what: str = "link_codes") -> tuple[pd.Series, pd.Series]:
     """The unit keys of respondents and of segments; an error when no interviewed unit has
-    respondents, a warning (in ``msgs``) when only some have."""
+    respondents, a warning (in ``msgs``) when only some have (messages start with ``what``)."""
     survey, talk = _unit_keys(scores[level], labels), _unit_keys(segments[level], labels)
     interviewed, surveyed = set(talk.dropna()), set(survey.dropna())
     if not interviewed:
         raise DataValidationError(
-            f"link_codes: no interviewee has a value of the case variable {level!r}. "
+            f"{what}: no interviewee has a value of the case variable {level!r}. "
             f"Fix: give every case its {level} in the interviews' cases table.")
     common = interviewed & surveyed
     if not common:
         hint = (" The labels= given did not turn the survey's codes into the interviews' values."
                 if labels else " If the survey stores codes, pass labels={code: label}, e.g. the instrument's choice labels.")
         raise DataValidationError(
-            f"link_codes: no {level} of the interviews matches a {level} of the survey. Survey: "
+            f"{what}: no {level} of the interviews matches a {level} of the survey. Survey: "
             f"{_shown_units(scores[level])}; interviews: {_shown_units(segments[level])}.{hint} "
             f"Fix: pass labels= (code → label) or recode the interviews' case variable {level!r} to the survey's values.")
     left_out = interviewed - surveyed
     if left_out:
-        text = (f"link_codes: {len(left_out)} of {len(interviewed)} interviewed {level} value(s) match no survey "
+        text = (f"{what}: {len(left_out)} of {len(interviewed)} interviewed {level} value(s) match no survey "
                 f"respondent and are left out: {preview(sorted(map(str, left_out)), at_most=4)}. "
                 f"Fix: check their spelling, or pass labels= for coded values.")
         msgs.append(text)

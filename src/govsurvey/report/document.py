@@ -143,9 +143,9 @@ def est_or_fixed(estimate: float, se: float, free: bool, digits: int = 3) -> tup
     return fmt(estimate, digits), (fmt(se, digits) if free else "—")
 
 
-_STAT = re.compile(r"(?<![A-Za-z0-9_\u00C0-\u024F])(SD|SE|p|F|t|r|z|d|g|b|n|N|M|β|R²|χ²|η²|ω²|ΔR²|Δχ²)"
+_STAT = re.compile(r"(?<![A-Za-z0-9_\u00C0-\u024F])(SD|SE|p|F|t|r|z|d|g|b|n|N|M|W|β|ρ|R²|χ²|η²|ω²|ΔR²|Δχ²)"
                    r"(\([^()<>]{1,24}\))?( ?)(=|<|>|≤|≥)( ?)([−-]?\d*\.?\d+%?)|\[[−-]?\d*\.?\d+, [−-]?\d*\.?\d+\]")
-ITALIC_SYMBOLS = frozenset({"SD", "SE", "p", "F", "t", "r", "z", "d", "g", "b", "n", "N", "M"})
+ITALIC_SYMBOLS = frozenset({"SD", "SE", "p", "F", "t", "r", "z", "d", "g", "b", "n", "N", "M", "W"})
 
 
 def stat_segments(text: str) -> list[tuple[str, str]]:
@@ -197,6 +197,7 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
 T = {
     "zh": {
         "toc": "目录", "sample": "样本与筛查", "measure": "测量质量", "results": "研究结果", "mixed": "混合方法：能力短板与访谈解释",
+        "evaluation": "综合评价：能力指数与社区排序",
         "appendix": "附录", "instrument": "问卷题项", "prov": "可复现信息", "read": "回收问卷", "excluded": "剔除", "retained": "有效问卷",
         "rule": "筛查规则", "flagged": "标记人数", "only": "仅此规则", "construct": "维度", "item": "题项", "items": "题项数",
         "notes": "分析说明", "observed": "实际特征根", "simulated": "平行分析（随机数据 95% 分位）", "factor": "因子序号",
@@ -207,7 +208,8 @@ T = {
     },
     "en": {
         "toc": "Contents", "sample": "Sample and screening", "measure": "Measurement", "results": "Results",
-        "mixed": "Mixed methods: capacity gaps and what interviews say", "appendix": "Appendix", "instrument": "Instrument",
+        "mixed": "Mixed methods: capacity gaps and what interviews say", "evaluation": "Evaluation index: capacity by community",
+        "appendix": "Appendix", "instrument": "Instrument",
         "prov": "Provenance", "read": "Responses read", "excluded": "Excluded", "retained": "Retained", "rule": "Rule",
         "flagged": "Flagged", "only": "Only this rule", "construct": "Construct", "item": "Item", "items": "Items",
         "notes": "Analysis notes", "observed": "Observed eigenvalues", "simulated": "Parallel analysis (95th percentile of random data)",
@@ -220,7 +222,7 @@ T = {
 }
 
 
-CHAPTER_TITLES = {"measurement": "measure", "results": "results", "mixed": "mixed"}
+CHAPTER_TITLES = {"measurement": "measure", "results": "results", "mixed": "mixed", "evaluation": "evaluation"}
 FAILED_WORDS = {"zh": ("未能计算", "错误", "修改建议"), "en": ("Could not be computed", "Error", "Fix")}
 
 

@@ -27,6 +27,8 @@ __all__ = [
     "coef",
     "correlation_heatmap",
     "distributions",
+    "index_hierarchy",
+    "index_intervals",
     "ipa",
     "joint_figure",
     "loadings_heatmap",
@@ -672,3 +674,100 @@ def _place_tag(ax, p: tuple, q: tuple, text: str, placed: list, size: float = 8.
     x, y = (free or spots)[0]
     placed.append((x - w, y - h, x + w, y + h))
     _tag(ax, x, y, text, size)
+
+
+# ------------------------------------------------------------------ evaluation index
+def _elbow(ax, a: _Node, b: _Node) -> None:
+    """A tree connector from the right edge of ``a`` to the left edge of ``b`` (horizontal,
+    vertical, horizontal), as hierarchy diagrams in theses are drawn."""
+    x0, x1 = a.x + a.w / 2, b.x - b.w / 2
+    mid = x0 + 0.45 * (x1 - x0)
+    ax.plot([x0, mid, mid, x1], [a.y, a.y, b.y, b.y], **LINE, solid_capstyle="butt")
+
+
+def _wrap(text: str, width: float, size: float) -> list[str]:
+    """``text`` broken into lines no wider than ``width`` inches: at spaces when it has them
+    (English), else between characters (Chinese); a single long word stays whole."""
+    parts = text.split(" ") if " " in text else list(text)
+    sep = " " if " " in text else ""
+    lines: list[str] = []
+    for part in parts:
+        trial = f"{lines[-1]}{sep}{part}" if lines else part
+        if lines and _text_size(trial, size)[0] > width:
+            lines.append(part)
+        else:
+            lines[-1:] = [trial]
+    return lines
+
+
+def _hier_box(ax, x: float, y: float, w: float, h: float, lines: list[str], weight: str | None, size: float, *,
+              fill: str, color: str = "black", dashed: bool = False) -> _Node:
+    """A box with its (wrapped) label and, below it, the weight in red."""
+    from matplotlib.patches import Rectangle
+
+    ax.add_patch(Rectangle((x - w / 2, y - h / 2), w, h, fc=fill, ec="#333" if fill != PALETTE[0] else fill, lw=0.9,
+                           ls="--" if dashed else "-"))
+    step = size * 1.25 / 72
+    n = len(lines) + (weight is not None)
+    for k, line in enumerate(lines):
+        ax.text(x, y + (n - 1) / 2 * step - k * step, line, ha="center", va="center", fontsize=size, color=color, zorder=4)
+    if weight is not None:
+        ax.text(x, y - (n - 1) / 2 * step, weight, ha="center", va="center", fontsize=size - 1, color=PALETTE[1], zorder=4)
+    return _Node(x, y, w, h, "box")
+
+
+def index_hierarchy(hierarchy: pd.DataFrame, root: str, names: dict[str, str], labels: dict | None = None) -> object:
+    """The evaluation index system as a left-to-right tree: the goal, its first-level
+    indicators (stages) and their second-level indicators (dimensions), each box with its label
+    (wrapped to at most ~1.9 in, so the tree fits a page's text width) and, below it, its weight
+    (``hierarchy["weight"]``, the global combined weight, three decimals). ``labels["note"]`` is
+    printed under the tree; ``labels["excluded"]`` lists nodes drawn with a dashed outline.
+    Deeper levels (items) are summarised by their dimension."""
+    labels, size = labels or {}, 9
+    rows = hierarchy[hierarchy["level"] <= 2]
+    first = [n for n in rows.index if rows.loc[n, "level"] == 1]
+    kids = {s: [n for n in rows.index if rows.loc[n, "parent"] == s] for s in first}
+    leaves = [k for s in first for k in (kids[s] or [s])]
+    text = {n: _wrap(_safe(names.get(n, n)), 1.9, size) for n in rows.index}
+    top_lines = _wrap(_safe(names.get(root, root)), 1.5, size + 1)
+    line = size * 1.25 / 72
+    box_h = {n: (len(text[n]) + 1) * line + 0.16 for n in rows.index}
+    widths = {n: max(_text_size(t, size)[0] for t in text[n]) + 0.3 for n in rows.index}
+    rw = max(_text_size(t, size + 1)[0] for t in top_lines) + 0.3
+    sw, lw = max(widths[n] for n in first), max([widths[n] for n in leaves if n not in first] or [0.0])
+    pitch, gap = max(box_h[n] for n in leaves) + 0.1, 0.45
+    note = _safe(labels.get("note", ""))
+    bottom = 0.45 if note else 0.15
+    fig, ax = _canvas(0.3 + rw + gap + sw + (gap + lw if lw else 0), bottom + len(leaves) * pitch + 0.1)
+    y = {n: bottom + (len(leaves) - k - 0.5) * pitch for k, n in enumerate(leaves)}
+    y.update({s: float(np.mean([y[k] for k in kids[s]])) for s in first if kids[s]})
+    xs = {1: 0.15 + rw + gap + sw / 2, 2: 0.15 + rw + gap + sw + gap + lw / 2}
+    top = _hier_box(ax, 0.15 + rw / 2, float(np.mean([y[s] for s in first])), rw, len(top_lines) * line + 0.3, top_lines,
+                    None, size + 1, fill=PALETTE[0], color="white")
+    excluded = set(labels.get("excluded", ()))
+    stage = {}
+    for n in sorted(rows.index, key=lambda n: int(rows.loc[n, "level"])):       # stages before their dimensions
+        level = int(rows.loc[n, "level"])
+        node = _hier_box(ax, xs[level], y[n], sw if level == 1 else lw, box_h[n], text[n], f"{float(rows.loc[n, 'weight']):.3f}",
+                         size, fill="#eef3f8" if level == 1 else "white", dashed=n in excluded)
+        stage[n] = node
+        _elbow(ax, top if level == 1 else stage[rows.loc[n, "parent"]], node)
+    if note:
+        ax.text(0.15, 0.12, note, ha="left", va="bottom", fontsize=8)
+    return fig
+
+
+def index_intervals(table: pd.DataFrame, units: dict, labels) -> object:
+    """Each unit's index (a point) with its bootstrap interval (a line), best at the top;
+    ``units`` maps a unit to its label, ``labels["xlabel"]`` names the axis."""
+    order = table.sort_values("index", ascending=True)
+    fig, ax = _fig(6.4, max(2.4, 0.32 * len(order) + 0.9))
+    yv = np.arange(len(order))
+    if {"ci_low", "ci_high"} <= set(order.columns):
+        ax.hlines(yv, order["ci_low"].astype(float), order["ci_high"].astype(float), color="#888", lw=1.2)
+    ax.plot(order["index"].astype(float), yv, "o", color=PALETTE[0], ms=5)
+    ax.set_yticks(yv, [_safe(units.get(u, u)) for u in order.index])
+    ax.set_xlabel(_safe(labels["xlabel"]))
+    ax.grid(axis="x", color="#e5e5e5", lw=0.6)
+    ax.set_axisbelow(True)
+    return fig

@@ -8,20 +8,26 @@ runner records without stopping the other analyses.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import re
+import warnings
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 import govsurvey as gs
 from govsurvey.errors import DataValidationError, GovsurveyError, SpecificationError, UnknownItemError
-from govsurvey.report.sections import measurement, mixed, results
+from govsurvey.evaluation.index import index_indicators
+from govsurvey.report.sections import evaluation, measurement, mixed, results
 from govsurvey.results import Result
 from govsurvey.scoring import score_importance
 from govsurvey.study.options import option, suggest
 from govsurvey.study.registry import Analysis, Inputs, register
 
-__all__ = ["ReliabilityStep", "EFAStep", "CommonMethod", "Validity", "Invariance", "Descriptives"]
+__all__ = ["ReliabilityStep", "EFAStep", "CommonMethod", "Validity", "Invariance", "Descriptives", "Evaluation",
+           "EvaluationOptions"]
 
 _frozen = dataclasses.dataclass(frozen=True)
 _result = dataclasses.dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -507,6 +513,135 @@ def _choice_labels(inp: Inputs, qid: str) -> dict | None:
     return labels.get(inp.language) or next(iter(labels.values()), None)
 
 
+# ------------------------------------------------------------------- evaluation
+@_frozen
+class EvaluationOptions:
+    unit: str = option("site", kind="name", doc="The background variable naming each respondent's unit (community): the units "
+                                                 "evaluated and ranked.")
+    construct: str | None = option(None, kind="name", doc="The goal of the index system (default: the construct above the "
+                                                          "importance-rated dimensions, e.g. capacity); its construct tree is the hierarchy.")
+    level: str = option("dimensions", kind="choice", choices=("dimensions", "items"),
+                        doc="The indicators: the goal's dimensions (construct scores) or its items.")
+    delphi: str | None = option(None, kind="path", doc="A Delphi file (CSV/Excel: expert, round, familiarity, basis, one column per "
+                                                       "indicator; see Expert files), relative to the spec. Indicators its last round "
+                                                       "does not keep are left out of the index.")
+    ahp: str | None = option(None, kind="path", doc="An AHP file (CSV/Excel: judgement matrices per expert and node, nodes named as "
+                                                    "the instrument's constructs or their labels; see Expert files), relative to the "
+                                                    "spec: the expert weights. Without it the weights are objective only.")
+    aggregate: str = option("AIJ", kind="choice", choices=("AIJ", "AIP"),
+                            doc="How the AHP experts are combined: AIJ (geometric mean of the judgements) or AIP (of the priorities).")
+    mean_min: float = option(3.5, kind="float", low=0, high=100, doc="Delphi: keep an indicator whose mean importance is at least this …")
+    cv_max: float = option(0.25, kind="float", low=0, high=10, doc="Delphi: … and whose coefficient of variation is at most this.")
+    objective: str = option("entropy", kind="choice", choices=("entropy", "critic", "none"),
+                            doc="Objective weights from the units' means: entropy, CRITIC (Diakoulaki et al., 1995), or none.")
+    combine: str = option("multiplicative", kind="choice", choices=("multiplicative", "additive"),
+                          doc="Expert (s) and objective (o) weights combined as s·o/Σs·o (multiplicative) or α·s + (1 − α)·o (additive).")
+    alpha: float = option(0.5, kind="float", low=0, high=1, doc="The expert share α of the additive combination.")
+    method: str = option("topsis", kind="choice", choices=("topsis", "weighted_sum", "grey"),
+                         doc="The index: TOPSIS closeness (0–1), a weighted sum on the questionnaire's scale (0–100) or the "
+                             "grey relational grade.")
+    fuzzy: bool = option(True, kind="bool", doc="Also a fuzzy comprehensive evaluation of every unit (membership from the items' "
+                                                 "answer shares, the index's weights).")
+    n_boot: int = option(1000, kind="int", low=0, high=100_000,
+                         doc="Stratified bootstrap resamples (respondents within units) for the index's CIs; 0 for none.")
+
+    def __repr__(self) -> str:      # file names only: an absolute path depends on the machine
+        shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        shown.update({k: Path(v).name for k in ("delphi", "ahp") if (v := shown[k]) is not None})
+        return "EvaluationOptions(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+@_result
+class Evaluation(Result):
+    """The evaluation index system: Delphi screening, AHP weights, the capacity index per unit, its fuzzy evaluation."""
+
+    index: Any
+    delphi: Any = None
+    ahp: Any = None
+    fuzzy: Any = None
+    excluded: tuple[str, ...] = ()         # indicators the Delphi's last round did not keep
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.index.table
+
+
+# warnings the evaluation section presents in the report's language (kept in the results' warnings
+# fields); any other warning reaches the report's analysis notes as usual
+PRESENTED = (re.compile(r"^ahp: node .* CR = "), re.compile(r"^capacity_index: \d+ answer\(s\) are missing"),
+             re.compile(r"^capacity_index: indicator\(s\) .* are left out of the index"),
+             re.compile(r"^capacity_index: the subjective weights of the indicators in the index sum to"))
+
+
+@contextlib.contextmanager
+def _presented_in_section():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        if not any(p.match(str(w.message)) for p in PRESENTED):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def run_evaluation(inp: Inputs, o: EvaluationOptions) -> Evaluation:
+    with _presented_in_section():
+        return _evaluation(inp, o)
+
+
+def _evaluation(inp: Inputs, o: EvaluationOptions) -> Evaluation:
+    inst = inp.instrument
+    if o.construct is not None:
+        _constructs(inst, [o.construct], [], "evaluation")
+    _columns(inp.frame, [o.unit], "evaluation")
+    _, indicators = index_indicators(inst, o.construct, level=o.level)
+    delphi = None
+    if o.delphi:
+        panel = gs.read_delphi(o.delphi, inst)
+        delphi = gs.delphi(panel.ratings, familiarity=panel.familiarity, basis=panel.basis,
+                           rule={"mean_min": o.mean_min, "cv_max": o.cv_max})
+    excluded = _not_kept(delphi, indicators)
+    ahp = gs.ahp(gs.read_ahp(o.ahp, inst).matrices, aggregate=o.aggregate) if o.ahp else None
+    index = gs.capacity_index(inp.screening.clean, inst, unit=o.unit, construct=o.construct, level=o.level, weights=ahp,
+                              objective=None if o.objective == "none" else o.objective, combine=o.combine, alpha=o.alpha,
+                              method=o.method, scores=_mean_scores(inp, o.level), exclude=excluded, codes=inp.codes,
+                              labels=_choice_labels(inp, o.unit), n_boot=o.n_boot, seed=inp.seed)
+    fuzzy = _fuzzy(inp, o, index) if o.fuzzy else None
+    return Evaluation(index=index, delphi=delphi, ahp=ahp, fuzzy=fuzzy, excluded=tuple(excluded))
+
+
+def _not_kept(delphi, indicators: list[str]) -> list[str]:
+    """The index's indicators that the Delphi's last round rated and did not keep."""
+    if delphi is None:
+        return []
+    rounds = delphi.rounds
+    last = rounds.loc[rounds["round"] == rounds["round"].iloc[-1]]
+    dropped = set(last.loc[~last["keep"].astype(bool), "indicator"].astype(str))
+    return [i for i in indicators if i in dropped]
+
+
+def _mean_scores(inp: Inputs, level: str) -> pd.DataFrame | None:
+    """The study's construct scores when they are item means (the index reads them on the item scale)."""
+    if level != "dimensions" or inp.scoring.get("method", "mean") != "mean":
+        return None
+    return inp.scores
+
+
+GRADES = {"zh": ("很差", "较差", "一般", "较好", "很好"), "en": ("Very poor", "Poor", "Fair", "Good", "Very good")}
+
+
+def _fuzzy(inp: Inputs, o: EvaluationOptions, index) -> Any:
+    """Fuzzy comprehensive evaluation of each unit with the index's weights (two levels: items within dimensions)."""
+    inst, w = inp.instrument, index.weights
+    if o.level == "dimensions":
+        items, item_w, dim_w = [i for d in w.index for i in inst.items_of(d)], None, w["weight"]
+    else:
+        items, item_w, dim_w = list(w.index), w["weight"], None
+    codes = {inst.scale_of(i).codes for i in items}
+    grades = GRADES.get(inp.language)
+    levels = dict(zip(next(iter(codes)), grades)) if len(codes) == 1 and len(next(iter(codes))) == 5 and grades else None
+    return gs.fuzzy_evaluation(inp.screening.clean[[*items, o.unit]], inst, item_w, by=o.unit, levels=levels,
+                               dimension_weights=dim_w, lang=inp.language)
+
+
 def _t(zh: str, en: str) -> dict[str, str]:
     return {"zh": zh, "en": en}
 
@@ -575,5 +710,13 @@ for _entry in (
     Analysis(name="link_codes", title=_t("访谈与得分的关联", "Interview codes and scores"), options=LinkOptions, run=run_link,
              section=mixed.link_codes, chapter="mixed", needs=("interviews",), example="{level: site}",
              doc="Site-level correlation of barrier talk with scores."),
+    Analysis(name="evaluation", title=_t("评价指标体系与社区能力指数", "Evaluation index system and capacity index"), options=EvaluationOptions, run=run_evaluation,
+             section=evaluation.evaluation, chapter="evaluation",
+             example="{unit: site, delphi: experts_delphi.csv, ahp: experts_ahp.csv, objective: entropy}",
+             doc="The instrument's construct tree as an evaluation index system: Delphi screening (Kendall's W, authority), AHP "
+                 "weights (CR per expert and node), objective (entropy or CRITIC) and combined weights, a capacity index per "
+                 "unit (TOPSIS, weighted sum or grey relational grade) with bootstrap CIs and ranks, each unit's shortfall "
+                 "dimensions and — with interviews — its interviewees' barrier share and Spearman's ρ between index and "
+                 "barrier share; a fuzzy comprehensive evaluation per unit."),
 ):
     register(_entry)

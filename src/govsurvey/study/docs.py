@@ -23,7 +23,8 @@ SECTION_DOCS = {
     "data": "The responses. A bare path (`data: responses.xlsx`) is the same as `{path: ...}`.",
     "screening": "The screening rules (`gs.screen`); respondents failing any rule are excluded before scoring.",
     "scoring": "Construct scores (`gs.score`).",
-    "interviews": "Coded interviews (`gs.read_codes`), needed by `code_matrix`, `agreement`, `joint_display` and `link_codes`.",
+    "interviews": "Coded interviews (`gs.read_codes`), needed by `code_matrix`, `agreement`, `joint_display` and `link_codes`; "
+                  "`evaluation` sets them beside its index when given.",
 }
 
 

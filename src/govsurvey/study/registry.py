@@ -26,7 +26,7 @@ import pandas as pd
 
 __all__ = ["Analysis", "Inputs", "REGISTRY", "register", "unregister", "CHAPTERS", "INPUT_SECTIONS"]
 
-CHAPTERS = ("measurement", "results", "mixed")
+CHAPTERS = ("measurement", "results", "mixed", "evaluation")
 INPUT_SECTIONS = ("interviews",)      # spec sections an analysis may need besides other analyses
 
 
@@ -44,6 +44,7 @@ class Inputs:
     seed: int | None = None
     language: str = "zh"
     results: dict[str, Any] = dataclasses.field(default_factory=dict)
+    scoring: dict[str, Any] = dataclasses.field(default_factory=dict)     # the spec's scoring: options
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

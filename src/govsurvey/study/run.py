@@ -28,7 +28,7 @@ from govsurvey.results import Result, to_jsonable
 from govsurvey.scoring import reverse_code, score
 from govsurvey.screening import Screening, screen
 from govsurvey.study.registry import REGISTRY, Analysis, Inputs
-from govsurvey.study.spec import Study
+from govsurvey.study.spec import Study, analysis_files
 
 __all__ = ["run_study", "StudyResults", "Outcome", "Failure", "steps"]
 
@@ -103,7 +103,7 @@ def run_study(study: Study, progress: Callable[[str], None] | None = None) -> "S
         _warnings.simplefilter("always")
         codes = _read_interviews(study, step, failed)       # its warnings (codings dropped ...) reach the report
         inputs = Inputs(instrument=inst, screening=screening, scores=scores, keyed=keyed, codes=codes, seed=study.seed,
-                        frame=screening.clean[background].join(scores), language=study.language)
+                        frame=screening.clean[background].join(scores), language=study.language, scoring=dict(study.scoring))
         for name, entry in REGISTRY.items():
             if name in study.analyses:
                 step(name)
@@ -177,6 +177,10 @@ def _provenance(study: Study, data: pd.DataFrame, codes=None) -> dict[str, Any]:
         if study.interviews.get(key):      # a project file may be named after an interviewee: scrubbed like the texts
             name = Path(study.interviews[key]).name
             inputs[scrub(name, codes) if codes is not None else name] = sha256_file(study.interviews[key])
+    for _, path in analysis_files(study.analyses):      # expert files and other inputs of analyses
+        if Path(path).is_file():
+            name = Path(path).name
+            inputs[scrub(name, codes) if codes is not None else name] = sha256_file(path)
     return {"inputs": inputs, "data_format": {k: info.get(k) for k in ("format", "encoding", "wenjuanxing")},
             "python": platform.python_version(), "packages": versions, "seed": study.seed,
             "spec": _scrubbed(study.spec, codes) if codes is not None else study.spec}
@@ -362,7 +366,7 @@ class StudyResults(Result):
     def _input_paths(self) -> list[Path]:
         study = self.study
         paths = [study.spec_path, study.instrument_path, study.data.get("path"),
-                 *(study.interviews.get(k) for k in ("path", "codebook", "cases"))]
+                 *(study.interviews.get(k) for k in ("path", "codebook", "cases")), *(p for _, p in analysis_files(study.analyses))]
         return [Path(p) for p in paths if p is not None]
 
     def write(self, folder: str | Path, formats: tuple[str, ...] | None = None) -> dict[str, Path]:

@@ -17,7 +17,7 @@ from govsurvey.results import to_jsonable
 from govsurvey.study.options import Problems, check_options, option, spec_problems, suggest
 from govsurvey.study.registry import REGISTRY
 
-__all__ = ["Study", "FORMATS", "ENCODINGS", "SECTIONS", "MAX_SPEC_BYTES"]
+__all__ = ["Study", "FORMATS", "ENCODINGS", "SECTIONS", "MAX_SPEC_BYTES", "analysis_files"]
 
 FORMATS = ("html", "pdf", "docx", "json")
 ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "big5", "utf-16", "utf-16-le", "utf-16-be", "cp936", "latin-1", "cp1252")
@@ -149,6 +149,7 @@ class Study:
                              f"{suggest(bad[0], FORMATS)}use some of {', '.join(FORMATS)}.")
         if top is not None:
             _check_files(Path(base).resolve(), top, sections, spec, problems)
+            _check_analysis_files(Path(base).resolve(), spec.get("analyses"), problems)
         problems.raise_if_any()
         return cls._build(top, sections, analyses, Path(base).resolve(), spec, source)
 
@@ -162,8 +163,36 @@ class Study:
         spec_path = Path(source).resolve() if Path(source).is_file() else None
         return cls(name=top.name, title=title, instrument_path=(base / top.instrument).resolve(),
                    data=resolve(sections["data"], ("path",)), screening=sections["screening"], scoring=sections["scoring"],
-                   interviews=resolve(sections["interviews"], ("path", "codebook", "cases")), analyses=analyses,
+                   interviews=resolve(sections["interviews"], ("path", "codebook", "cases")),
+                   analyses={k: _resolve_paths(v, base) for k, v in analyses.items()},
                    language=top.language, formats=tuple(top.formats), seed=top.seed, spec_path=spec_path, spec=to_jsonable(spec))
+
+
+def _path_fields(options: Any) -> list[str]:
+    """The options of kind ``path`` (input files of an analysis) that are set."""
+    return [f.name for f in dataclasses.fields(options) if f.metadata.get("kind") == "path" and getattr(options, f.name)]
+
+
+def _resolve_paths(options: Any, base: Path) -> Any:
+    """An analysis' options (or a list analysis' tuple of them) with file paths made absolute from ``base``."""
+    if isinstance(options, tuple):
+        return tuple(_resolve_paths(o, base) for o in options)
+    if options is None or not dataclasses.is_dataclass(options):
+        return options
+    return dataclasses.replace(options, **{name: (base / getattr(options, name)).resolve() for name in _path_fields(options)})
+
+
+def analysis_files(analyses: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(where, path) of every input file the analyses name (options of kind ``path``), e.g.
+    ``("analyses.evaluation.ahp", Path(...))``."""
+    out = []
+    for key, options in analyses.items():
+        many = isinstance(options, tuple)
+        for k, o in enumerate(options if many else (options,)):
+            if o is not None and dataclasses.is_dataclass(o):
+                where = f"analyses.{key}" + (f"[{k}]" if many else "")
+                out += [(f"{where}.{name}", getattr(o, name)) for name in _path_fields(o)]
+    return out
 
 
 def _read(p: Path) -> Any:
@@ -192,6 +221,28 @@ def _check_files(base: Path, top: TopOptions, sections: dict, spec: dict, proble
                 problems.messages.extend(m.strip().removeprefix("- ") for m in lines[1:])
             else:
                 problems.messages.append(str(exc))
+
+
+def _check_analysis_files(base: Path, raw: Any, problems: Problems) -> None:
+    """Every file an analysis names (an expert file, …) must exist, relative to the spec — read
+    from the spec as written, so a missing file is reported even when another option is wrong."""
+    if not isinstance(raw, dict):
+        return
+    for key, value in raw.items():
+        entry = REGISTRY.get(key)
+        if entry is None:
+            continue
+        fields = [f.name for f in dataclasses.fields(entry.options) if f.metadata.get("kind") == "path"]
+        sets = value if isinstance(value, list) else [value]
+        for k, options in enumerate(sets):
+            if not isinstance(options, dict):
+                continue
+            where = f"analyses.{key}" + (f"[{k}]" if isinstance(value, list) else "")
+            for name in fields:
+                rel = options.get(name)
+                if isinstance(rel, str) and rel.strip() and not (base / rel).is_file():
+                    problems.add(line_of(options, name) or line_of(raw, key), f"{where}.{name}",
+                                 f"the file {rel!r} does not exist (looked in {base}).", "check the path; it is relative to the spec file.")
 
 
 def _keep_lines(spec: Any, sub: dict) -> dict:
