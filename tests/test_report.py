@@ -63,6 +63,22 @@ def test_all_four_files_and_sections(report):
     assert "Content-Security-Policy" in html
 
 
+def test_each_figure_is_drawn_once_for_all_formats(report, tmp_path, monkeypatch):
+    """HTML, PDF and Word come from one built document: every figure is drawn once (issue 20)."""
+    from govsurvey.report import document, figures
+
+    results, _ = report
+    calls = []
+    real = figures.render_once
+    monkeypatch.setattr(figures, "render_once", lambda make: calls.append(1) or real(make))
+    monkeypatch.setattr(document, "_LAST_BUILT", [])          # a fresh run: nothing built yet
+    results.to_html(tmp_path / "r.html")
+    results.to_docx(tmp_path / "r.docx")
+    results.to_pdf(tmp_path / "r.pdf")
+    n_figures = sum(isinstance(b, document.Figure) for s in document.build_document(results).sections for b in s.blocks)
+    assert n_figures >= 3 and len(calls) == n_figures
+
+
 def test_results_json_is_reproducible(tmp_path):
     spec = _spec(tmp_path, instrument=gs.datasets.instrument_path("community_phe_survey"), data=EXAMPLE / "survey.sav", formats=("json",))
     a = Study.from_yaml(spec).run().write(tmp_path / "a")["json"].read_bytes()

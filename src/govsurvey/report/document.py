@@ -67,6 +67,17 @@ class Figure:
     caption: str
     make: Callable[[], Any]      # returns a matplotlib figure
     number: int = 0
+    # the figure drawn once (SVG and 300-dpi PNG), shared by the copies xml_safe makes and by
+    # every format written from one built document
+    rendered: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def outputs(self) -> dict:
+        """The SVG text and PNG bytes, drawn on first use (:func:`figures.render_once`)."""
+        if not self.rendered:
+            from govsurvey.report.figures import render_once
+
+            self.rendered.update(render_once(self.make))
+        return self.rendered
 
 
 @dataclasses.dataclass
@@ -297,8 +308,21 @@ class SectionContext:
         return figures
 
 
+_LAST_BUILT: list = []        # [(results, document)]: the last results object reported, and its document
+
+
 def build_document(res) -> Document:
-    """The report of a study's results: sample, one chapter per group of analyses, appendix."""
+    """The report of a study's results: sample, one chapter per group of analyses, appendix.
+    Built once per results object (the last one is kept), so the HTML, PDF and Word written
+    from it share its tables and its figures, each drawn once."""
+    if _LAST_BUILT and _LAST_BUILT[0][0] is res:
+        return _LAST_BUILT[0][1]
+    doc = _build_document(res)
+    _LAST_BUILT[:] = [(res, doc)]
+    return doc
+
+
+def _build_document(res) -> Document:
     ctx = SectionContext(res)
     sections = [_sample(ctx)]
     counts = Counter(o.analysis.name for o in res.outcomes)

@@ -334,25 +334,12 @@ def _add_block(d, b, zh: bool) -> None:
         _add_figure(d, b, zh)
 
 
-def _png(fig) -> tuple[bytes, int, int]:
-    """The figure as PNG at 300 dpi (pHYs says so), with its size in pixels."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight")
-    finally:
-        plt.close(fig)
-    data = buf.getvalue()
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")   # IHDR
-    return data, width, height
-
-
 def _add_figure(d, b, zh: bool) -> None:
     """The figure centred, at most the text width (and 80 % of the text height), caption below."""
     from docx.shared import Cm
 
-    data, px_w, px_h = _png(b.make())
+    data = b.outputs()["png300"]
+    px_w, px_h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")   # IHDR
     width_cm = min(px_w / DPI * 2.54, TEXT_WIDTH_CM)
     height_cm = width_cm * px_h / px_w
     if height_cm > 0.8 * TEXT_HEIGHT_CM:

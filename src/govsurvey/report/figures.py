@@ -95,7 +95,28 @@ def svg(fig, prefix: str = "") -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "govsurvey"}, bbox_inches="tight")
     plt.close(fig)
-    text = buf.getvalue()
+    return svg_markup(buf.getvalue(), prefix)
+
+
+def render_once(make) -> dict:
+    """Draw a figure once and keep what every format needs: the SVG text (HTML, PDF) and a
+    300-dpi PNG (Word); see :class:`~govsurvey.report.document.Figure`."""
+    import matplotlib.pyplot as plt
+
+    fig = make()
+    try:
+        text = io.StringIO()
+        fig.savefig(text, format="svg", metadata={"Date": None, "Creator": "govsurvey"}, bbox_inches="tight")
+        data = io.BytesIO()
+        fig.savefig(data, format="png", dpi=300, metadata={"Software": None}, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return {"svg": text.getvalue(), "png300": data.getvalue()}
+
+
+def svg_markup(text: str, prefix: str = "") -> str:
+    """Saved SVG as inline markup: declarations, comments and metadata dropped; with ``prefix``
+    every id (and reference to it) made unique."""
     text = re.sub(r"<\?xml[^>]*\?>\s*", "", text)
     text = re.sub(r"<!DOCTYPE[^>]*>\s*", "", text)
     text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)

@@ -139,7 +139,7 @@ def _print_font() -> str:
 def _block(b) -> dict:
     """One document block as the template's plain dict."""
     from govsurvey.report.document import Failed, Figure, Heading, Paragraph, Table
-    from govsurvey.report.figures import svg
+    from govsurvey.report.figures import svg_markup
 
     if isinstance(b, Heading):
         return {"kind": "h3", "text": b.text, "id": b.id}
@@ -150,7 +150,7 @@ def _block(b) -> dict:
         return {"kind": "table", "number": b.number, "caption": b.caption, "note": b.note,
                 "columns": columns, "rows": rows, **table_layout(columns, rows)}
     if isinstance(b, Figure):
-        return {"kind": "figure", "number": b.number, "caption": b.caption, "svg": svg(b.make(), prefix=f"fig{b.number}")}
+        return {"kind": "figure", "number": b.number, "caption": b.caption, "svg": svg_markup(b.outputs()["svg"], prefix=f"fig{b.number}")}
     if isinstance(b, Failed):
         return {"kind": "failed", "title": b.title, "error": b.error, "message": b.message, "fix": b.fix}
     raise TypeError(f"unknown report block {type(b).__name__}")
