@@ -63,7 +63,7 @@ def test_rho_and_thresholds_against_lavaan(bfi_poly):
     th = bfi_poly.thresholds
     assert [f"{i}|t{k}" for i, k in zip(th["item"], th["threshold"])] == ref["th_names"]
     np.testing.assert_allclose(th["value"].to_numpy(), ref["lavaan_th"], rtol=0, atol=1e-12)
-    assert bfi_poly.n_obs == 2436 and bfi_poly.n_dropped == 0 and bfi_poly.method == "lavaan"
+    assert bfi_poly.n_obs == 2436 and bfi_poly.n_dropped == 0 and bfi_poly.method == "ml"
     assert not bfi_poly.smoothed
 
 
@@ -109,7 +109,7 @@ def test_gamma_against_lavaan_wlsmv(hs_ordinal):
     assert stats.pairs[:3].tolist() == [[1, 0], [2, 0], [3, 0]]  # lavaan's vech order
     np.testing.assert_array_equal(stats.th_item, np.repeat(np.arange(9), 3))
     # the result object carries the same vector, labelled
-    pc = _quiet(gs.polychoric, hs_ordinal)
+    pc = _quiet(gs.polychoric, hs_ordinal, acov=True)
     assert list(pc.wls_obs.index[:4]) == ["x1|t1", "x1|t2", "x1|t3", "x2|t1"]
     assert list(pc.wls_obs.index[27:30]) == ["x2~~x1", "x3~~x1", "x4~~x1"]
     np.testing.assert_allclose(pc.wls_obs.to_numpy(), stats.wls_obs, rtol=0, atol=1e-14)
@@ -151,7 +151,7 @@ def test_not_positive_definite_is_smoothed():
     data = pd.DataFrame(np.random.default_rng(0).integers(1, 4, size=(8, 5)), columns=list("abcde"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pc = gs.polychoric(data)
+        pc = gs.polychoric(data, acov=True)
     assert any("cor.smooth" in str(w.message) and w.category is gs.DataWarning for w in caught)
     assert pc.smoothed
     assert np.linalg.eigvalsh(pc.rho.to_numpy()).min() > 0
@@ -255,7 +255,7 @@ def test_dichotomised_bivariate_normal_recovers_r():
     rng = np.random.default_rng(11)
     z = rng.multivariate_normal([0, 0], [[1, 0.45], [0.45, 1]], size=200_000)
     x = pd.DataFrame((z > [0.3, -0.6]).astype(int), columns=["a", "b"])
-    pc = gs.polychoric(x)
+    pc = gs.polychoric(x, acov=True)
     assert pc.rho.loc["a", "b"] == pytest.approx(0.45, abs=0.01)    # SE ≈ 0.004 at n = 200,000
     gamma = pc.gamma.to_numpy()
     se = np.sqrt(gamma[-1, -1] / pc.n_obs)

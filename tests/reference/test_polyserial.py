@@ -76,7 +76,7 @@ def complete(data) -> pd.DataFrame:
 def mixed(data):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = gs.polychoric(data, ordered=ORD)
+        result = gs.polychoric(data, ordered=ORD, method="lavaan")
     return result, [str(w.message) for w in caught]
 
 
@@ -120,7 +120,7 @@ def test_empty_category_against_lavaan(complete, case):
     data.loc[data[item] == old, item] = new
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pc = gs.polychoric(data, ordered=ORD)
+        pc = gs.polychoric(data, ordered=ORD, method="lavaan")
     expected = "empty categories inside" if case == "gap" else "different numbers of observed categories"
     assert any(expected in str(w.message) and w.category is gs.DataWarning for w in caught)
     assert _th_labels(pc) == ref["th_names"] and sum(t.startswith(item) for t in ref["th_names"]) == 4
@@ -135,7 +135,7 @@ def test_lavaan_rule_depends_on_the_unit_ml_does_not(complete):
     scaled = complete.copy()
     scaled["age"] = scaled["age"] * 1000
     with pytest.warns(gs.DataWarning, match=r"age–A3 \(11\)"):
-        lav = gs.polychoric(scaled, ordered=ORD)
+        lav = gs.polychoric(scaled, ordered=ORD, method="lavaan")
     np.testing.assert_allclose(lav.rho.to_numpy(), _matrix(ref_scaled["cor"], 8), rtol=0, atol=1e-6)
     assert abs(ref_scaled["cor"][5] - ref_raw["cor"][5]) > 5e-3                 # lavaan's own unit effect
     with pytest.warns(gs.DataWarning, match="would leave cases out"):
@@ -152,7 +152,7 @@ def test_lavaan_rule_depends_on_the_unit_ml_does_not(complete):
 
 def test_standalone_polyserial_is_the_matrix_entry(complete, mixed):
     pc, _ = mixed
-    one = _quiet(polyserial, complete["age"], complete["A1"])
+    one = _quiet(polyserial, complete["age"], complete["A1"], method="lavaan")
     assert isinstance(one, Polyserial) and one.method == "lavaan" and one.converged
     assert one.rho == pytest.approx(pc.rho.loc["age", "A1"], abs=1e-12)
     np.testing.assert_allclose(one.thresholds["value"], REF["lavaan"]["main"]["th"][:5], rtol=0, atol=1e-10)
@@ -231,7 +231,7 @@ def test_kernel_against_polycor(complete, k):
 # --------------------------------------------------------------------------------------------
 
 def test_one_ordinal_item_and_ordered_outside_items(complete):
-    pc = _quiet(gs.polychoric, complete, items=["age", "A2", "neuro"], ordered=ORD)   # A1, A3… ignored
+    pc = _quiet(gs.polychoric, complete, items=["age", "A2", "neuro"], ordered=ORD, method="lavaan")   # A1, A3… ignored
     assert list(pc.rho.columns) == ["age", "A2", "neuro"] and pc.continuous == ("age", "neuro")
     full = _matrix(REF["lavaan"]["main"]["cor"], 8)
     np.testing.assert_allclose(pc.rho.loc["A2", "age"], full[1, 5], atol=1e-6)
@@ -239,9 +239,10 @@ def test_one_ordinal_item_and_ordered_outside_items(complete):
     assert list(pc.thresholds["item"].unique()) == ["A2"] and len(pc.zero_cell_pairs) == 0
     for method in ("psych", "ml"):
         assert _quiet(gs.polychoric, complete, items=["age", "A2"], ordered="A2", method=method).rho.shape == (2, 2)
-    every = _quiet(gs.polychoric, complete[ORD], ordered=True)
+    every = _quiet(gs.polychoric, complete[ORD], ordered=True, method="lavaan", acov=True)
     assert every.continuous == () and every.gamma is not None and every.continuous_moments is None
-    same = _quiet(gs.polychoric, complete[ORD], method="ml")             # no continuous variable: lavaan's
+    assert _quiet(gs.polychoric, complete[ORD]).gamma is None                # Γ only on request
+    same = _quiet(gs.polychoric, complete[ORD], method="ml", acov=True)  # no continuous variable: lavaan's
     pd.testing.assert_frame_equal(same.gamma, every.gamma)
     pd.testing.assert_frame_equal(same.rho, every.rho)
 
@@ -316,7 +317,7 @@ def test_result_contracts(mixed, complete):
     assert d["continuous"] == CONT and set(d["continuous_moments"]["columns"]) == {"variable", "mean", "variance"}
     assert repr(pc).startswith("Polychoric(rho=<DataFrame 8×8>")
     assert "<table" in pc._repr_html_()
-    one = _quiet(polyserial, complete["age"], complete["A1"])
+    one = _quiet(polyserial, complete["age"], complete["A1"], method="lavaan")
     json.dumps(one.to_dict())
     assert list(one.to_frame().columns) == ["rho", "se", "n_obs", "method"]
     assert repr(one).startswith("Polyserial(rho=")

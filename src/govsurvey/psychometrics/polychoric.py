@@ -804,7 +804,7 @@ def _zero_cells(freq: np.ndarray, codes: np.ndarray, ii: np.ndarray, jj: np.ndar
 
 
 def polychoric(data: pd.DataFrame, items: Any = None, *, ordered: Any = None, smooth: bool = True,
-               method: str = "lavaan", acov: bool | None = None, max_categories: int = 10) -> Polychoric:
+               method: str = "ml", acov: bool = False, max_categories: int = 10) -> Polychoric:
     """Polychoric correlation matrix and thresholds of ordered (Likert-type) items; with
     ``ordered=``, the mixed matrix of ordinal and continuous variables (polyserial correlations).
 
@@ -826,21 +826,23 @@ def polychoric(data: pd.DataFrame, items: Any = None, *, ordered: Any = None, sm
         If the matrix is not positive definite, apply psych's ``cor.smooth`` (eigenvalues below
         1e-12 raised, rescaled to a correlation matrix) and warn; ``smoothed`` records it.
     method
-        ``"lavaan"`` (default): lavaan's two-step ML estimate (``lavCor(x, ordered=)``), each
-        correlation solved to 1e-12 within [−0.999, 0.999] (polyserial: [−0.995, 0.995]); also
-        gives ``wls_obs`` and ``gamma`` for ordinal items. ``"ml"``: the same, except that every
-        case enters the polyserial likelihoods (lavaan 0.6.14 leaves out cases whose density ×
-        probability is below √ε, which ties its estimate to the unit of the continuous variable;
-        a warning says when that happens); identical to ``"lavaan"`` without continuous
-        variables. ``"psych"``: psych::polychoric's numbers
+        ``"ml"`` (default): lavaan's two-step ML estimate (``lavCor(x, ordered=)``), each
+        correlation solved to 1e-12 within [−0.999, 0.999] (polyserial: [−0.995, 0.995]), with
+        every case in the polyserial likelihoods. ``"lavaan"``: the same, except that, as lavaan
+        0.6.14, cases whose density × probability is below √ε are left out of a polyserial
+        likelihood, which ties the estimate to the unit of the continuous variable (a warning
+        says when that happens; on a real file, salary in dollars vs thousands moved ρ by up to
+        0.08); identical to ``"ml"`` without continuous variables. ``"psych"``: psych::polychoric's numbers
         (its Brent search stops at tolerance ε^¼ ≈ 1.2e-4, so it differs from lavaan by up to
         ~2e-5; psych's ``correct = .5`` when items differ in their number of categories) and
         psych::polyserial's ad hoc estimate for continuous × ordinal pairs — psych::mixedCor's
         matrix when every ordinal item has 3 to 8 categories without a gap.
     acov
-        ``wls_obs`` and ``gamma`` (Muthén 1984), with ``method="lavaan"``: default (``None``) when
-        every item is ordinal. Cheap. Not available for mixed data: ``acov=True`` there raises
-        :class:`~govsurvey.SpecificationError`.
+        ``wls_obs`` and ``gamma`` (Muthén 1984; lavaan's ``lavInspect(fit, "gamma")``) when
+        ``True`` and every item is ordinal (not with ``method="psych"``). Off by default: Γ has
+        (thresholds + pairs)² entries — 100 MB and seconds for 82 items — and only WLSMV needs
+        it (:func:`ordinal_sample_stats` computes it there). Not available for mixed data:
+        ``acov=True`` there raises :class:`~govsurvey.SpecificationError`.
     max_categories
         Ordinal items with more distinct values are refused as continuous.
 
@@ -895,7 +897,7 @@ def polychoric(data: pd.DataFrame, items: Any = None, *, ordered: Any = None, sm
         from govsurvey.psychometrics.polyserial import _check_acov, _mixed_matrix
         _check_acov(acov, prep.continuous)
     names, msgs = prep.names, list(prep.warnings)
-    want_acov = method != "psych" and not prep.continuous and acov is not False
+    want_acov = method != "psych" and not prep.continuous and bool(acov)
     th, r, nacov, ii, jj, freq = _ordinal_block(prep, method, want_acov, msgs, max_categories)
     zero_pairs = _zero_cells(freq, prep.codes, ii, jj, names, msgs)
     moments = None

@@ -3,12 +3,14 @@
 A polyserial correlation is the correlation of a continuous variable X with the normal variable
 Y* behind an ordinal one, Y = k when τ_{k−1} < Y* ≤ τ_k. Three estimators are provided:
 
-- ``method="lavaan"`` (default) — lavaan's two-step ML (``lav_bvmix_cor_twostep_fit``): X is
+- ``method="lavaan"`` — lavaan's two-step ML (``lav_bvmix_cor_twostep_fit``): X is
   standardised with its ML mean and variance (÷ N), the thresholds come from Y's margins
   (τ_k = Φ⁻¹(P̂(Y ≤ k))), and ρ maximises Σ_i log P(τ_{y_i−1} < Y* ≤ τ_{y_i} | z_i), where
   Y* | z ~ N(ρz, 1 − ρ²). Solved by safeguarded Newton steps for every (continuous, ordinal)
   pair at once, within lavaan's bounds [−0.995, 0.995].
-- ``method="ml"`` — the same estimator with every case in the likelihood (see below).
+- ``method="ml"`` (default) — the same estimator with every case in the likelihood (see below), so the
+  estimate does not depend on the unit of the continuous variable; on a real SPSS file (salary in
+  dollars vs thousands) lavaan 0.6.14's rule moved ρ by up to 0.08.
 - ``method="psych"`` — the ad hoc estimator of Olsson, Drasgow & Dorans (1982) that
   psych::polyserial and psych::mixedCor use: ρ = r_xy · sd(y) / Σ_k φ(τ_k), with sd(y) the ML
   standard deviation of the category codes.
@@ -327,7 +329,7 @@ def _as_column(v: Any, default: str, what: str) -> tuple[str, np.ndarray]:
     return name, arr
 
 
-def polyserial(x: Any, y: Any, *, method: str = "lavaan", max_categories: int = 10) -> Polyserial:
+def polyserial(x: Any, y: Any, *, method: str = "ml", max_categories: int = 10) -> Polyserial:
     """Polyserial correlation of a continuous variable ``x`` and an ordinal variable ``y``.
 
     Parameters
