@@ -293,3 +293,18 @@ def test_a_labelled_first_loading_is_still_fixed_and_its_label_fixes_the_others(
     fit = gs.cfa(hs, "visual =~ a*x1 + x2 + x3\ntextual =~ x4 + x5 + x6")
     first = fit.loadings.iloc[0]
     assert first["estimate"] == 1.0 and first["se"] == 0 and fit.fit["df"] == 8
+
+
+def test_chinese_variable_and_factor_names_fit_as_ascii_ones():
+    """问卷星 exports name columns by their question text; lavaan accepts such names, so does
+    the model syntax (found on the real-file corpus): the same fit as with ASCII names."""
+    import govsurvey as gs
+
+    hs = pd.read_csv(Path(__file__).parent / "reference" / "data" / "HolzingerSwineford1939.csv")
+    names = {"x1": "视觉一", "x2": "视觉二", "x3": "视觉三", "x4": "语言一", "x5": "语言二", "x6": "语言三"}
+    ascii_fit = gs.cfa(hs, "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6")
+    cn_fit = gs.cfa(hs.rename(columns=names), "视觉 =~ 视觉一 + 视觉二 + 视觉三\n语言 =~ 语言一 + 语言二 + 语言三")
+    assert cn_fit.fit["chisq"] == pytest.approx(ascii_fit.fit["chisq"], rel=1e-10)
+    assert list(cn_fit.loadings["factor"].unique()) == ["视觉", "语言"]
+    with pytest.raises(gs.ModelSyntaxError, match="any script"):
+        gs.cfa(hs.rename(columns=names), "视觉 =~ 视觉一 + 视觉二（A）")

@@ -23,7 +23,7 @@ from govsurvey.errors import ModelSyntaxError
 
 __all__ = ["Constraint", "Defined", "Statement", "Term", "parse_model"]
 
-_NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
+_NAME = r"(?:[^\W\d]|\.)[\w.]*"        # letters of any script (数字思维能力, x1), digits, _ and .
 _OPS = ("=~", "~~", ":=", "==", "~")
 
 
@@ -155,7 +155,7 @@ def _term(text: str, k: int) -> Term:
     parts = [p.strip() for p in text.split("*")]
     var = parts[-1]
     if not (re.fullmatch(_NAME, var) or var == "1"):
-        raise ModelSyntaxError(f"Model line {k}: {var!r} is not a variable name. Fix: names start with a letter and use letters, digits, _ or '.'.")
+        raise ModelSyntaxError(f"Model line {k}: {var!r} is not a variable name. Fix: names start with a letter (any script, e.g. 数字能力 or q1) and use letters, digits, _ or '.'.")
     fixed = label = None
     start = None
     free_forced = False
@@ -209,7 +209,7 @@ def _statements(lhs: str, op: str, rhs: str, k: int) -> list[Statement]:
     lhs_names = [v.strip() for v in lhs.split("+")]
     for v in lhs_names:
         if not re.fullmatch(_NAME, v):
-            raise ModelSyntaxError(f"Model line {k}: {v!r} on the left of {op} is not a variable name. Fix: names start with a letter and use letters, digits, _ or '.'.")
+            raise ModelSyntaxError(f"Model line {k}: {v!r} on the left of {op} is not a variable name. Fix: names start with a letter (any script, e.g. 数字能力 or q1) and use letters, digits, _ or '.'.")
     if not rhs:
         raise ModelSyntaxError(f"Model line {k}: nothing on the right of {op}. Fix: complete the formula.")
     terms = tuple(_term(t, k) for t in _split_terms(rhs))
