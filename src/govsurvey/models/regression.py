@@ -539,10 +539,15 @@ def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
     y, x = _design(parsed, frame.assign(**{yname: frame[yname].cat.codes}))
     _check_design(y, x if "Intercept" in x.columns else x.assign(Intercept=1.0), "ordinal")
     x = x.drop(columns=[c for c in x.columns if c == "Intercept"])
-    model = OrderedModel(frame[yname], x, distr="logit")
+    # the optimiser works on predictors scaled to unit SD (a salary in yuan next to 0/1 dummies
+    # otherwise stalls BFGS); coefficients and their covariance are scaled back below
+    scale = x.std(ddof=0).to_numpy()
+    scale = np.where(scale > 0, scale, 1.0)
+    model = OrderedModel(frame[yname], x / scale, distr="logit")
     fit = _fit_ordered(model)
     if not fit.mle_retvals.get("converged", True):
-        warn(msgs, "The ordinal regression did not converge; estimates are unreliable.", ConvergenceWarning)
+        warn(msgs, "The ordinal regression did not converge; estimates are unreliable. Fix: merge sparse outcome "
+                   "categories or drop predictors that (almost) separate them.", ConvergenceWarning)
     # separation: the MLE runs off to infinity, so the optimiser stops where every (complete) or
     # some (quasi-) observed category has fitted probability 1 — as glm's "fitted probabilities 0 or 1"
     p_obs = np.asarray(fit.predict())[np.arange(len(frame)), frame[yname].cat.codes.to_numpy()]
@@ -562,6 +567,9 @@ def ordinal(formula: str, data: pd.DataFrame, *, ci: float = 0.95) -> Logistic:
         cov = fit.cov_params().to_numpy()
     except (ValueError, np.linalg.LinAlgError):
         cov = np.full((len(params), len(params)), np.nan)
+    back = np.concatenate([1.0 / scale, np.ones(len(params) - k)])    # to the predictors' own units
+    params = params * back
+    cov = cov * np.outer(back, back)
     if not np.isfinite(cov).all() or not np.isfinite(params.to_numpy()).all():
         raise DataValidationError(
             f"ordinal: the model {formula!r} has no finite maximum-likelihood estimate: the predictors separate the outcome "
