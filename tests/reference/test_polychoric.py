@@ -140,9 +140,16 @@ def test_sparse_cells_warn_and_are_listed():
     rng = np.random.default_rng(3)
     z = rng.multivariate_normal([0, 0, 0], [[1, .8, .3], [.8, 1, .3], [.3, .3, 1]], size=60)
     data = pd.DataFrame(np.digitize(z, [-1.5, -0.5, 0.5, 1.5]) + 1, columns=["a", "b", "c"])
-    with pytest.warns(gs.DataWarning, match="empty cells"):
+    with pytest.warns(gs.DataWarning, match="a quarter or more of their cross-table empty"):
         pc = gs.polychoric(data)
     assert len(pc.zero_cell_pairs) > 0
+    # a few empty corner cells in a large sample (normal for Likert items): listed, not warned about
+    big = pd.DataFrame(np.digitize(rng.multivariate_normal([0, 0], [[1, .5], [.5, 1]], size=3000), [-2.3, -1, 0, 1]) + 1,
+                       columns=["a", "b"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        quiet = gs.polychoric(big)
+    assert len(quiet.zero_cell_pairs) == 1 and not any("empty" in str(w.message) for w in caught)
     assert set(pc.zero_cell_pairs.columns) == {"item_1", "item_2", "n_zero_cells"}
     assert (pc.zero_cell_pairs["n_zero_cells"] > 0).all()
 

@@ -216,9 +216,11 @@ def _as_codes(x: np.ndarray, names: list[str], what: str, max_categories: int) -
         msgs.append(f"{what}: empty categories inside the range of {preview(gaps)}; the observed categories are used "
                     "and an unused one gets no threshold, as lavaan does.")
     if len(set(nlev.tolist())) > 1:
-        counts = ", ".join(f"{names[j]}: {nlev[j]}" for j in range(len(names)))
-        msgs.append(f"{what}: items have different numbers of observed categories ({counts}); each item gets one "
-                    "threshold fewer than its observed categories, as lavaan does (an unused answer option has none).")
+        common = int(np.bincount(nlev).argmax())
+        odd = [f"{names[j]}: {nlev[j]}" for j in range(len(names)) if nlev[j] != common]
+        msgs.append(f"{what}: items have different numbers of observed categories ({preview(odd)}; the others {common}); "
+                    "each item gets one threshold fewer than its observed categories, as lavaan does (an unused answer "
+                    "option has none).")
     return codes, tuple(levels), msgs
 
 
@@ -794,11 +796,14 @@ def _zero_cells(freq: np.ndarray, codes: np.ndarray, ii: np.ndarray, jj: np.ndar
     ncat = codes.max(axis=0) + 1
     zero = np.array([int((freq[q, :ncat[ii[q]], :ncat[jj[q]]] == 0).sum()) for q in range(len(ii))], dtype=int)
     hit = np.flatnonzero(zero)
-    if len(hit):
-        shown = [f"{names[jj[q]]}×{names[ii[q]]} ({zero[q]})" for q in hit]
-        msgs.append(f"{len(hit)} of {len(ii)} item pairs have empty cells in their cross-table: {preview(shown)}. "
-                    "The estimates are still ML (lavaan adds nothing), but sparse tables make them unstable. Fix: "
-                    "merge rare categories if many cells are empty.")
+    # a few empty corner cells are normal for Likert items (no one answers 1 to one item and 5 to
+    # the other); a warning only where a quarter of a table or more is empty, all pairs kept in the result
+    sparse = [q for q in hit if zero[q] >= 0.25 * ncat[ii[q]] * ncat[jj[q]]]
+    if sparse:
+        shown = [f"{names[jj[q]]}×{names[ii[q]]} ({zero[q]} of {ncat[ii[q]] * ncat[jj[q]]})" for q in sparse]
+        msgs.append(f"{len(sparse)} of {len(ii)} item pairs have a quarter or more of their cross-table empty: "
+                    f"{preview(shown)}. The estimates are still ML (lavaan adds nothing), but such sparse tables make "
+                    "them unstable. Fix: merge rare categories, or collect more responses.")
     return pd.DataFrame({"item_1": [names[jj[q]] for q in hit], "item_2": [names[ii[q]] for q in hit],
                          "n_zero_cells": zero[hit]})
 

@@ -159,8 +159,13 @@ def reliability(
     Notes
     -----
     alpha = k/(k−1)(1 − tr C/ΣC); standardized alpha uses the correlation matrix;
-    λ6 = 1 − Σ(1 − SMC)/ΣR; omega total = 1 − Σu²/ΣR from a one-factor minres solution
-    (psych::omega with nfactors=1); split_half is psych::splitHalf's ``maxrb``.
+    λ6 = 1 − Σ(1 − SMC)/ΣR; omega total = 1 − Σu²/ΣR from a one-factor minres solution, as
+    ``psych::omega(x, nfactors = 1, flip = FALSE)``: the items are taken as keyed (reverse-coded
+    first, :func:`govsurvey.reverse_code`), whereas psych's default ``flip = TRUE`` silently
+    reverses items that load negatively and then reports a higher omega; a negatively related
+    item gets a warning instead. On such a weak scale the bootstrap interval of omega can reach
+    below 0 (it is the percentile interval of the resampled estimates, as R's); read it as "no
+    reliable common factor". split_half is psych::splitHalf's ``maxrb``.
 
     References
     ----------

@@ -407,6 +407,14 @@ def fornell_larcker(fit: CFA) -> pd.DataFrame:
     return corr
 
 
+def _step_warnings(pairs: list[tuple[str, str]]) -> list[str]:
+    """The models' warnings once each, prefixed by the steps that gave them ("configural, metric: …")."""
+    steps: dict[str, list[str]] = {}
+    for name, message in pairs:
+        steps.setdefault(message, []).append(name)
+    return [f"{', '.join(dict.fromkeys(names))}: {message}" for message, names in steps.items()]
+
+
 _ORDINAL_KEYS = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "chisq_scaled", "pvalue_scaled", "chisq_scaling_factor",
                  "chisq_shift", "cfi_scaled", "tli_scaled", "rmsea_scaled", "cfi_robust", "tli_robust", "rmsea_robust")
 
@@ -422,9 +430,9 @@ def _ordinal_invariance(data: pd.DataFrame, model: str, group: str, *, estimator
                         parameterization=parameterization)
         fits[name] = res.extra["grouped_fit"]
         rows[name] = {k: res.fit[k] for k in _ORDINAL_KEYS}
-        warns.extend(f"{name}: {w}" for w in res.warnings if w != ROBUST_NOTE)
+        warns.extend((name, w) for w in res.warnings if w != ROBUST_NOTE)
         used = res.extra["missing"]
-    warns.append(ROBUST_NOTE)
+    warns = _step_warnings(warns) + [ROBUST_NOTE]
     table = pd.DataFrame.from_dict(rows, orient="index")
     prev = table.shift(1)
     names = list(WU_ESTABROOK_STEPS)
@@ -513,7 +521,7 @@ def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "
     for name, eq in (("configural", ()), ("metric", ("loadings",)), ("scalar", ("loadings", "intercepts"))):
         res = fit_model(data, model, estimator=estimator, group=group, group_equal=eq, missing=missing)
         rows[name] = {k: res.fit[k] for k in keys}
-        warns.extend(f"{name}: {w}" for w in res.warnings)
+        warns.extend((name, w) for w in res.warnings)
         used = res.extra["missing"]
     table = pd.DataFrame.from_dict(rows, orient="index")
     prev = table.shift(1)
@@ -534,6 +542,6 @@ def invariance(data: pd.DataFrame, model: str, group: str, *, estimator: str = "
     first = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "chisq_diff", "df_diff", "p_diff", "delta_cfi"]
     table = table[first + [c for c in table.columns if c not in first]]
     table.index.name = "model"
-    table.attrs["warnings"] = warns
+    table.attrs["warnings"] = _step_warnings(warns)
     table.attrs.update({"n_obs": used["n_used"], "n_dropped": used.get("n_dropped", 0), "missing": used["method"]})
     return table
