@@ -560,10 +560,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--skip-big", action="store_true", help="skip the 10-million-row workloads")
-    ap.add_argument("--only", choices=["near_duplicates", "fiml_cfa", "ordinal", "grid", "evaluation", "startup"], help="run one workload alone")
+    ap.add_argument("--only", choices=["pipeline", "near_duplicates", "fiml_cfa", "ordinal", "grid", "evaluation", "startup"], help="run one workload alone")
     args = ap.parse_args()
     repeat = 3 if args.quick else 5
-    if args.only == "near_duplicates":
+    if args.only == "pipeline":
+        rows = pipeline(repeat)
+    elif args.only == "near_duplicates":
         rows = near_duplicates(repeat)
     elif args.only == "fiml_cfa":
         rows = fiml_cfa(repeat)
