@@ -210,17 +210,24 @@ def _inference(prob: _Problem, theta: np.ndarray, w: np.ndarray, estimator: str,
     d = s - prob.sigma(theta)
     fmin = 0.5 * float(d @ (w * d))
     jac = prob.jacobian(theta)
+    parts = robust_tests(jac, w, gamma, n, fmin, np.linalg.inv(jac.T @ (w[:, None] * jac)))
+    return DwlsFit(theta=theta, iterations=iterations, fmin=fmin, problem=prob, **parts)
+
+
+def robust_tests(jac: np.ndarray, w: np.ndarray, gamma: np.ndarray, n: float, fmin: float, bread: np.ndarray
+                 ) -> dict[str, Any]:
+    """The sandwich covariance (ΔᵀWΔ)⁻¹ΔᵀWΓWΔ(ΔᵀWΔ)⁻¹/N, T = 2N·F with its df and p, and the
+    scaled-shifted test (:func:`_scaled_shifted`), for one group's or the stacked groups'
+    Δ, W and Γ (``bread``: (ΔᵀWΔ)⁻¹)."""
     wj = w[:, None] * jac
-    bread = np.linalg.inv(jac.T @ wj)
     vcov = bread @ (wj.T @ gamma @ wj) @ bread / n
-    df = len(s) - prob.q
+    df = len(w) - jac.shape[1]
     chisq = 2 * n * fmin
     a, b = _scaled_shifted(jac, w, gamma, df, bread)
     scaled = a * chisq + b if df > 0 else float("nan")
-    return DwlsFit(theta=theta, vcov=vcov, chisq=chisq, df=df, chisq_scaled=scaled, scaling_factor=1 / a if a == a else a,
-                   shift=b, iterations=iterations, fmin=fmin, problem=prob,
-                   extra={"pvalue": float(special.chdtrc(df, chisq)) if df > 0 else float("nan"),
-                          "pvalue_scaled": float(special.chdtrc(df, scaled)) if df > 0 else float("nan")})
+    return {"vcov": vcov, "chisq": chisq, "df": df, "chisq_scaled": scaled, "scaling_factor": 1 / a if a == a else a,
+            "shift": b, "extra": {"pvalue": float(special.chdtrc(df, chisq)) if df > 0 else float("nan"),
+                                  "pvalue_scaled": float(special.chdtrc(df, scaled)) if df > 0 else float("nan")}}
 
 
 def _scaled_shifted(jac: np.ndarray, w: np.ndarray, gamma: np.ndarray, df: int, bread: np.ndarray | None = None

@@ -41,7 +41,7 @@ from scipy import linalg, special
 
 from govsurvey.errors import ConvergenceError, NotPositiveDefiniteError
 from govsurvey.psychometrics.sem.engine import Model
-from govsurvey.psychometrics.sem.ordinal import OrdinalStats, _gamma, _indices
+from govsurvey.psychometrics.sem.ordinal import OrdinalStats, _gamma, _indices, robust_tests
 from govsurvey.psychometrics.sem.ordinal import _scaled_shifted as scaled_shifted
 from govsurvey.psychometrics.sem.partable import ParTable
 
@@ -304,17 +304,8 @@ def _inference(prob: GroupedProblem, theta: np.ndarray, w: list[np.ndarray], ite
             "The model is not identified across the groups: the DWLS information matrix is singular at the solution. "
             "Fix: check that every factor has at least two indicators and that the group constraints leave each "
             "group's scale fixed (as the Wu & Estabrook steps do), or simplify the model.")
-    bread = np.linalg.inv(info)
-    vcov = bread @ (wj.T @ gt @ wj) @ bread / n
-    fmin = _f(prob, theta, w)
-    df = len(wt) - prob.q
-    chisq = 2 * n * fmin
-    a, b = scaled_shifted(jac, wt, gt, df, bread)
-    scaled = a * chisq + b if df > 0 else float("nan")
-    return GroupedFit(theta=theta, vcov=vcov, chisq=chisq, df=df, chisq_scaled=scaled, scaling_factor=1 / a if a == a else a,
-                      shift=b, iterations=iterations, problem=prob, weights=w,
-                      extra={"pvalue": float(special.chdtrc(df, chisq)) if df > 0 else float("nan"),
-                             "pvalue_scaled": float(special.chdtrc(df, scaled)) if df > 0 else float("nan")})
+    parts = robust_tests(jac, wt, gt, n, _f(prob, theta, w), np.linalg.inv(info))
+    return GroupedFit(theta=theta, iterations=iterations, problem=prob, weights=w, **parts)
 
 
 def grouped_measures(fit: GroupedFit, *, estimator: str = "WLSMV") -> dict[str, float]:
