@@ -293,3 +293,44 @@ def test_bad_arguments_name_the_fix(inst, data):
         gs.capacity_index(data, inst, unit="site", exclude=["Z"])
     with pytest.raises(gs.SpecificationError, match="codes= must be coded interviews"):
         gs.capacity_index(data, inst, unit="site", codes=pd.DataFrame())
+
+
+# ------------------------------------------------------------------ the ranking under other weightings
+def test_sensitivity_recomputes_the_ranking_under_other_weightings(inst, data):
+    """Expert-only, objective-only, the other combination and equal weights: each ranking is the
+    index recomputed with those weights (TOPSIS on the same means), ρ its Spearman agreement with
+    the ranking used; the weighting used itself is not repeated."""
+    from scipy import stats
+
+    s = {"A": 0.6, "B": 0.3, "C": 0.1}
+    res = gs.capacity_index(data, inst, unit="site", weights=s, objective="entropy", importance=False)
+    assert list(res.sensitivity.index) == ["subjective", "objective", "additive", "equal"]   # multiplicative is used
+    assert list(res.sensitivity_ranks.columns) == ["used", "subjective", "objective", "additive", "equal"]
+    means = res.values
+    o = gs.entropy_weights(means)
+    schemes = {"subjective": pd.Series(s), "objective": o, "additive": 0.5 * pd.Series(s) + 0.5 * o,
+               "equal": pd.Series(1 / 3, index=["A", "B", "C"])}
+    for name, w in schemes.items():
+        direct = gs.topsis(means, w.reindex(means.columns)).closeness
+        assert res.sensitivity_ranks[name].tolist() == direct.rank(ascending=False, method="min").astype(int).tolist(), name
+        # scipy 1.17: spearmanr of the two indexes across the 3 units; 1e-12
+        assert res.sensitivity.loc[name, "rho"] == pytest.approx(stats.spearmanr(res.table["index"], direct)[0], abs=1e-12)
+        ranks = res.sensitivity_ranks[name]
+        assert res.sensitivity.loc[name, "top"] == ranks.idxmin() and res.sensitivity.loc[name, "bottom"] == ranks.idxmax()
+        assert res.sensitivity.loc[name, "max_shift"] == (ranks - res.sensitivity_ranks["used"]).abs().max()
+    assert res.sensitivity_ranks["used"].tolist() == res.table["rank"].tolist()
+    additive = gs.capacity_index(data, inst, unit="site", weights=s, objective="entropy", combine="additive", importance=False)
+    assert list(additive.sensitivity.index) == ["subjective", "objective", "multiplicative", "equal"]     # α = 0.5 is used
+    alone = gs.capacity_index(data, inst, unit="site", objective="critic", importance=False)
+    assert list(alone.sensitivity.index) == ["equal"]
+    equal = gs.capacity_index(data, inst, unit="site", importance=False)
+    assert equal.sensitivity.empty and list(equal.sensitivity_ranks.columns) == ["used"]
+    d = res.to_dict()
+    assert d["sensitivity"]["columns"] == ["rho", "top", "bottom", "same_top", "same_bottom", "max_shift"]
+
+
+def test_bootstrap_warns_about_units_of_very_few_respondents(inst, data):
+    few = pd.concat([data[data["site"] == "U1"].head(3), data[data["site"] != "U1"]])
+    with pytest.warns(gs.DataWarning, match=r"U1 \(n = 3\) have fewer than 5 respondents, so their intervals are unreliable"):
+        res = gs.capacity_index(few, inst, unit="site", method="weighted_sum", importance=False, n_boot=50, seed=1)
+    assert any("unreliable" in w for w in res.warnings)

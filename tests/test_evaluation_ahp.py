@@ -386,3 +386,35 @@ def _quiet(fn, *args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         return fn(*args, **kwargs)
+
+
+# ------------------------------------------------------------------ reporting fields
+def test_consistent_matrices_have_ci_and_cr_exactly_zero():
+    """λmax of a consistent matrix comes out a hair below or above n; |CI|, |CR| < 1e-12 are 0
+    (no "-0.0000" in a repr or a report)."""
+    names = ["a", "b", "c", "d"]
+    consistent = frame_from_pairs(names, {("a", "b"): 2, ("a", "c"): 4, ("a", "d"): 8, ("b", "c"): 2, ("b", "d"): 4,
+                                          ("c", "d"): 2})
+    for method in ("eigen", "geometric"):
+        res = ahp({"g": consistent, "a": frame_from_pairs(["x", "y", "z"], {("x", "y"): 3, ("x", "z"): 9, ("y", "z"): 3})},
+                  method=method)
+        assert (res.consistency["ci"] == 0.0).all() and (res.consistency["cr"] == 0.0).all()
+        assert not np.signbit(res.consistency["cr"].to_numpy()).any()
+        assert "-0.0000" not in repr(res)
+
+
+def test_the_judgement_furthest_from_the_weights_is_recorded_for_every_matrix_of_order_3_or_more():
+    frame = inconsistent()
+    a = frame.to_numpy()
+    w, _ = perron(a)
+    dev = np.abs(np.log(a * w[None, :] / w[:, None]))
+    i, j = np.unravel_index(np.argmax(np.triu(dev, 1)), dev.shape)
+    two = pd.DataFrame([[1, "4"], [None, 1]], index=["x", "y"], columns=["x", "y"])
+    with pytest.warns(DataWarning):
+        res = ahp({"B2": frame, "Q": two})
+    row = res.consistency.set_index("node").loc["B2"]
+    assert (row["worst_row"], row["worst_col"]) == (frame.index[i], frame.columns[j])
+    assert row["worst_judgement"] == pytest.approx(a[i, j], rel=1e-15)
+    assert row["worst_implied"] == pytest.approx(w[i] / w[j], rel=1e-9)         # the warning's "which imply"
+    order2 = res.consistency.set_index("node").loc["Q"]
+    assert pd.isna(order2["worst_row"]) and np.isnan(order2["worst_implied"])

@@ -218,7 +218,7 @@ def test_bad_ratings():
     high.loc["E1", "a"] = 6
     with pytest.raises(OutOfRangeError, match=r"1 rating\(s\) lie outside the scale 1–5: E1/a = 6"):
         delphi(high)
-    assert delphi(x * 2, scale=(1, 10)).rounds["full_score"].tolist() == [2 / 3, 0, 0]
+    assert delphi(x * 2, scale=(1, 10), rule={}).rounds["full_score"].tolist() == [2 / 3, 0, 0]
     text = x.astype(object)
     text.loc["E2", "b"] = "很重要"
     with pytest.raises(DataValidationError, match=r"indicator b has rating\(s\) that are not numbers: E2 = '很重要'"):
@@ -248,3 +248,53 @@ def test_inputs_unmodified_and_result_serialises():
     assert isinstance(res, Delphi) and res.to_frame() is res.rounds
     assert res.authority_mean == pytest.approx((0.5 + 0.2 + 0.1 + 0.1 + 1.0) / 2, abs=1e-15)
     json.dumps(res.to_dict(), ensure_ascii=False)
+
+
+# ------------------------------------------------------------------ the default rule's scale, groups, tables used
+def test_default_rule_only_on_the_1_to_5_scale():
+    """mean ≥ 3.5 means nothing on a 0–10 scale: without rule= another scale is refused, with the
+    default's place on that scale suggested; (1, 5) as floats is the default scale."""
+    x = pd.DataFrame({"a": [8, 9, 7], "b": [3, 4, 2]}, index=["E1", "E2", "E3"])
+    with pytest.raises(SpecificationError, match=r"scale=\(0, 10\) is not the 1–5 scale the default rule \(mean ≥ 3.5, "
+                                                 r"CV ≤ 0.25\).*Fix: pass rule=.*'mean_min': 6.25, 'cv_max': 0.25.*62.5%"):
+        delphi(x, scale=(0, 10))
+    res = delphi(x, scale=(0, 10), rule={"mean_min": 6.25, "cv_max": 0.25})
+    assert res.rounds["keep"].tolist() == [True, False]
+    assert delphi(panel(), scale=(1.0, 5.0)).rule == DEFAULT_RULE
+
+
+def test_kendall_w_within_groups():
+    """W within each group (level) of each round equals W of that group's columns alone."""
+    rounds = two_rounds()
+    cols = list(rounds["第一轮"].columns)
+    groups = {c: (1 if k < 5 else 2) for k, c in enumerate(cols)}
+    res = delphi(rounds, groups=groups, rule={})
+    g = res.kendall_w_groups
+    assert list(g.columns) == ["round", "group", "m", "n", "w", "chi2", "df", "p"]
+    assert g[["round", "group"]].values.tolist() == [["第一轮", 1], ["第一轮", 2], ["第二轮", 1], ["第二轮", 2]]
+    for r in g.itertuples(index=False):
+        frame = rounds[r.round]
+        part = frame[[c for c in frame.columns if groups[c] == r.group]].dropna()
+        assert (r.m, r.n, r.df) == (len(part), part.shape[1], part.shape[1] - 1)
+        assert r.w == pytest.approx(scipy_w(part.to_numpy(dtype=float)), abs=1e-12)
+        assert r.chi2 == pytest.approx(r.m * (r.n - 1) * r.w, rel=1e-12)
+    assert res.groups == groups
+    pd.testing.assert_frame_equal(res.kendall_w, delphi(rounds, rule={}).kendall_w)        # the overall W unchanged
+    assert delphi(rounds, rule={}).kendall_w_groups.empty
+    with pytest.raises(UnknownItemError, match="groups= names nope, which no round rates"):
+        delphi(rounds, groups={"nope": 1}, rule={})
+    with pytest.raises(SpecificationError, match="groups= must map each indicator"):
+        delphi(rounds, groups=[1, 2], rule={})
+
+
+def test_the_tables_used_for_labels_are_recorded():
+    labels = delphi(panel(), familiarity={"E1": "很熟悉", "E2": "熟悉", "E3": "一般"},
+                    basis=pd.DataFrame({"实践经验": ["大", "中", "小"], "理论分析": "中", "参考国内外文献": "小", "直观感觉": "中"},
+                                       index=["E1", "E2", "E3"]))
+    assert labels.familiarity_table["很熟悉"] == 1.0 and labels.basis_table["参考国内外文献"] == {"大": 0.1, "中": 0.1, "小": 0.05}
+    coded = delphi(panel(), familiarity={"E1": 1.0, "E2": 0.8, "E3": 0.6}, basis={"E1": 0.9, "E2": 0.8, "E3": 0.7})
+    assert coded.familiarity_table is None and coded.basis_table is None
+    six = delphi(panel(), familiarity={"E1": "较熟悉", "E2": "熟悉", "E3": "很熟悉"}, basis={"E1": 1, "E2": 1, "E3": 1},
+                 familiarity_table=FAMILIARITY_SIX_LEVEL)
+    assert six.familiarity_table["较熟悉"] == 0.6
+    json.dumps(labels.to_dict(), ensure_ascii=False)

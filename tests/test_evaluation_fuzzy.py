@@ -220,9 +220,48 @@ def test_instrument_picks_construct_items_and_checks_lang(inst, sav):
 def test_result_contract():
     res = fuzzy_evaluation(SMALL, weights=W)
     assert res.to_frame() is res.table
-    assert list(res.table.columns) == [1, 2, 3, "grade", "score", "n_obs", "tied"]
+    assert list(res.table.columns) == [1, 2, 3, "grade", "score", "n_obs", "tied", "margin", "borderline"]
     assert repr(res) == repr(fuzzy_evaluation(SMALL, weights=W))
     d = res.to_dict()
     assert d["operator"] == "M(·,⊕)" and d["dimensions"] is None
     with pytest.raises(AttributeError):
         res.operator = "M(∧,∨)"
+
+
+# ------------------------------------------------------------------ borderline grades and mixed scales
+def test_margin_and_borderline_grades():
+    """margin = largest − next largest membership; borderline below BORDERLINE_MARGIN (0.01): a
+    grade decided by .389 against .388 is flagged, one decided by .5 against .3 is not."""
+    from govsurvey.evaluation.fuzzy import BORDERLINE_MARGIN
+
+    # unit A: 389 answers "4", 388 "5", 223 "3" (margin .001); unit B: 5 × "4", 3 × "5", 2 × "3" (margin .2)
+    a = np.repeat([4.0, 5.0, 3.0], [389, 388, 223])
+    b = np.repeat([4.0, 5.0, 3.0], [5, 3, 2])
+    d = pd.DataFrame({"q": np.concatenate([a, b]), "site": ["A"] * len(a) + ["B"] * len(b)})
+    res = fuzzy_evaluation(d, by="site", levels={1: "很差", 2: "较差", 3: "一般", 4: "较好", 5: "很好"})
+    assert BORDERLINE_MARGIN == 0.01
+    assert res.table.loc["A", "margin"] == pytest.approx(0.001, abs=1e-12) and bool(res.table.loc["A", "borderline"])
+    assert res.table.loc["B", "margin"] == pytest.approx(0.2, abs=1e-12) and not bool(res.table.loc["B", "borderline"])
+    assert res.table.loc["A", "grade"] == "较好" and not bool(res.table.loc["A", "tied"])
+    with pytest.warns(gs.DataWarning, match="shared by two or more levels"):
+        tied = fuzzy_evaluation(pd.DataFrame({"q": [4.0, 5.0]}), levels=[1, 2, 3, 4, 5])
+    assert tied.table.loc[OVERALL, "margin"] == 0 and bool(tied.table.loc[OVERALL, "borderline"])
+
+
+def test_indicators_of_different_scales_need_levels():
+    """Without levels= or an instrument the evaluation set is inferred from the answers: answers
+    8–21 beside 1–3 would make 21 levels for both — refused; an indicator answered only below the
+    middle of the inferred set (1–3 beside 1–9) is warned about; levels= settles both."""
+    d = pd.DataFrame({"count": [8.0, 12, 21, 15], "likert": [1.0, 2, 3, 2]})
+    with pytest.raises(gs.DataValidationError, match=r"do not overlap \(count 8–21, likert 1–3\).*1–21, 21 levels.*"
+                                                     r"Fix: evaluate the indicators of each scale separately, or pass levels="):
+        fuzzy_evaluation(d)
+    narrow = pd.DataFrame({"wide": [1.0, 3, 7, 9], "narrow": [1.0, 2, 3, 3]})
+    with pytest.warns(gs.DataWarning, match=r"taken from the answers as 1–9 \(9 levels\).*narrow answer only in its lower "
+                                            r"half.*pass levels="):
+        res = fuzzy_evaluation(narrow)
+    assert any("lower half" in w for w in res.warnings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fuzzy_evaluation(narrow, levels=range(1, 10))
+        fuzzy_evaluation(pd.DataFrame({"x": [1.0, 2, 5, 5], "y": [4.0, 4, 5, 5]}))     # one 1–5 scale, skewed answers

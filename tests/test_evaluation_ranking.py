@@ -6,6 +6,7 @@ cost indicators, by= and bad input."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -242,9 +243,24 @@ def test_bootstrap_needs_units_and_checks_options(units, survey):
         topsis(survey, by="site", n_boot=-1)
     with pytest.raises(gs.SpecificationError, match="ci=95"):
         topsis(survey, by="site", n_boot=10, ci=95)
-    small = survey.groupby("site").head(4)
+    small = survey.groupby("site").head(6)
     with pytest.warns(gs.DataWarning, match="fewer than 10 respondents"):
         topsis(small, by="site", n_boot=20, seed=1)
+
+
+def test_units_of_very_few_respondents_get_an_unreliable_interval_warning(survey):
+    """1–4 respondents: the percentile interval of a bounded, relative index is unreliable (it can
+    exclude the point estimate); the warning names the units with their n, for TOPSIS and GRA."""
+    tiny = pd.concat([survey[survey["site"] == "c00"].head(2), survey[survey["site"] != "c00"]])
+    for method in (topsis, grey_relational):
+        with pytest.warns(gs.DataWarning, match=r"c00 \(n = 2\) have fewer than 5 respondents, so their intervals are "
+                                                r"unreliable.*can even exclude the point estimate") as caught:
+            res = method(tiny, by="site", n_boot=50, seed=1)
+        assert not any("fewer than 10" in str(w.message) for w in caught)      # only the stronger warning for c00
+        assert any("fewer than 5" in w for w in res.warnings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        topsis(survey, by="site", n_boot=20, seed=1)                             # 50 each: no warning
 
 
 def test_inputs_are_not_modified(survey, units):

@@ -27,6 +27,12 @@ indicator       blank for an indicator the expert did not rate (or one dropped a
 Familiarity and basis are read from each expert's first row that gives them (they usually
 appear in round 1 only).
 
+The file holds the answers, not the mailing: a row with an expert and a round but no ratings
+is an expert who did not return that round (:func:`govsurvey.delphi` counts and warns), but
+experts who never answered need not be listed, so the number of questionnaires sent — the
+denominator of the experts' positive coefficient (专家积极系数) — is not read from the file.
+Give it as ``gs.delphi(..., sent=...)`` or, in a study spec, ``evaluation: {sent: ...}``.
+
 **AHP layouts** (:func:`read_ahp`), recognised from the header:
 
 * *long*: columns ``expert``, ``node``, ``row``, ``col``, ``value`` — one judgement per row:

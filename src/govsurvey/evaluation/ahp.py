@@ -46,7 +46,7 @@ from govsurvey.errors import (
 )
 from govsurvey.results import Result
 
-__all__ = ["AHP", "ahp", "RANDOM_INDEX_SAATY_1980", "RANDOM_INDEX_SAATY_2005", "CR_THRESHOLD", "MAX_CRITERIA"]
+__all__ = ["AHP", "ahp", "RANDOM_INDEX_SAATY_1980", "RANDOM_INDEX_SAATY_2005", "CR_THRESHOLD", "MAX_CRITERIA", "ZERO_TOL"]
 
 #: Saaty's (1980) random consistency index RI by matrix order n = 1 … 15 — the table
 #: most Chinese AHP studies print (0.58 for n = 3 … 1.49 for n = 10). The dip at n = 12
@@ -256,10 +256,20 @@ def _nearest_scale(x: float) -> str:
     return _show(float(_SCALE[np.argmin(np.abs(np.log(_SCALE) - math.log(x)))]))
 
 
+#: |CI| or |CR| below this is rounding error of the eigenvalue (λmax a hair below n): shown as 0.
+ZERO_TOL = 1e-12
+
+
+def _clamp(x: float) -> float:
+    """0.0 for a value within :data:`ZERO_TOL` of 0 (no "-0.0000" for a consistent matrix)."""
+    return 0.0 if abs(x) < ZERO_TOL else x
+
+
 def _check(node: str, expert: Any, a: np.ndarray, w: np.ndarray, lam: float, names: list[str],
            ri_table: Mapping[int, float], messages: list[str]) -> dict[str, Any]:
     """One consistency row; a warning naming the most inconsistent judgement when CR > 0.10."""
     n = len(a)
+    worst = {"worst_row": None, "worst_col": None, "worst_judgement": math.nan, "worst_implied": math.nan}
     if n <= 2:   # a reciprocal matrix of order 1 or 2 is always consistent
         lam, ci, ri, cr = float(n), 0.0, 0.0, 0.0
     else:
@@ -267,15 +277,17 @@ def _check(node: str, expert: Any, a: np.ndarray, w: np.ndarray, lam: float, nam
         if not ri > 0:
             raise SpecificationError(f"ahp: random_index= gives no positive RI for a matrix of order {n} (node {node!r}). "
                                      "Fix: add it to the table, or use random_index='saaty1980'.")
-        ci = (lam - n) / (n - 1)
-        cr = ci / ri
-    row = {"node": node, "expert": expert, "n": n, "lambda_max": lam, "ci": ci, "ri": ri, "cr": cr,
-           "consistent": bool(cr <= CR_THRESHOLD)}
-    if cr > CR_THRESHOLD:
+        ci = _clamp((lam - n) / (n - 1))
+        cr = _clamp(ci / ri)
         dev = np.abs(np.log(a * w[None, :] / w[:, None]))
         iu = np.triu_indices(n, 1)
         k = int(np.argmax(dev[iu]))
         i, j = int(iu[0][k]), int(iu[1][k])
+        worst = {"worst_row": names[i], "worst_col": names[j], "worst_judgement": float(a[i, j]),
+                 "worst_implied": float(w[i] / w[j])}
+    row = {"node": node, "expert": expert, "n": n, "lambda_max": lam, "ci": ci, "ri": ri, "cr": cr,
+           "consistent": bool(cr <= CR_THRESHOLD), **worst}
+    if cr > CR_THRESHOLD:
         who = {None: "", "AIJ": " (the experts' aggregated AIJ matrix)"}.get(expert, f", expert {expert}")
         fix = ("have the experts whose own matrices are inconsistent (see .consistency) revisit them, or use "
                "aggregate='AIP'") if expert == "AIJ" else "ask the expert to revisit it and recompute"
@@ -461,7 +473,10 @@ def ahp(matrices: Judgements | Mapping[Any, Judgements], *, method: str = "eigen
         one row per judgement matrix: ``node``, ``expert`` (None for a node given one matrix;
         1, 2, … for each expert's in a list, the id for a dict of experts; ``"AIJ"`` for the
         aggregated matrix), ``n``, ``lambda_max``,
-        ``ci``, ``ri``, ``cr``, ``consistent`` (CR ≤ 0.10); ``lambda_max``, ``ci``, ``cr`` — of the
+        ``ci``, ``ri``, ``cr``, ``consistent`` (CR ≤ 0.10), and, for matrices of order 3 or more,
+        the judgement furthest from the weights: ``worst_row``, ``worst_col``, ``worst_judgement``
+        (a[i, j] as given) and ``worst_implied`` (w_i / w_j, what the weights imply; missing for
+        order ≤ 2); ``lambda_max``, ``ci``, ``cr`` — of the
         matrix behind the weights (the single matrix, or the AIJ matrix; NaN under AIP): floats
         when there is one node, Series indexed by node for a hierarchy; ``matrices`` — each
         node's completed matrix (for several experts, their element-wise geometric mean);
@@ -470,11 +485,15 @@ def ahp(matrices: Judgements | Mapping[Any, Judgements], *, method: str = "eigen
     Notes
     -----
     CI = (λmax − n)/(n − 1) and CR = CI/RI (Saaty, 1980); matrices of order 1 or 2 are always
-    consistent (CI = CR = 0). RI is tabulated for n ≤ 15, so larger matrices are refused.
-    When CR > 0.10 a warning names the node, the expert and the judgement a[i, j] with the
-    largest |ln(a_ij w_j / w_i)| — the one furthest from what the weights imply (w_i / w_j),
-    a candidate for revision. The geometric mean is the aggregation that keeps the group
-    matrix reciprocal (Forman & Peniwati, 1998).
+    consistent (CI = 0 and RI = 0, so CR = CI/RI is undefined: it is recorded as 0 and
+    ``consistent`` is True; a report should show it as "—"). |CI| and |CR| below 1e-12
+    (:data:`ZERO_TOL`: λmax of a consistent matrix computed a hair below n) are set to 0. RI
+    is tabulated for n ≤ 15, so larger matrices are refused. The judgement a[i, j] with the
+    largest |ln(a_ij w_j / w_i)| is the one furthest from what the weights imply (w_i / w_j),
+    recorded in ``consistency`` for every matrix of order ≥ 3; when CR > 0.10 a warning names
+    the node, the expert and that judgement, a candidate for revision. Under AIJ every expert's
+    matrix enters the group matrix, an inconsistent one included. The geometric mean is the
+    aggregation that keeps the group matrix reciprocal (Forman & Peniwati, 1998).
 
     Examples
     --------

@@ -1,7 +1,8 @@
 """Delphi method (德尔菲法) for screening the indicators of an evaluation index system: per
 round and indicator the experts' mean importance, SD, coefficient of variation and full-score
 frequency with a stated screening rule; Kendall's coefficient of concordance W with the tie
-correction; the experts' authority coefficient Cr = (Ca + Cs)/2; the positive coefficient.
+correction (over all indicators, and per group of indicators such as the levels of the index
+system); the experts' authority coefficient Cr = (Ca + Cs)/2; the positive coefficient.
 
 The pipeline follows the data: the rounds are split out (:func:`_rounds`) and checked
 (:func:`_round_matrix`) → indicator statistics and screening (:func:`_indicator_stats`) →
@@ -10,6 +11,8 @@ rates (:func:`_positive`).
 
 References
 ----------
+Dalkey, N., & Helmer, O. (1963). An experimental application of the Delphi method to the use of
+experts. *Management Science*, 9(3), 458–467.
 Kendall, M. G., & Babington Smith, B. (1939). The problem of m rankings. *The Annals of
 Mathematical Statistics*, 10(3), 275–287.
 Siegel, S., & Castellan, N. J. (1988). *Nonparametric Statistics for the Behavioral Sciences*
@@ -45,8 +48,8 @@ from govsurvey.errors import (
 )
 from govsurvey.results import Result
 
-__all__ = ["Delphi", "delphi", "FAMILIARITY", "FAMILIARITY_SIX_LEVEL", "BASIS", "DEFAULT_RULE", "RULE_KEYS",
-           "AUTHORITY_MIN"]
+__all__ = ["Delphi", "delphi", "FAMILIARITY", "FAMILIARITY_SIX_LEVEL", "BASIS", "DEFAULT_RULE", "DEFAULT_SCALE",
+           "RULE_KEYS", "AUTHORITY_MIN"]
 
 #: Familiarity coefficient Cs (熟悉程度系数) by answer, the five-level table of the Chinese
 #: Delphi literature (曾光, 1994; 王春枝 & 斌, 2011), with English equivalents.
@@ -69,12 +72,17 @@ BASIS: dict[str, dict[str, float]] = {
     "参考国内外文献": {"大": 0.1, "中": 0.1, "小": 0.05},
     "直观感觉": {"大": 0.1, "中": 0.1, "小": 0.1},
 }
+_KENDALL_COLUMNS = ("round", "m", "n", "w", "chi2", "df", "p")
+_GROUP_COLUMNS = ("round", "group", "m", "n", "w", "chi2", "df", "p")
 _BASIS_EN = {"practical experience": "实践经验", "theoretical analysis": "理论分析", "literature": "参考国内外文献",
              "intuition": "直观感觉"}
 _LEVEL_EN = {"high": "大", "medium": "中", "low": "小", "large": "大", "small": "小"}
 #: The screening rule :func:`delphi` applies unless told otherwise: keep an indicator whose
-#: mean importance is at least 3.5 and whose coefficient of variation is at most 0.25.
+#: mean importance is at least 3.5 and whose coefficient of variation is at most 0.25 — a rule
+#: for ratings on :data:`DEFAULT_SCALE`; on any other scale ``rule=`` must be given.
 DEFAULT_RULE: dict[str, float] = {"mean_min": 3.5, "cv_max": 0.25}
+#: The rating scale :data:`DEFAULT_RULE` is meant for (a 1–5 Likert importance rating).
+DEFAULT_SCALE: tuple[float, float] = (1.0, 5.0)
 #: The conditions a rule may set (every one given must hold for ``keep``).
 RULE_KEYS = ("mean_min", "sd_max", "cv_max", "full_score_min")
 #: The usual reading: an expert panel with mean Cr ≥ 0.7 is authoritative enough.
@@ -92,6 +100,10 @@ class Delphi(Result):
     positive: pd.DataFrame
     rule: dict[str, float]
     scale: tuple[float, float]
+    kendall_w_groups: pd.DataFrame = dataclasses.field(default_factory=lambda: pd.DataFrame(columns=list(_GROUP_COLUMNS)))
+    groups: dict[Any, Any] | None = None
+    familiarity_table: dict[str, float] | None = None
+    basis_table: dict[str, dict[str, float]] | None = None
     warnings: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
@@ -185,9 +197,19 @@ def _numeric(column: pd.Series, where: str, name: Any) -> pd.Series:
 
 
 # ------------------------------------------------------------------ screening and concordance
-def _rule(rule: Any) -> dict[str, float]:
-    """The screening rule, checked: known keys, numbers in range."""
+def _rule(rule: Any, scale: tuple[float, float]) -> dict[str, float]:
+    """The screening rule, checked: known keys, numbers in range; the default only on its scale."""
     if rule is None:
+        if scale != DEFAULT_SCALE:
+            lo, hi = scale
+            share = (DEFAULT_RULE["mean_min"] - DEFAULT_SCALE[0]) / (DEFAULT_SCALE[1] - DEFAULT_SCALE[0])
+            same = lo + share * (hi - lo)
+            raise SpecificationError(
+                f"delphi: scale=({lo:g}, {hi:g}) is not the 1–5 scale the default rule (mean ≥ "
+                f"{DEFAULT_RULE['mean_min']:g}, CV ≤ {DEFAULT_RULE['cv_max']:g}) is meant for, so no rule is applied "
+                f"silently. Fix: pass rule= for your scale, e.g. rule={{'mean_min': {same:.4g}, 'cv_max': "
+                f"{DEFAULT_RULE['cv_max']:g}}} (the default's place on the scale: {share:.1%} of the range above its "
+                "minimum), or rule={} to keep every indicator.")
         return dict(DEFAULT_RULE)
     if not isinstance(rule, Mapping):
         raise SpecificationError(f"delphi: rule= must be a dict such as {DEFAULT_RULE}, got {type(rule).__name__}.")
@@ -240,6 +262,40 @@ def _kendall(x: np.ndarray) -> tuple[float, float, int, float]:
     w = 12 * s / denominator
     chi2 = m * (n - 1) * w
     return w, chi2, n - 1, float(stats.chi2.sf(chi2, n - 1))
+
+
+def _group_concordance(label: Any, x: pd.DataFrame, groups: Mapping[Any, Any] | None) -> list[dict[str, Any]]:
+    """Kendall rows of one round per group of indicators (each group's indicators rated in the
+    round, on the experts who rated all of them); a group with fewer than 2 indicators is left out."""
+    if not groups:
+        return []
+    rows = []
+    for group in dict.fromkeys(groups[c] for c in x.columns if c in groups):
+        part = x[[c for c in x.columns if c in groups and groups[c] == group]]
+        if part.shape[1] < 2:
+            continue
+        complete = part.dropna()
+        w, chi2, df, p = _kendall(complete.to_numpy(dtype=float))
+        rows.append({"round": label, "group": group, "m": len(complete), "n": part.shape[1], "w": w, "chi2": chi2,
+                     "df": df, "p": p})
+    return rows
+
+
+def _groups(groups: Any, labels: list[Any], frames: list[pd.DataFrame]) -> dict[Any, Any] | None:
+    """groups= checked: indicator → group, every key an indicator of some round."""
+    if groups is None:
+        return None
+    if isinstance(groups, pd.Series):
+        groups = groups.to_dict()
+    if not isinstance(groups, Mapping):
+        raise SpecificationError(f"delphi: groups= must map each indicator to its group (e.g. its level in the index "
+                                 f"system), got {type(groups).__name__}. Fix: groups={{'plans': 2, 'pre_event': 1, ...}}.")
+    known = {c for x in frames for c in x.columns}
+    unknown = [str(k) for k in groups if k not in known]
+    if unknown:
+        raise UnknownItemError(f"delphi: groups= names {preview(unknown)}, which no round rates. Fix: name indicators of "
+                               f"the ratings ({preview(sorted(map(str, known)))}).")
+    return dict(groups)
 
 
 def _concordance(label: Any, x: pd.DataFrame, messages: list[str]) -> dict[str, Any]:
@@ -340,6 +396,12 @@ def _present(value: Any, expert: Any, what: str) -> Any:
     return value
 
 
+def _labelled(values: Any) -> bool:
+    """Whether familiarity= or basis= holds labels (looked up in a table) rather than coefficients."""
+    cells = values.to_numpy().ravel() if isinstance(values, (pd.Series, pd.DataFrame)) else list(dict(values).values())
+    return any(isinstance(v, str) for v in cells)
+
+
 def _authority(familiarity: Any, basis: Any, familiarity_table: Mapping[str, float],
                basis_table: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
     """Ca, Cs and Cr = (Ca + Cs)/2 per expert (a column is NaN when its input is not given)."""
@@ -379,7 +441,7 @@ def _positive(labels: list[Any], returned: list[int], sent: Any) -> pd.DataFrame
 def delphi(ratings: pd.DataFrame | Mapping[Any, pd.DataFrame], *, familiarity: Any = None, basis: Any = None,
            rule: Mapping[str, float] | None = None, scale: tuple[float, float] = (1, 5), round_col: Any = None,
            sent: int | Mapping[Any, int] | None = None, familiarity_table: Mapping[str, float] | None = None,
-           basis_table: Mapping[str, Mapping[str, float]] | None = None) -> Delphi:
+           basis_table: Mapping[str, Mapping[str, float]] | None = None, groups: Mapping[Any, Any] | None = None) -> Delphi:
     """Delphi consultation (德尔菲专家咨询) statistics for screening evaluation indicators:
     importance mean, SD, coefficient of variation and full-score frequency with a screening
     rule; Kendall's W; the experts' authority and positive coefficients.
@@ -413,7 +475,9 @@ def delphi(ratings: pd.DataFrame | Mapping[Any, pd.DataFrame], *, familiarity: A
     rule
         The screening rule (every condition given must hold for ``keep``): ``mean_min`` (mean
         ≥), ``sd_max`` (SD ≤), ``cv_max`` (CV ≤), ``full_score_min`` (full-score share ≥).
-        Default :data:`DEFAULT_RULE`, mean ≥ 3.5 and CV ≤ 0.25. ``{}`` keeps every indicator.
+        Default :data:`DEFAULT_RULE`, mean ≥ 3.5 and CV ≤ 0.25 — a rule for the 1–5 scale: with
+        any other ``scale`` the rule must be given (a :class:`~govsurvey.errors.SpecificationError`
+        says so and suggests the default's place on your scale). ``{}`` keeps every indicator.
     scale
         The rating scale (lowest, highest); the highest is the "full score".
     round_col
@@ -423,6 +487,11 @@ def delphi(ratings: pd.DataFrame | Mapping[Any, pd.DataFrame], *, familiarity: A
         coefficient (专家积极系数) is returned/sent. Without it only the number returned is given.
     familiarity_table, basis_table
         Label → coefficient tables replacing :data:`FAMILIARITY` and :data:`BASIS`.
+    groups
+        Indicator → group (e.g. its level in the index system: 1 for the first-level
+        indicators, 2 for the second-level ones): Kendall's W is then also computed within
+        each group of every round (``kendall_w_groups``). Ranking first- and second-level
+        indicators together mixes two questions; W within each level answers each.
 
     Returns
     -------
@@ -433,7 +502,12 @@ def delphi(ratings: pd.DataFrame | Mapping[Any, pd.DataFrame], *, familiarity: A
         (indicators), ``w``, ``chi2``, ``df``, ``p``; ``authority`` — per expert ``ca``, ``cs``,
         ``cr`` (empty without ``familiarity``/``basis``; a column is NaN when its input is
         missing); ``authority_mean`` (mean Cr, NaN without both); ``positive`` — per round
-        ``sent``, ``returned``, ``rate``; ``rule``; ``scale``; ``warnings``.
+        ``sent``, ``returned``, ``rate``; ``rule``; ``scale``; ``kendall_w_groups`` — with
+        ``groups``, one row per round and group (of at least 2 indicators): ``round``,
+        ``group``, ``m``, ``n``, ``w``, ``chi2``, ``df``, ``p`` (empty without); ``groups`` as given
+        (a dict, or None); ``familiarity_table``
+        and ``basis_table`` — the tables the labels were coded with (None when the answers were
+        given as coefficients, or not given); ``warnings``.
 
     Notes
     -----
@@ -482,9 +556,9 @@ def delphi(ratings: pd.DataFrame | Mapping[Any, pd.DataFrame], *, familiarity: A
     #              W <- 12 * S / (m^2 * (n^3 - n) - m * sum(T_j));  vegan::kendall.global(t(X)) agrees
     """
     scale = _scale(scale)
-    screening = _rule(rule)
+    screening = _rule(rule, scale)
     messages: list[str] = []
-    stat_rows, w_rows, labels, returned = [], [], [], []
+    stat_rows, w_rows, labels, returned, matrices = [], [], [], [], []
     for label, frame in _rounds(ratings, round_col):
         if any(label == seen for seen in labels):
             raise DataValidationError(f"delphi: round {label!s} is given twice. Fix: give each round once.")
@@ -493,15 +567,25 @@ def delphi(ratings: pd.DataFrame | Mapping[Any, pd.DataFrame], *, familiarity: A
         w_rows.append(_concordance(label, x, messages))
         labels.append(label)
         returned.append(len(x))
-    authority = _authority(familiarity, basis, FAMILIARITY if familiarity_table is None else familiarity_table,
-                           BASIS if basis_table is None else basis_table)
+        matrices.append(x)
+    grouping = _groups(groups, labels, matrices)
+    group_rows = [row for label, x in zip(labels, matrices) for row in _group_concordance(label, x, grouping)]
+    f_table = FAMILIARITY if familiarity_table is None else familiarity_table
+    b_table = BASIS if basis_table is None else basis_table
+    authority = _authority(familiarity, basis, f_table, b_table)
     mean_cr = float(authority["cr"].mean()) if len(authority) and authority["cr"].notna().all() else math.nan
     if mean_cr < AUTHORITY_MIN:
         _warn(messages, f"delphi: the experts' mean authority coefficient Cr = {mean_cr:.3f} is below {AUTHORITY_MIN} (the "
                         "usual threshold). Report it, and consider whether the panel is expert enough.")
     table = pd.concat(stat_rows, ignore_index=True)
-    return Delphi(rounds=table, kendall_w=pd.DataFrame(w_rows), authority=authority, authority_mean=mean_cr,
-                  positive=_positive(labels, returned, sent), rule=screening, scale=scale, warnings=tuple(messages))
+    used_f = {str(k): float(v) for k, v in f_table.items()} if familiarity is not None and _labelled(familiarity) else None
+    used_b = ({str(k): {str(a): float(b) for a, b in v.items()} for k, v in b_table.items()}
+              if isinstance(basis, pd.DataFrame) and _labelled(basis) else None)
+    return Delphi(rounds=table, kendall_w=pd.DataFrame(w_rows, columns=list(_KENDALL_COLUMNS)), authority=authority,
+                  authority_mean=mean_cr, positive=_positive(labels, returned, sent), rule=screening, scale=scale,
+                  kendall_w_groups=pd.DataFrame(group_rows, columns=list(_GROUP_COLUMNS)), groups=grouping,
+                  familiarity_table=used_f,
+                  basis_table=used_b, warnings=tuple(messages))
 
 
 def _scale(scale: Any) -> tuple[float, float]:

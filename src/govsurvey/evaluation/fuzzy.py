@@ -13,6 +13,7 @@ Zadeh, L. A. (1965). Fuzzy sets. *Information and Control*, 8(3), 338–353.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from govsurvey.instrument.model import Instrument
 from govsurvey.psychometrics._input import warn
 from govsurvey.results import Result
 
-__all__ = ["FuzzyEvaluation", "fuzzy_evaluation", "OPERATORS", "OVERALL"]
+__all__ = ["FuzzyEvaluation", "fuzzy_evaluation", "OPERATORS", "OVERALL", "BORDERLINE_MARGIN"]
 
 OPERATORS = ("M(·,⊕)", "M(∧,∨)", "M(·,∨)", "M(∧,⊕)")
 """Composition operators: weighted average (加权平均型), Zadeh's max–min (主因素决定型),
@@ -38,6 +39,9 @@ _ALIASES = {"weighted": "M(·,⊕)", "M(*,+)": "M(·,⊕)", "M(.,+)": "M(·,⊕)
 OVERALL = "(all)"
 """The label of the whole-sample row beside the units."""
 TIE_RTOL = 1e-12
+BORDERLINE_MARGIN = 0.01
+"""A maximum-membership grade whose largest membership exceeds the next largest by less than
+this is flagged ``borderline``: a few answers either way would change the grade."""
 
 
 # ------------------------------------------------------------------ composition
@@ -75,8 +79,8 @@ def _indicators(data: pd.DataFrame, instrument: Instrument | None, column: Any, 
     return items
 
 
-def _levels(values: np.ndarray, levels: Any, instrument: Instrument | None, items: list, lang: str, what: str
-            ) -> tuple[tuple, tuple]:
+def _levels(values: np.ndarray, levels: Any, instrument: Instrument | None, items: list, lang: str, what: str,
+            msgs: list[str]) -> tuple[tuple, tuple]:
     """(codes, labels) of the evaluation set (评语集)."""
     if levels is not None:
         if isinstance(levels, Mapping):
@@ -106,11 +110,39 @@ def _levels(values: np.ndarray, levels: Any, instrument: Instrument | None, item
         whole = seen.size and np.all(seen == np.round(seen)) and seen.min() >= 1
         codes = tuple(range(1, int(seen.max()) + 1)) if whole else tuple(seen.tolist())
         labels = codes
+        _check_ranges(values, items, codes, what, msgs)
     if len(codes) < 2 or len(set(codes)) < len(codes) or len(set(labels)) < len(labels):
         raise SpecificationError(f"{what}: levels= must give at least two distinct codes with distinct labels, got "
                                  f"{preview(list(zip(codes, labels)))}. Fix: e.g. levels={{1: '很差', 2: '较差', 3: '一般', "
                                  "4: '较好', 5: '很好'}.")
     return codes, labels
+
+
+def _check_ranges(values: np.ndarray, items: list, codes: tuple, what: str, msgs: list[str]) -> None:
+    """The evaluation set inferred from the answers is shared by every indicator: refuse
+    indicators whose observed ranges do not overlap (two scales), warn when an indicator's
+    answers all lie below the middle of the inferred set (perhaps a shorter scale)."""
+    if len(items) < 2 or len(codes) < 2:
+        return
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+    ok = np.isfinite(lo)
+    if ok.sum() < 2:
+        return
+    ranges = [f"{items[j]} {lo[j]:g}–{hi[j]:g}" for j in np.flatnonzero(ok)]
+    if np.nanmax(lo[ok]) > np.nanmin(hi[ok]):
+        raise DataValidationError(f"{what}: the indicators' answers do not overlap ({preview(ranges)}), so they are on "
+                                  f"different scales and one evaluation set (here {codes[0]:g}–{codes[-1]:g}, {len(codes)} "
+                                  "levels) cannot serve them all. Fix: evaluate the indicators of each scale separately, or "
+                                  "pass levels= (and recode the answers to it).")
+    middle = (float(codes[0]) + float(codes[-1])) / 2
+    low = [items[j] for j in np.flatnonzero(ok) if hi[j] < middle]
+    if low:
+        warn(msgs, f"{what}: no levels= and no instrument, so the evaluation set is taken from the answers as "
+                   f"{codes[0]:g}–{codes[-1]:g} ({len(codes)} levels) for every indicator, but {preview(map(str, low))} "
+                   f"answer only in its lower half ({preview(ranges)}), as a shorter scale would. If the indicators share "
+                   "one scale, pass levels= to say so; if not, evaluate them separately.")
 
 
 def _level_index(values: np.ndarray, codes: tuple, items: list, what: str) -> np.ndarray:
@@ -209,6 +241,12 @@ def _grade(vectors: np.ndarray, labels: tuple, scores: np.ndarray) -> tuple[list
     return grade, tied, vectors @ scores
 
 
+def _margin(vectors: np.ndarray) -> np.ndarray:
+    """The largest membership less the next largest (0 when tied)."""
+    top2 = np.sort(vectors, axis=-1)[..., -2:]
+    return top2[..., 1] - top2[..., 0]
+
+
 def _frame(b: np.ndarray, rows: pd.Index, labels: tuple, extra: dict) -> pd.DataFrame:
     out = pd.DataFrame(b.reshape(-1, len(labels)), index=rows, columns=pd.Index(labels, name="level"))
     for k, v in extra.items():
@@ -245,7 +283,10 @@ def fuzzy_evaluation(data: pd.DataFrame, instrument: Instrument | None = None, w
     levels
         The evaluation set: a mapping code → label (e.g. ``{1: "很差", …, 5: "很好"}``) or a
         sequence of codes. Default: the instrument's scale, or 1..max of the codes observed
-        (every integer ≥ 1; otherwise the distinct values observed).
+        (every integer ≥ 1; otherwise the distinct values observed), one set for every
+        indicator: indicators whose observed answers do not overlap (8–21 beside 1–3: two
+        scales) are refused, and a warning names indicators answered only below the middle of
+        the inferred set (1–3 beside 1–21) — pass ``levels=`` to state the scale.
     scores
         Each level's score for the weighted score S = B · scores: a sequence in level order or a
         mapping code → score (e.g. ``(20, 40, 60, 80, 100)``); default the codes.
@@ -267,7 +308,8 @@ def fuzzy_evaluation(data: pd.DataFrame, instrument: Instrument | None = None, w
     -------
     FuzzyEvaluation
         ``table`` (one row per unit and a last row ``"(all)"`` for the whole sample: b for each
-        level, ``grade``, ``score``, ``n_obs``, ``tied``); ``vector`` (B, normalised to sum 1)
+        level, ``grade``, ``score``, ``n_obs``, ``tied``, ``margin`` — the largest membership
+        less the next largest — and ``borderline``, margin < :data:`BORDERLINE_MARGIN`); ``vector`` (B, normalised to sum 1)
         and ``raw_vector`` (B before normalisation) with the same rows; ``grade`` and ``score``
         (Series); ``membership`` (R: indicators × levels; with ``by``, indexed by unit and
         indicator) and ``n_answers`` (answers behind each row of R); ``dimensions`` (two
@@ -287,7 +329,10 @@ def fuzzy_evaluation(data: pd.DataFrame, instrument: Instrument | None = None, w
     weights A, by the same operator. The grade is the level of maximum membership; when the
     maximum is shared (within a relative 1e-12) the first tied level in the order of
     ``levels`` is given, ``tied`` is True and a warning says so (the weighted score is then the
-    better summary). S = Σ_k b_k s_k.
+    better summary). When the two largest memberships differ by less than
+    :data:`BORDERLINE_MARGIN` (0.01) the grade is ``borderline``: a difference that small (.389
+    against .388) is within what a few answers change, so the grade should be read with the
+    score. S = Σ_k b_k s_k.
 
     Examples
     --------
@@ -331,7 +376,7 @@ def fuzzy_evaluation(data: pd.DataFrame, instrument: Instrument | None = None, w
         values, codes = values[codes >= 0], codes[codes >= 0]
     if by is not None and OVERALL in units:
         raise DataValidationError(f"{what}: a unit is labelled {OVERALL!r}, the label of the whole-sample row. Fix: rename it.")
-    level_codes, labels = _levels(values, levels, instrument, items, lang, what)
+    level_codes, labels = _levels(values, levels, instrument, items, lang, what, msgs)
     score_values = _scores(scores, level_codes, what)
     level = _level_index(values, level_codes, items, what)
     dims = _groups(groups, instrument, items, what)
@@ -379,7 +424,9 @@ def _evaluate(level: np.ndarray, codes: np.ndarray, units: pd.Index | None, item
                    "the maximum-membership grade is not determined there (the first tied level is shown). Fix: report "
                    "the weighted score.")
     n_obs = np.bincount(codes, minlength=max(n_units, 1)) if units is not None else np.array([])
-    table = _frame(b, rows, labels, {"grade": grade, "score": score, "n_obs": [*n_obs.tolist(), len(codes)], "tied": tied})
+    margin = _margin(b)
+    table = _frame(b, rows, labels, {"grade": grade, "score": score, "n_obs": [*n_obs.tolist(), len(codes)], "tied": tied,
+                                     "margin": margin, "borderline": margin < BORDERLINE_MARGIN})
     if units is None:
         mem_index = items
     else:

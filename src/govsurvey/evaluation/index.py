@@ -36,7 +36,7 @@ from scipy import stats
 
 from govsurvey.data.options import MAX_BOOT, choice, real_number, seed_value, whole_number
 from govsurvey.errors import DataValidationError, DataWarning, SpecificationError, UnknownItemError, preview
-from govsurvey.evaluation.ranking import bootstrap_unit_means, grey_kernel, interval_columns, topsis_kernel
+from govsurvey.evaluation.ranking import bootstrap_unit_means, grey_kernel, interval_columns, small_units, topsis_kernel
 from govsurvey.evaluation.weights import (
     WEIGHT_SUM_TOL,
     DecisionMatrix,
@@ -47,10 +47,10 @@ from govsurvey.evaluation.weights import (
     minmax,
 )
 from govsurvey.instrument.model import Instrument
-from govsurvey.resampling import MIN_BOOT_N
 from govsurvey.results import Result
 
-__all__ = ["CapacityIndex", "capacity_index", "index_indicators", "METHODS", "LEVELS", "OBJECTIVE", "MIN_ASSOCIATION_UNITS", "BARRIER_RULE"]
+__all__ = ["CapacityIndex", "capacity_index", "index_indicators", "METHODS", "LEVELS", "OBJECTIVE", "MIN_ASSOCIATION_UNITS",
+           "BARRIER_RULE", "WEIGHTINGS"]
 
 METHODS = ("topsis", "weighted_sum", "grey")
 LEVELS = ("dimensions", "items")
@@ -65,7 +65,8 @@ def _warn(messages: list[str], text: str) -> None:
     """Record a warning for the result and emit it as a :class:`DataWarning` at the caller's line."""
     messages.append(text)
     frame, level = sys._getframe(0), 1
-    while frame is not None and frame.f_globals.get("__name__") in (__name__, "govsurvey.evaluation.weights"):
+    while frame is not None and frame.f_globals.get("__name__") in (__name__, "govsurvey.evaluation.weights",
+                                                                      "govsurvey.evaluation.ranking"):
         frame, level = frame.f_back, level + 1
     warnings.warn(text, DataWarning, stacklevel=level)
 
@@ -82,6 +83,8 @@ class CapacityIndex(Result):
     association: pd.DataFrame
     evidence: pd.DataFrame | None
     gaps: pd.DataFrame | None
+    sensitivity: pd.DataFrame
+    sensitivity_ranks: pd.DataFrame
     construct: str
     level: str
     method: str
@@ -492,6 +495,14 @@ def capacity_index(data: pd.DataFrame, instrument: Instrument, *, unit: str, con
         (a warning below :data:`MIN_ASSOCIATION_UNITS` units). ``evidence`` — per unit ×
         dimension: ``n_interviewees``, ``n_raised``, ``n_barrier``, ``barrier_share``,
         ``barriers``, ``shortfall`` (None without codes). ``gaps`` — capacity_gaps by unit.
+        ``sensitivity`` — the ranking under other weightings of the same indicators (rows, those
+        of :data:`WEIGHTINGS` that exist and differ from the weights used: ``subjective`` expert
+        weights only, ``objective`` only, the ``multiplicative`` and the ``additive`` (α = 0.5)
+        combination, ``equal`` weights): ``rho`` (Spearman's ρ with the index used, across
+        units), ``top`` and ``bottom`` (the units ranked first and last), ``same_top`` and
+        ``same_bottom`` (whether the index's first and last unit keep their place),
+        ``max_shift`` (the largest change of a unit's rank); ``sensitivity_ranks`` — unit ×
+        weighting ranks (``used`` first).
         ``construct``, ``level``, ``method``, ``weights_method`` ("equal", "given", "ahp",
         "entropy", "critic", or e.g. "ahp × entropy"), ``combine``, ``alpha``, ``unit``,
         ``n_units``, ``n_obs``, ``n_missing`` (indicator values missing: unit means are over
@@ -499,6 +510,12 @@ def capacity_index(data: pd.DataFrame, instrument: Instrument, *, unit: str, con
 
     Notes
     -----
+    TOPSIS and the grey grade are relative: a unit's index says how close it is to the best of
+    these units, not how much capacity it has on any absolute scale (``"weighted_sum"`` is the
+    absolute one). The bootstrap intervals hold the subjective (expert) weights fixed — their
+    uncertainty is not in the intervals; objective weights are recomputed in every resample.
+    ``sensitivity`` shows how much the ranking owes to the choice of weights.
+
     Does the index rank lowest the communities whose interviews name barriers? Then ρ(index,
     barrier share) is negative. With a dozen communities, two interviewees each, the answer is
     a description of those communities, not a test of a population: the report says so.
@@ -600,25 +617,55 @@ def _finish(data: pd.DataFrame, inst: Instrument, system: _System, m: DecisionMa
         evidence = _evidence(cells, gaps)
         table = table.join(_unit_barriers(evidence, m.units))
     association = _association(table, msgs)
+    sensitivity, sensitivity_ranks = _sensitivity(m, s, obj, w, o, system, cost, table["index"])
     parts = [x for x in ((s_label if s is not None else None), o.objective) if x]
     label = (" × " if o.combine == "multiplicative" else " + ").join(parts) or "equal"
     weights, hierarchy = _weight_tables(system, s, obj, w)
     return CapacityIndex(table=table, weights=weights, hierarchy=hierarchy,
                          values=pd.DataFrame(m.values, index=m.units, columns=pd.Index(system.indicators, name="indicator")),
-                         association=association, evidence=evidence, gaps=gaps, construct=system.root, level=o.level,
+                         association=association, evidence=evidence, gaps=gaps, sensitivity=sensitivity,
+                         sensitivity_ranks=sensitivity_ranks, construct=system.root, level=o.level,
                          method=o.method, weights_method=label, combine=o.combine if len(parts) == 2 else None,
                          alpha=o.alpha, unit=o.unit, n_units=len(m.units), n_obs=m.n_obs,
                          n_missing=int(np.isnan(m.rows).sum()) if m.rows is not None else 0, n_boot=o.n_boot, ci=o.ci,
                          seed=o.seed, n_boot_failed=failed, warnings=tuple(msgs))
 
 
+#: The weightings the ranking is recomputed under (:func:`_sensitivity`), in report order.
+WEIGHTINGS = ("subjective", "objective", "multiplicative", "additive", "equal")
+
+
+def _sensitivity(m: DecisionMatrix, s: np.ndarray | None, obj: np.ndarray | None, w: np.ndarray, o: _Options,
+                 system: _System, cost: np.ndarray, used: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The index recomputed under other weightings of the same indicators — expert weights only,
+    objective only, the multiplicative and the additive (α = 0.5) combination, equal weights —
+    each one's ranks beside those of the weights used, and its agreement with them."""
+    p = s * obj if s is not None and obj is not None else None
+    candidates = {"subjective": s, "objective": obj, "multiplicative": p / p.sum() if p is not None else None,
+                  "additive": 0.5 * s + 0.5 * obj if p is not None else None,
+                  "equal": np.full(len(w), 1.0 / len(w))}
+    schemes = {k: v for k, v in candidates.items() if v is not None and not np.allclose(v, w, rtol=0, atol=1e-12)}
+    ranks = {"used": used.rank(ascending=False, method="min").astype(int)}
+    rows = []
+    top, bottom = ranks["used"].idxmin(), ranks["used"].idxmax()
+    for name, weights in schemes.items():
+        index = pd.Series(_score_kernel(m.values, weights, o.method, system, cost, o.rho), index=used.index)
+        if not np.isfinite(index).all():
+            continue
+        rank = index.rank(ascending=False, method="min").astype(int)
+        ranks[name] = rank
+        rho = float(stats.spearmanr(used, index)[0]) if index.nunique() > 1 and used.nunique() > 1 else math.nan
+        rows.append({"weighting": name, "rho": rho, "top": rank.idxmin(), "bottom": rank.idxmax(),
+                     "same_top": bool(rank[top] == 1), "same_bottom": bool(rank[bottom] == rank.max()),
+                     "max_shift": int((rank - ranks["used"]).abs().max())})
+    summary = pd.DataFrame(rows, columns=["weighting", "rho", "top", "bottom", "same_top", "same_bottom", "max_shift"])
+    return summary.set_index("weighting"), pd.DataFrame(ranks).rename_axis(columns="weighting")
+
+
 def _bootstrap(table: pd.DataFrame, m: DecisionMatrix, s: np.ndarray | None, system: _System, cost: np.ndarray,
                o: _Options, msgs: list[str]) -> int:
     """Percentile intervals of the index and ranks over stratified resamples (all at once, in batches)."""
-    small = [str(u) for u, idx in zip(m.units, m.members) if len(idx) < MIN_BOOT_N]
-    if small:
-        _warn(msgs, f"capacity_index: unit(s) {preview(small)} have fewer than {MIN_BOOT_N} respondents; their resampled means "
-                   "take few distinct values and the intervals are rough.")
+    small_units(m, "capacity_index", msgs, _warn)
     boot = np.concatenate([
         _score_kernel(x, _weights_kernel(x, s, o.objective, o.combine, o.alpha, cost)[0], o.method, system, cost, o.rho)
         for x in bootstrap_unit_means(m, o.n_boot, o.seed)], axis=0)

@@ -43,12 +43,14 @@ from govsurvey.psychometrics._input import warn
 from govsurvey.resampling import MIN_BOOT_N, resample_counts
 from govsurvey.results import Result
 
-__all__ = ["TOPSIS", "topsis", "GreyRelational", "grey_relational"]
+__all__ = ["TOPSIS", "topsis", "GreyRelational", "grey_relational", "MIN_UNIT_N"]
 
 BOOT_CELLS = 4_000_000
 """Resamples × units × indicators computed in one batch (≈ 32 MB per array)."""
 DRAW_CELLS = 1_000_000
 """Resamples × respondents of one unit drawn at once."""
+MIN_UNIT_N = 5
+"""A unit with fewer respondents than this gets a bootstrap interval flagged as unreliable."""
 
 
 # ------------------------------------------------------------------ shared set-up
@@ -84,10 +86,7 @@ def _setup(data: Any, weights: Any, *, cost: Any, by: Any, n_boot: Any, seed: An
         raise SpecificationError(f"{what}: n_boot={n_boot} needs respondent-level data with by= (the bootstrap resamples "
                                  "respondents within each unit). Fix: pass the respondents and by='<unit column>', or n_boot=0.")
     if n_boot:
-        small = [str(u) for u, idx in zip(m.units, m.members) if len(idx) < MIN_BOOT_N]
-        if small:
-            warn(msgs, f"{what}: unit(s) {preview(small)} have fewer than {MIN_BOOT_N} respondents; their resampled means "
-                       "take few distinct values and the intervals are rough.")
+        small_units(m, what, msgs, warn)
     z, flat = minmax(m.values, m.cost)
     constant = [str(c) for c in m.indicators[flat[0]]]
     if constant:
@@ -107,6 +106,23 @@ def _setup(data: Any, weights: Any, *, cost: Any, by: Any, n_boot: Any, seed: An
 
 
 # ------------------------------------------------------------------ the stratified bootstrap
+def small_units(m: DecisionMatrix, what: str, msgs: list[str], emit: Callable[[list[str], str], None]) -> None:
+    """Warn about units too small for a bootstrap interval: fewer than :data:`MIN_UNIT_N`
+    respondents (unreliable: the interval can exclude the point estimate), or fewer than
+    ``MIN_BOOT_N`` (rough)."""
+    tiny = [f"{u} (n = {len(idx)})" for u, idx in zip(m.units, m.members) if len(idx) < MIN_UNIT_N]
+    small = [str(u) for u, idx in zip(m.units, m.members) if MIN_UNIT_N <= len(idx) < MIN_BOOT_N]
+    if tiny:
+        emit(msgs, f"{what}: unit(s) {preview(tiny)} have fewer than {MIN_UNIT_N} respondents, so their intervals are "
+                   "unreliable: a resample of so few respondents takes a handful of values, and the percentile interval of "
+                   "a bounded index relative to the other units can even exclude the point estimate. Fix: report their "
+                   "index without an interval, or gather more responses there.")
+    if small:
+        emit(msgs, f"{what}: unit(s) {preview(small)} have fewer than {MIN_BOOT_N} respondents; their resampled means "
+                   "take few distinct values and the intervals are rough.")
+
+
+
 def bootstrap_unit_means(m: DecisionMatrix, n_boot: int, seed: int | None) -> Any:
     """Yield batches (b × units × indicators) of unit means of stratified resamples: every
     unit's respondents drawn with replacement within the unit, means over the answers given
@@ -273,6 +289,12 @@ def topsis(data: pd.DataFrame, weights: Any = None, *, cost: Any = (), by: Any =
     resample where the closeness is undefined (every unit alike: D⁺ = D⁻ = 0, or a unit with no
     answer to an indicator) is left out and counted in ``n_boot_failed``, with a warning.
 
+    The closeness is bounded (0–1) and relative to the other units, and the percentile interval
+    takes its quantiles as they fall: for a unit of very few respondents (1–3) the resampled
+    closeness takes a handful of values, skewed by the other units moving too, and the interval
+    can exclude the point estimate. A warning flags units with fewer than :data:`MIN_UNIT_N`
+    respondents (their intervals unreliable) and fewer than 10 (rough).
+
     Examples
     --------
     >>> import pandas as pd
@@ -432,7 +454,9 @@ def grey_relational(data: pd.DataFrame, weights: Any = None, *, rho: float = 0.5
     texts use the initial-value (初值化) or mean (均值化) transformation; pass data so transformed
     with ``reference=`` set accordingly to reproduce them. Δ_ij = |x'_0j − x'_ij|;
     ξ_ij = (Δmin + ρ Δmax)/(Δ_ij + ρ Δmax) with Δmin = min_i min_j Δ_ij and Δmax = max_i max_j Δ_ij;
-    grade_i = Σ_j w_j ξ_ij (the plain mean with equal weights). Bootstrap as in :func:`topsis`.
+    grade_i = Σ_j w_j ξ_ij (the plain mean with equal weights). Bootstrap as in :func:`topsis`
+    (the grade too is bounded and relative, so a unit of very few respondents can get a
+    percentile interval that excludes its grade: a warning flags units under :data:`MIN_UNIT_N`).
 
     Examples
     --------

@@ -348,7 +348,10 @@ def _outcome_blocks(ctx: SectionContext, outcome, count: int) -> list:
     about = outcome.analysis.caption(outcome.options, _Namer(ctx)) if outcome.analysis.caption and outcome.options is not None else ""
     if about:
         title += ctx.text("：", ": ") + about
-    blocks: list = [Heading(title, outcome.key.replace("[", "-").replace("]", ""))]
+    hid = outcome.key.replace("[", "-").replace("]", "")
+    if hid in CHAPTER_TITLES or hid in ("sample", "appendix"):        # a chapter has that id already
+        hid += "-analysis"
+    blocks: list = [Heading(title, hid)]
     if outcome.failure is not None:
         f = outcome.failure
         blocks.append(Failed(FAILED_WORDS[ctx.lang][0], f.error, f.message, f.fix))

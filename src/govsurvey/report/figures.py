@@ -741,8 +741,10 @@ def index_hierarchy(hierarchy: pd.DataFrame, root: str, names: dict[str, str], l
     """The evaluation index system as a left-to-right tree: the goal, its first-level
     indicators (stages) and their second-level indicators (dimensions), each box with its label
     (wrapped to at most ~1.9 in, so the tree fits a page's text width) and, below it, its weight
-    (``hierarchy["weight"]``, the global combined weight, three decimals). ``labels["note"]`` is
-    printed under the tree; ``labels["excluded"]`` lists nodes drawn with a dashed outline.
+    (``hierarchy["weight"]``: the weight the index uses — the combined weight when expert and
+    objective weights are combined, normalised over the indicators, a higher node's the sum
+    below it — three decimals). ``labels["note"]`` is printed under the tree and should say which
+    weight that is; ``labels["excluded"]`` lists nodes drawn with a dashed outline.
     Deeper levels (items) are summarised by their dimension."""
     labels, size = labels or {}, 9
     rows = hierarchy[hierarchy["level"] <= 2]

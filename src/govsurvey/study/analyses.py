@@ -532,6 +532,11 @@ class EvaluationOptions:
                             doc="How the AHP experts are combined: AIJ (geometric mean of the judgements) or AIP (of the priorities).")
     mean_min: float = option(3.5, kind="float", low=0, high=100, doc="Delphi: keep an indicator whose mean importance is at least this …")
     cv_max: float = option(0.25, kind="float", low=0, high=10, doc="Delphi: … and whose coefficient of variation is at most this.")
+    sent: int | None = option(None, kind="int", low=1, high=10_000,
+                              doc="Delphi: how many experts the first round's questionnaire was sent to, for the experts' positive "
+                                  "coefficient (returned / sent). The Delphi file lists the experts who answered, so it cannot say "
+                                  "this; each later round counts as sent to the experts who returned the round before (the usual "
+                                  "design). Without it the report gives the numbers returned and says the rate is unknown.")
     objective: str = option("entropy", kind="choice", choices=("entropy", "critic", "none"),
                             doc="Objective weights from the units' means: entropy, CRITIC (Diakoulaki et al., 1995), or none.")
     combine: str = option("multiplicative", kind="choice", choices=("multiplicative", "additive"),
@@ -560,6 +565,9 @@ class Evaluation(Result):
     ahp: Any = None
     fuzzy: Any = None
     excluded: tuple[str, ...] = ()         # indicators the Delphi's last round did not keep
+    # Spearman's ρ between the capacity index and the fuzzy score across the units (row "fuzzy_score":
+    # n_units, rho, p); None without the fuzzy evaluation
+    fuzzy_association: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.index.table
@@ -597,7 +605,8 @@ def _evaluation(inp: Inputs, o: EvaluationOptions) -> Evaluation:
     if o.delphi:
         panel = gs.read_delphi(o.delphi, inst)
         delphi = gs.delphi(panel.ratings, familiarity=panel.familiarity, basis=panel.basis,
-                           rule={"mean_min": o.mean_min, "cv_max": o.cv_max})
+                           rule={"mean_min": o.mean_min, "cv_max": o.cv_max}, sent=_sent(panel.ratings, o.sent),
+                           groups=_levels(inst, o.construct, panel.indicators))
     excluded = _not_kept(delphi, indicators)
     ahp = gs.ahp(gs.read_ahp(o.ahp, inst).matrices, aggregate=o.aggregate) if o.ahp else None
     index = gs.capacity_index(inp.screening.clean, inst, unit=o.unit, construct=o.construct, level=o.level, weights=ahp,
@@ -605,7 +614,47 @@ def _evaluation(inp: Inputs, o: EvaluationOptions) -> Evaluation:
                               method=o.method, scores=_mean_scores(inp, o.level), exclude=excluded, codes=inp.codes,
                               labels=_choice_labels(inp, o.unit), n_boot=o.n_boot, seed=inp.seed)
     fuzzy = _fuzzy(inp, o, index) if o.fuzzy else None
-    return Evaluation(index=index, delphi=delphi, ahp=ahp, fuzzy=fuzzy, excluded=tuple(excluded))
+    return Evaluation(index=index, delphi=delphi, ahp=ahp, fuzzy=fuzzy, excluded=tuple(excluded),
+                      fuzzy_association=_fuzzy_association(index, fuzzy))
+
+
+def _sent(ratings: dict, first: int | None) -> dict | None:
+    """Questionnaires sent per round: ``first`` in round 1, then the experts who returned the round
+    before (unknown for a round more experts returned than that)."""
+    if first is None:
+        return None
+    returned = [int(frame.notna().any(axis=1).sum()) for frame in ratings.values()]
+    sent = [first] + [prev if now <= prev else None for prev, now in zip(returned, returned[1:])]
+    return dict(zip(ratings, sent))
+
+
+def _levels(inst, construct: str | None, indicators) -> dict:
+    """Each Delphi indicator's level below the goal (1: the goal's children, 2: theirs, …; an item one
+    below its construct); indicators outside the goal's tree are left out."""
+    root, _ = index_indicators(inst, construct)
+    items = {q.id for q in inst.questions}
+    out = {}
+    for name in indicators:
+        if name not in inst.constructs and name not in items:
+            continue
+        node, depth = (inst.question(name).construct, 1) if name not in inst.constructs else (name, 0)
+        while node is not None and node != root:
+            node, depth = inst.constructs[node].parent, depth + 1
+        if node == root:
+            out[name] = depth
+    return out
+
+
+def _fuzzy_association(index, fuzzy) -> pd.DataFrame | None:
+    """Spearman's ρ of the index with the fuzzy score across the units (a description of these units)."""
+    if fuzzy is None:
+        return None
+    from scipy import stats
+
+    both = pd.DataFrame({"index": index.table["index"], "score": fuzzy.score.drop(index="(all)")}).astype(float).dropna()
+    ok = len(both) >= 3 and both["index"].nunique() > 1 and both["score"].nunique() > 1
+    rho, p = (float(v) for v in stats.spearmanr(both["index"], both["score"])) if ok else (float("nan"), float("nan"))
+    return pd.DataFrame({"n_units": [len(both)], "rho": [rho], "p": [p]}, index=pd.Index(["fuzzy_score"], name="with"))
 
 
 def _not_kept(delphi, indicators: list[str]) -> list[str]:
