@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from govsurvey.data.readers import _blank
 from govsurvey.errors import DataFormatError, DataValidationError, UnknownItemError, preview
 
 __all__ = ["DelphiPanel", "AHPJudgements", "read_delphi", "read_ahp", "instrument_names", "HEADERS", "BASIS_HEADERS", "RECIPROCAL_TOLERANCE"]
@@ -132,14 +133,6 @@ class AHPJudgements:
 def _key(text: Any) -> str:
     """A header or name as compared: NFKC, no case, no spaces, "_" or "-"."""
     return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", str(text))).casefold()
-
-
-def _blank(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    return isinstance(v, str) and not v.strip()
 
 
 def _text(v: Any) -> str:
