@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
 
 import numpy as np
 from scipy import linalg, special
 
 from govsurvey.errors import ConvergenceError, NotPositiveDefiniteError
 from govsurvey.psychometrics.sem.engine import Model
-from govsurvey.psychometrics.sem.ordinal import OrdinalStats, _gamma, _indices, robust_tests
+from govsurvey.psychometrics.sem.ordinal import DwlsFit, OrdinalStats, _gamma, _indices, robust_tests
 from govsurvey.psychometrics.sem.ordinal import _scaled_shifted as scaled_shifted
 from govsurvey.psychometrics.sem.partable import ParTable
 
@@ -190,18 +189,11 @@ class GroupedProblem:
 
 
 @dataclasses.dataclass
-class GroupedFit:
-    theta: np.ndarray
-    vcov: np.ndarray
-    chisq: float
-    df: int
-    chisq_scaled: float
-    scaling_factor: float
-    shift: float
-    iterations: int
-    problem: GroupedProblem
-    weights: list[np.ndarray]
-    extra: dict[str, Any]
+class GroupedFit(DwlsFit):
+    """A :class:`~.ordinal.DwlsFit` over groups (``problem`` a :class:`GroupedProblem`), with
+    each group's DWLS weights."""
+
+    weights: list[np.ndarray] = dataclasses.field(default_factory=list)
 
 
 def _weights(stats: list[OrdinalStats], estimator: str, raw: bool = False) -> list[np.ndarray]:
@@ -304,8 +296,9 @@ def _inference(prob: GroupedProblem, theta: np.ndarray, w: list[np.ndarray], ite
             "The model is not identified across the groups: the DWLS information matrix is singular at the solution. "
             "Fix: check that every factor has at least two indicators and that the group constraints leave each "
             "group's scale fixed (as the Wu & Estabrook steps do), or simplify the model.")
-    parts = robust_tests(jac, wt, gt, n, _f(prob, theta, w), np.linalg.inv(info))
-    return GroupedFit(theta=theta, iterations=iterations, problem=prob, weights=w, **parts)
+    fmin = _f(prob, theta, w)
+    parts = robust_tests(jac, wt, gt, n, fmin, np.linalg.inv(info))
+    return GroupedFit(theta=theta, iterations=iterations, fmin=fmin, problem=prob, weights=w, **parts)
 
 
 def grouped_measures(fit: GroupedFit, *, estimator: str = "WLSMV") -> dict[str, float]:
