@@ -68,17 +68,20 @@ def _dimension_columns(scores: pd.DataFrame, dims: Sequence[str] | None) -> list
     return numeric_columns(scores, dims, "capacity_gaps", allow_bool=False, check_dtype=dims is None)
 
 
-def _numeric(values: pd.Series, what: str, where: str = "capacity_gaps") -> pd.Series:
-    """A score column as floats; text that is not a number is an error, never a silent NaN."""
+def _numeric(values: pd.Series, what: str, where: str = "capacity_gaps", *,
+             fix: str = "pass numeric scores (gs.score returns them)", finite: bool = True) -> pd.Series:
+    """A score column as floats; text that is not a number is an error, never a silent NaN
+    (``finite``: infinite values too)."""
     if isinstance(values, pd.DataFrame):
         raise DataValidationError(f"{where}: {what} names {values.shape[1]} columns. Fix: give every column a unique name.")
     out = pd.to_numeric(values, errors="coerce")
     bad = values[out.isna() & values.notna()]
     if len(bad):
         raise DataValidationError(f"{where}: {what} has non-numeric values ({preview(sorted(set(map(str, bad))))}). "
-                                  "Fix: pass numeric scores (gs.score returns them).")
+                                  f"Fix: {fix}.")
     out = out.astype(float)
-    check_finite_values(out.to_numpy()[:, None], [what], where)
+    if finite:
+        check_finite_values(out.to_numpy()[:, None], [what], where)
     return out
 
 
@@ -220,15 +223,7 @@ def shortfall_flags(gaps: pd.DataFrame) -> pd.DataFrame:
 
 def _gap_column(gaps: pd.DataFrame, name: str) -> pd.Series:
     """A numeric column of a gaps table; text that is not a number is an error."""
-    values = gaps[name]
-    if isinstance(values, pd.DataFrame):
-        raise DataValidationError(f"gaps: {name!r} names {values.shape[1]} columns. Fix: give every column a unique name.")
-    out = pd.to_numeric(values, errors="coerce")
-    bad = values[out.isna() & values.notna()]
-    if len(bad):
-        raise DataValidationError(f"gaps: column {name!r} has non-numeric values ({preview(sorted(set(map(str, bad))))}). "
-                                  "Fix: pass the result of gs.capacity_gaps.")
-    return out.astype(float)
+    return _numeric(gaps[name], f"column {name!r}", "gaps", fix="pass the result of gs.capacity_gaps", finite=False)
 
 
 def _gaps_by_group(scores: pd.DataFrame, importance: pd.DataFrame | None, target: Any, by: Any, ci: float,
