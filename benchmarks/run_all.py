@@ -160,22 +160,32 @@ def pipeline(repeat: int) -> list[tuple]:
     return rows
 
 
-def r_pipeline(data: pd.DataFrame, model: str) -> float | None:
+def run_r(data: pd.DataFrame, script, timeout: int) -> list[float] | None:
+    """Write ``data`` to a temporary CSV, run ``script(path)`` (R code reading it) with Rscript
+    and return the numbers of its last output line; None without Rscript or when R fails."""
     if shutil.which("Rscript") is None:
         return None
     with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "bfi.csv"
-        data.to_csv(path, index=False)
-        script = f"""suppressPackageStartupMessages({{library(psych); library(lavaan)}})
+        path = Path(d) / "data.csv"
+        data.to_csv(path, index=False)    # NaN is written as an empty field, which read.csv reads as NA
+        out = subprocess.run(["Rscript", "-e", script(path.as_posix())], capture_output=True, text=True, timeout=timeout,
+                             check=False)
+        try:
+            return [float(v) for v in out.stdout.strip().splitlines()[-1].split()]
+        except (ValueError, IndexError):
+            return None
+
+
+def r_pipeline(data: pd.DataFrame, model: str) -> float | None:
+    def script(path: str) -> str:
+        return f"""suppressPackageStartupMessages({{library(psych); library(lavaan)}})
 x <- read.csv("{path}"); m <- {json.dumps(model)}
 f <- function() {{ for (s in c("A","C","E","N","O")) psych::alpha(x[, paste0(s, 1:5)]); psych::KMO(x); psych::cortest.bartlett(cor(x), n=nrow(x))
   suppressWarnings(psych::fa(x, 5)); suppressWarnings(psych::omega(x, 5, plot=FALSE)); suppressMessages(psych::fa.parallel(x, fa="fa", n.iter=20, plot=FALSE)); lavaan::cfa(m, data=x) }}
 f(); t <- replicate(3, system.time(f())[["elapsed"]]); cat(median(t))"""
-        out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=600)
-        try:
-            return float(out.stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            return None
+
+    vals = run_r(data, script, 600)
+    return vals[0] if vals else None
 
 
 def alpha_bootstrap(repeat: int) -> list[tuple]:
@@ -344,23 +354,16 @@ def fiml_cfa(repeat: int) -> list[tuple]:
 def r_fiml_cfa(data: pd.DataFrame, model: str, repeat: int) -> tuple[float, float, float, float] | None:
     """lavaan's FIML fits, timed inside R (the cfa() calls only): medians of ``repeat`` rounds
     for ML and MLR, and the two χ² values."""
-    if shutil.which("Rscript") is None:
-        return None
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "fiml.csv"
-        data.to_csv(path, index=False)    # NaN is written as an empty field, which read.csv reads as NA
-        script = f"""suppressPackageStartupMessages(library(lavaan))
+    def script(path: str) -> str:
+        return f"""suppressPackageStartupMessages(library(lavaan))
 x <- read.csv("{path}"); m <- {json.dumps(model)}
 a <- cfa(m, data=x, missing="ml"); b <- cfa(m, data=x, missing="ml", estimator="MLR")
 t <- replicate({repeat}, c(system.time(cfa(m, data=x, missing="ml"))[["elapsed"]],
                       system.time(cfa(m, data=x, missing="ml", estimator="MLR"))[["elapsed"]]))
 cat(sprintf("%.17g", c(median(t[1, ]), median(t[2, ]), fitMeasures(a, "chisq"), fitMeasures(b, "chisq.scaled"))))"""
-        out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=1200, check=False)
-        try:
-            vals = [float(v) for v in out.stdout.strip().splitlines()[-1].split()]
-            return vals[0], vals[1], vals[2], vals[3]
-        except (ValueError, IndexError):
-            return None
+
+    vals = run_r(data, script, 1200)
+    return (vals[0], vals[1], vals[2], vals[3]) if vals and len(vals) >= 4 else None
 
 
 BFI_CSV = Path(__file__).resolve().parents[1] / "tests" / "reference" / "data" / "bfi.csv"
@@ -400,23 +403,16 @@ def ordinal(repeat: int) -> list[tuple]:
 def r_ordinal(data: pd.DataFrame, model: str, repeat: int) -> tuple[float, float, float] | None:
     """lavaan's polychoric matrix and WLSMV fit, timed inside R (the lavCor() and cfa() calls
     only): medians of ``repeat`` rounds, and the scaled χ²."""
-    if shutil.which("Rscript") is None:
-        return None
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "bfi.csv"
-        data.to_csv(path, index=False)
-        script = f"""suppressPackageStartupMessages(library(lavaan))
+    def script(path: str) -> str:
+        return f"""suppressPackageStartupMessages(library(lavaan))
 x <- read.csv("{path}"); m <- {json.dumps(model)}; o <- names(x)
 r <- lavCor(x, ordered=o); b <- cfa(m, data=x, ordered=o, estimator="WLSMV")
 t <- replicate({repeat}, c(system.time(lavCor(x, ordered=o))[["elapsed"]],
                       system.time(cfa(m, data=x, ordered=o, estimator="WLSMV"))[["elapsed"]]))
 cat(sprintf("%.17g", c(median(t[1, ]), median(t[2, ]), fitMeasures(b, "chisq.scaled"))))"""
-        out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=1200, check=False)
-        try:
-            vals = [float(v) for v in out.stdout.strip().splitlines()[-1].split()]
-            return vals[0], vals[1], vals[2]
-        except (ValueError, IndexError):
-            return None
+
+    vals = run_r(data, script, 1200)
+    return (vals[0], vals[1], vals[2]) if vals and len(vals) >= 3 else None
 
 
 def _scale(rng: np.random.Generator, n: int, alpha: float, k: int = 6) -> pd.DataFrame:
@@ -428,19 +424,13 @@ def _scale(rng: np.random.Generator, n: int, alpha: float, k: int = 6) -> pd.Dat
 
 def _r_alpha_boot(data: pd.DataFrame, repeat: int) -> float | None:
     """psych::alpha(x, n.iter = 1000) timed inside R (median of ``repeat``), or None without R."""
-    if not shutil.which("Rscript"):
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "x.csv"
-        data.to_csv(path, index=False)
-        code = (f"suppressMessages(library(psych)); x <- read.csv('{path.as_posix()}'); ts <- c(); "
+    def script(path: str) -> str:
+        return (f"suppressMessages(library(psych)); x <- read.csv('{path}'); ts <- c(); "
                 f"for (i in 1:{repeat}) {{ t0 <- proc.time()[[3]]; invisible(suppressWarnings(alpha(x, n.iter = 1000))); "
                 "ts <- c(ts, proc.time()[[3]] - t0) }; cat(median(ts), '\\n')")
-        out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, timeout=900)
-        try:
-            return float(out.stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            return None
+
+    vals = run_r(data, script, 900)
+    return vals[0] if vals else None
 
 
 def grid(repeat: int) -> list[tuple]:
