@@ -3,32 +3,18 @@ WLSMV, the report's table showing the scaled χ²/CFI/RMSEA and the Satorra (200
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 import govsurvey as gs
 from govsurvey.report.document import Table, build_document, fmt
 from govsurvey.study import Study
+from example_spec import example_spec
 
 pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "analyses" / "example.yaml"
-
-
 def _run(tmp_path, invariance: dict, language: str):
-    import yaml
-
-    spec = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
-    spec["instrument"] = str((SOURCE.parent / spec["instrument"]).resolve())
-    spec["data"]["path"] = str((SOURCE.parent / spec["data"]["path"]).resolve())
-    spec.pop("interviews")
-    spec["language"] = language
-    spec["analyses"] = {"invariance": invariance}
-    path = tmp_path / f"spec_{language}.yaml"
-    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    results = Study.from_yaml(path).run()
+    results = Study.from_yaml(example_spec(tmp_path, {"invariance": invariance}, language=language)).run()
     return results, build_document(results)
 
 

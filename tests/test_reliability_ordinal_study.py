@@ -4,35 +4,23 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 import govsurvey as gs
 from govsurvey.report.document import Paragraph, Table, build_document, fmt
 from govsurvey.study import Study
+from example_spec import example_spec
 
 pytestmark = pytest.mark.slow          # full study runs / report rendering: `-m "not slow"` skips them
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "analyses" / "example.yaml"
 CAPTION = {"zh": "各维度信度", "en": "Reliability by construct"}
 COLUMNS = {"zh": ("有序 α", "有序 ω"), "en": ("Ordinal α", "Ordinal ω")}
 
 
 def _run(tmp_path, reliability: dict, language: str = "zh"):
-    """The example study with only the reliability analysis (paths made absolute)."""
-    import yaml
-
-    spec = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
-    spec["instrument"] = str((SOURCE.parent / spec["instrument"]).resolve())
-    spec["data"]["path"] = str((SOURCE.parent / spec["data"]["path"]).resolve())
-    spec.pop("interviews")
-    spec["language"] = language
-    spec["analyses"] = {"reliability": reliability}
-    path = tmp_path / f"spec_{language}.yaml"
-    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    results = Study.from_yaml(path).run()
+    """The example study with only the reliability analysis."""
+    results = Study.from_yaml(example_spec(tmp_path, {"reliability": reliability}, language=language)).run()
     assert not results.failures
     return results, build_document(results)
 

@@ -82,21 +82,13 @@ def test_ordinal_options_are_checked():
 def test_study_spec_cfa_ordered_runs_wlsmv_and_the_report_says_so(tmp_path):
     """``cfa: {ordered: true}`` in a study: WLSMV on complete cases, the table note names the
     estimator and N, GFI/AGFI are not claimed (not defined for WLSMV)."""
-    import yaml
+    from example_spec import example_spec
 
     from govsurvey.report.document import Table, build_document
     from govsurvey.study import Study
 
-    root = Path(__file__).resolve().parents[2]
-    source = root / "analyses" / "example.yaml"
-    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
-    spec["instrument"] = str((source.parent / spec["instrument"]).resolve())
-    spec["data"]["path"] = str((source.parent / spec["data"]["path"]).resolve())
-    spec.pop("interviews")
-    spec["analyses"] = {"cfa": {"model": "instrument", "constructs": ["trust", "satisfaction", "reserves"], "ordered": True},
-                        "validity": True}
-    path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    path = example_spec(tmp_path, {"cfa": {"model": "instrument", "constructs": ["trust", "satisfaction", "reserves"],
+                                           "ordered": True}, "validity": True})
     results = Study.from_yaml(path).run()
     assert not results.failures
     cfa = results.analyses["cfa"]
