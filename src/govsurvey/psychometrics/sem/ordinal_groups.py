@@ -414,21 +414,20 @@ def satorra2000(h1: GroupedFit, h0: GroupedFit) -> dict[str, float]:
     if m <= 0:
         return {"chisq_diff": h0.chisq - h1.chisq, "df_diff": float(m), "p_diff": float("nan")}
     groups = range(len(p1.stats))
-    d1 = np.vstack([p1.jacobian(h1.theta, g) for g in groups])
+    jac1 = [p1.jacobian(h1.theta, g) for g in groups]
+    d_all = np.vstack(jac1)
     d0 = np.vstack([p0.jacobian(h0.theta, g) for g in groups])
-    a = _orth_complement(np.linalg.pinv(d1) @ d0).T
+    a = _orth_complement(np.linalg.pinv(d_all) @ d0).T
     # lavaan's Γ and W here are the unrescaled N·ACOV and its diagonal's inverse (lavTech "Gamma",
     # "WLS.V"), unlike the fit's test statistics (matching lavTestLRT only so)
     gammas = [s.nacov for s in p1.stats]
     weights = _weights(p1.stats, h1.extra.get("estimator", "WLSMV"), raw=True)
-    jac1 = [p1.jacobian(h1.theta, g) for g in groups]
     info = sum(p1.fg[g] * (jac1[g].T @ (weights[g][:, None] * jac1[g])) for g in groups)
     p_inv = np.linalg.inv(info)
     mid = p_inv @ a.T @ np.linalg.pinv(a @ p_inv @ a.T) @ a @ p_inv
     tr1 = sum(p1.fg[g] * float(np.trace((weights[g][:, None] * gammas[g] * weights[g][None, :]) @ jac1[g] @ mid
                                         @ jac1[g].T)) for g in groups)
     v_all = np.concatenate(weights)
-    d_all = np.vstack(jac1)
     u_all = (v_all[:, None] * d_all) @ mid @ (d_all.T * v_all[None, :])
     ug = u_all @ linalg.block_diag(*[p1.fg[g] * gammas[g] for g in groups])
     tr2 = float(np.sum(ug * ug.T))
